@@ -1,0 +1,1 @@
+"""development package."""

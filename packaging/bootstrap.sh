@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Create .venv and install HSP Desktop into it, offline-friendly and in the order pyradiomics needs.
+#   packaging/bootstrap.sh          the application (runtime dependencies)
+#   packaging/bootstrap.sh --dev    + training (torch CPU), federated (flwr), tests, lint; + pdftoppm/Xvfb if root
+set -euo pipefail
+cd "$(dirname "$0")/.."
+extras=""
+if [ "${1:-}" = "--dev" ]; then extras="[train,federated,dev]"; fi
+
+python3 -m venv .venv
+pip=".venv/bin/python -m pip"
+$pip install -q --upgrade pip
+# pyradiomics 3.x ships only a source package that needs numpy (and versioneer) at build time.
+$pip install -q numpy versioneer setuptools wheel
+$pip install -q --no-build-isolation "pyradiomics>=3.0.1"
+# torch==2.13.0 (train extra) resolves to the CPU build on the project's machines.
+$pip install -q -e ".${extras}"
+
+if [ -n "$extras" ] && [ "$(id -u)" = "0" ]; then
+  missing=""
+  command -v pdftoppm >/dev/null || missing+=" poppler-utils"
+  command -v Xvfb >/dev/null || missing+=" xvfb"
+  fc-list 2>/dev/null | grep -qi "noto sans cjk" || missing+=" fonts-noto-cjk"
+  if [ -n "$missing" ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing) >/dev/null 2>&1 \
+      || echo "bootstrap: could not install$missing (PDF rendering tests will skip)" >&2
+  fi
+fi
+echo "bootstrap: ready (.venv${extras:+ with $extras})"
