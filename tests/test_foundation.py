@@ -28,7 +28,10 @@ def test_error_message_says_expected_found_fix() -> None:
 def test_validation_error_lists_every_problem() -> None:
     err = ValidationError(
         "2 problems in the record",
-        problems=[Problem("platelets", 66000, "above 1500", "enter x10^9/L", row=3), Problem("age", 80, "over 75", "check")],
+        problems=[
+            Problem("platelets", 66000, "above 1500", "enter x10^9/L", row=3),
+            Problem("age", 80, "over 75", "check"),
+        ],
     )
     assert "row 3, platelets=66000" in str(err) and "age=80" in str(err)
 
@@ -64,6 +67,8 @@ def test_readme_has_exactly_two_setup_commands_and_ci_uses_the_second() -> None:
     assert setup[1] in ci
 
 
-@pytest.mark.parametrize("top", ["hsp_desktop", "kernels", "models", "tests", "packaging", "pyproject.toml", "README.md"])
+@pytest.mark.parametrize(
+    "top", ["hsp_desktop", "kernels", "models", "tests", "packaging", "pyproject.toml", "README.md"]
+)
 def test_design_card_top_level(top: str) -> None:
     assert (ROOT / top).exists()
