@@ -1,0 +1,79 @@
+"""Grey-level dependence matrix (GLDM) accumulation, as PyRadiomics 3.0.1 counts it.
+
+For every ROI voxel of level ``i`` the neighbours at the given offsets that lie in the box and in the
+ROI with ``|i - level| <= alpha`` are counted (``k`` dependent voxels); ``P[i-1, k]`` is incremented.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from kernels._jit import njit
+from kernels.texture_common import check_angles, check_levels_mask
+
+
+def gldm_matrix(
+    levels: npt.ArrayLike, mask: npt.ArrayLike, n_levels: int, offsets: npt.ArrayLike, alpha: int = 0
+) -> npt.NDArray[np.float64]:
+    """Accumulate the GLDM.
+
+    Parameters
+    ----------
+    levels : array_like of int, shape (z, y, x)
+        Discretised grey levels, ``1..n_levels`` inside the ROI.
+    mask : array_like of bool, shape (z, y, x)
+        The ROI.
+    n_levels : int
+        Number of grey levels ``Ng``.
+    offsets : array_like of int, shape (Nn, 3)
+        Neighbour offsets, both signs (bidirectional :func:`kernels.texture_common.texture_angles`).
+    alpha : int
+        Coarseness: a neighbour is dependent when its level differs by at most ``alpha``.
+
+    Returns
+    -------
+    ndarray of float64, shape (Ng, Nn + 1)
+        ``P[i-1, k]`` = number of ROI voxels of level ``i`` with ``k`` dependent neighbours.
+
+    Raises
+    ------
+    ValueError
+        If ``alpha`` is negative (and on the input checks of
+        :func:`kernels.texture_common.check_levels_mask`).
+    """
+    lv, mk = check_levels_mask(levels, mask, n_levels)
+    off = check_angles(offsets)
+    if int(alpha) != alpha or alpha < 0:
+        raise ValueError(f"alpha must be a non-negative integer, got {alpha}")
+    out = np.zeros((int(n_levels), off.shape[0] + 1), dtype=np.float64)
+    _gldm(lv, mk, off, int(alpha), out)
+    return out
+
+
+@njit
+def _gldm(
+    levels: npt.NDArray[np.int32],
+    mask: npt.NDArray[np.bool_],
+    offsets: npt.NDArray[np.int64],
+    alpha: int,
+    out: npt.NDArray[np.float64],
+) -> None:
+    nz, ny, nx = levels.shape
+    nn = offsets.shape[0]
+    for z in range(nz):
+        for y in range(ny):
+            for x in range(nx):
+                if not mask[z, y, x]:
+                    continue
+                gl = levels[z, y, x]
+                dep = 0
+                for a in range(nn):
+                    zz = z + offsets[a, 0]
+                    yy = y + offsets[a, 1]
+                    xx = x + offsets[a, 2]
+                    if zz < 0 or zz >= nz or yy < 0 or yy >= ny or xx < 0 or xx >= nx:
+                        continue
+                    if mask[zz, yy, xx] and abs(gl - levels[zz, yy, xx]) <= alpha:
+                        dep += 1
+                out[gl - 1, dep] += 1.0

@@ -1,0 +1,76 @@
+"""Neighbouring grey-tone difference matrix (NGTDM) accumulation, as PyRadiomics 3.0.1 counts it.
+
+For every ROI voxel of level ``i`` the neighbours at the given offsets that lie in the box and in the
+ROI are averaged; ``n[i-1]`` counts the voxel and ``s[i-1]`` adds ``|i - mean|`` (0 when the voxel has
+no ROI neighbour: such a voxel still counts in ``n``, as in PyRadiomics 3.0.1).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from kernels._jit import njit
+from kernels.texture_common import check_angles, check_levels_mask
+
+
+def ngtdm_matrix(
+    levels: npt.ArrayLike, mask: npt.ArrayLike, n_levels: int, offsets: npt.ArrayLike
+) -> npt.NDArray[np.float64]:
+    """Accumulate the NGTDM.
+
+    Parameters
+    ----------
+    levels : array_like of int, shape (z, y, x)
+        Discretised grey levels, ``1..n_levels`` inside the ROI.
+    mask : array_like of bool, shape (z, y, x)
+        The ROI.
+    n_levels : int
+        Number of grey levels ``Ng``.
+    offsets : array_like of int, shape (Nn, 3)
+        Neighbour offsets, both signs (bidirectional :func:`kernels.texture_common.texture_angles`).
+
+    Returns
+    -------
+    ndarray of float64, shape (Ng, 2)
+        Column 0: number of ROI voxels of each level (``n_i``); column 1: sum of ``|i - neighbourhood
+        mean|`` over them (``s_i``).
+    """
+    lv, mk = check_levels_mask(levels, mask, n_levels)
+    off = check_angles(offsets)
+    out = np.zeros((int(n_levels), 2), dtype=np.float64)
+    _ngtdm(lv, mk, off, out)
+    return out
+
+
+@njit
+def _ngtdm(
+    levels: npt.NDArray[np.int32],
+    mask: npt.NDArray[np.bool_],
+    offsets: npt.NDArray[np.int64],
+    out: npt.NDArray[np.float64],
+) -> None:
+    nz, ny, nx = levels.shape
+    nn = offsets.shape[0]
+    for z in range(nz):
+        for y in range(ny):
+            for x in range(nx):
+                if not mask[z, y, x]:
+                    continue
+                count = 0
+                total = 0
+                for a in range(nn):
+                    zz = z + offsets[a, 0]
+                    yy = y + offsets[a, 1]
+                    xx = x + offsets[a, 2]
+                    if zz < 0 or zz >= nz or yy < 0 or yy >= ny or xx < 0 or xx >= nx:
+                        continue
+                    if mask[zz, yy, xx]:
+                        count += 1
+                        total += levels[zz, yy, xx]
+                gl = levels[z, y, x]
+                diff = 0.0
+                if count > 0:
+                    diff = abs(float(gl) - float(total) / float(count))
+                out[gl - 1, 0] += 1.0
+                out[gl - 1, 1] += diff

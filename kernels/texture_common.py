@@ -1,0 +1,151 @@
+"""Shared helpers of the texture kernels: neighbour offsets ("angles") in PyRadiomics 3.0.1 order, input checks.
+
+An angle is an offset ``(dz, dy, dx)`` between a voxel and its neighbour.  For a set of Chebyshev
+distances ``D`` the offsets are every non-zero ``(dz, dy, dx)`` whose largest absolute component is in
+``D``, limited per axis to what fits in the ROI box (an axis of size ``s`` admits offsets of at most
+``s - 1``; an axis of size 1 admits none), and, when the matrix is computed in 2D, with a zero
+component along the excluded axis.  Mono-directional sets (GLCM, GLRLM) keep only the offsets whose
+first non-zero component is positive (13 in 3D, 4 in 2D for distance 1); bidirectional sets (GLSZM,
+GLDM, NGTDM) keep both signs (26 in 3D, 8 in 2D).  Offsets are listed with ``dz`` from high to low,
+then ``dy``, then ``dx``, as PyRadiomics' C extension lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+
+def texture_angles(
+    shape: Sequence[int],
+    distances: Sequence[int] = (1,),
+    *,
+    bidirectional: bool = False,
+    force2d_dimension: int | None = None,
+) -> npt.NDArray[np.int64]:
+    """Return the neighbour offsets of a texture matrix.
+
+    Parameters
+    ----------
+    shape : sequence of 3 int
+        Shape ``(z, y, x)`` of the (cropped) ROI box.
+    distances : sequence of int
+        Distinct positive Chebyshev distances.
+    bidirectional : bool
+        Keep both signs of every offset (GLSZM, GLDM, NGTDM) instead of one (GLCM, GLRLM).
+    force2d_dimension : int or None
+        Axis (0 = z, 1 = y, 2 = x) along which no offset is taken (PyRadiomics ``force2D``), or None
+        for 3D.
+
+    Returns
+    -------
+    ndarray of int64, shape (Na, 3)
+        The offsets ``(dz, dy, dx)``; ``Na`` may be 0 (a one-voxel box).
+
+    Raises
+    ------
+    ValueError
+        If ``shape`` is not 3 positive sizes, a distance is not a positive integer or repeats, or
+        ``force2d_dimension`` is not None, 0, 1 or 2.
+    """
+    sizes = [int(s) for s in shape]
+    if len(sizes) != 3 or min(sizes) < 1:
+        raise ValueError(f"shape must be 3 positive sizes (z, y, x), got {tuple(shape)}")
+    dist = [int(d) for d in distances]
+    if not dist or min(dist) < 1 or len(set(dist)) != len(dist):
+        raise ValueError(f"distances must be distinct positive integers, got {tuple(distances)}")
+    if force2d_dimension is not None and force2d_dimension not in (0, 1, 2):
+        raise ValueError(f"force2d_dimension must be None, 0, 1 or 2, got {force2d_dimension}")
+    wanted = set(dist)
+    reach = max(dist)
+    limits = [0 if axis == force2d_dimension else min(reach, sizes[axis] - 1) for axis in range(3)]
+    offsets: list[tuple[int, int, int]] = []
+    for dz in range(limits[0], -limits[0] - 1, -1):
+        for dy in range(limits[1], -limits[1] - 1, -1):
+            for dx in range(limits[2], -limits[2] - 1, -1):
+                norm = max(abs(dz), abs(dy), abs(dx))
+                if norm == 0 or norm not in wanted:
+                    continue
+                if not bidirectional:
+                    first = dz if dz != 0 else (dy if dy != 0 else dx)
+                    if first < 0:
+                        continue
+                offsets.append((dz, dy, dx))
+    return np.array(offsets, dtype=np.int64).reshape(len(offsets), 3)
+
+
+def check_levels_mask(
+    levels: npt.ArrayLike, mask: npt.ArrayLike, n_levels: int
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_]]:
+    """Validate and coerce a discretised image and its ROI mask for the texture kernels.
+
+    Parameters
+    ----------
+    levels : array_like of int, shape (z, y, x)
+        Grey levels; inside the mask they must lie in ``1..n_levels`` (outside they are ignored).
+    mask : array_like of bool, shape (z, y, x)
+        The ROI.
+    n_levels : int
+        Number of grey levels ``Ng`` (rows of the matrices).
+
+    Returns
+    -------
+    levels : ndarray of int32, C-contiguous
+    mask : ndarray of bool, C-contiguous
+
+    Raises
+    ------
+    ValueError
+        On a wrong dimension, dtype or shape, an empty mask, or a level outside ``1..n_levels`` in the ROI.
+    """
+    lv = np.asarray(levels)
+    mk = np.asarray(mask)
+    if lv.ndim != 3:
+        raise ValueError(f"levels must be a 3D array (z, y, x), got {lv.ndim} dimensions")
+    if not np.issubdtype(lv.dtype, np.integer):
+        raise ValueError(f"levels must hold integer grey levels, got dtype {lv.dtype}")
+    if mk.shape != lv.shape:
+        raise ValueError(f"mask shape {mk.shape} differs from levels shape {lv.shape}")
+    if mk.dtype != np.bool_:
+        if not np.issubdtype(mk.dtype, np.integer):
+            raise ValueError(f"mask must be boolean (or 0/1 integers), got dtype {mk.dtype}")
+        mk = mk != 0
+    if int(n_levels) < 1:
+        raise ValueError(f"n_levels must be >= 1, got {n_levels}")
+    inside = lv[mk]
+    if inside.size == 0:
+        raise ValueError("the mask is empty: no voxel to compute a texture matrix from")
+    low, high = int(inside.min()), int(inside.max())
+    if low < 1 or high > int(n_levels):
+        raise ValueError(f"grey levels inside the mask must lie in 1..{int(n_levels)}, found {low}..{high}")
+    return np.ascontiguousarray(lv, dtype=np.int32), np.ascontiguousarray(mk, dtype=np.bool_)
+
+
+def check_angles(angles: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """Validate and coerce neighbour offsets to a C-contiguous ``(Na, 3)`` int64 array.
+
+    Parameters
+    ----------
+    angles : array_like of int, shape (Na, 3)
+        Offsets ``(dz, dy, dx)``, none of them all zero.
+
+    Returns
+    -------
+    ndarray of int64, shape (Na, 3)
+
+    Raises
+    ------
+    ValueError
+        On a wrong shape or a zero offset.
+    """
+    arr = np.asarray(angles)
+    if arr.ndim != 2 or arr.shape[1] != 3:
+        raise ValueError(f"angles must have shape (Na, 3), got {arr.shape}")
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"angles must be integers, got dtype {arr.dtype}")
+    out = np.ascontiguousarray(arr, dtype=np.int64)
+    if out.shape[0] and np.any(np.all(out == 0, axis=1)):
+        raise ValueError("angles must not contain the zero offset (0, 0, 0)")
+    return out
