@@ -1,0 +1,98 @@
+"""Start the desktop application: translations, registry, sign-in, main window."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QLocale, QSettings, QTranslator
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from hsp_desktop.gui.context import AppContext, default_data_dir
+
+I18N = Path(__file__).resolve().parent / "i18n"
+LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
+_translators: list[QTranslator] = []
+
+
+def install_language(app: QApplication, language: str) -> bool:
+    """Install the interface language (``en`` or ``zh_CN``); returns False if its translation is missing."""
+    for t in _translators:
+        app.removeTranslator(t)
+    _translators.clear()
+    if language == "en":
+        return True
+    translator = QTranslator(app)
+    if not translator.load(str(I18N / f"hsp_{language}.qm")):
+        return False
+    app.installTranslator(translator)
+    _translators.append(translator)
+    return True
+
+
+def ui_language() -> str:
+    """The saved interface language, else the system's (Chinese locales get Chinese)."""
+    saved = QSettings("HSP", "HSP Desktop").value("ui/language")
+    if isinstance(saved, str) and saved in LANGUAGES:
+        return saved
+    return "zh_CN" if QLocale.system().name().startswith("zh") else "en"
+
+
+def open_registry(data_dir: Path) -> object:
+    """Open (creating if needed) the workstation's registry in ``data_dir``."""
+    from hsp_desktop.registry import Registry
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = Path(os.environ.get("HSP_REGISTRY", data_dir / "registry.sqlite"))
+    return Registry.open(path)
+
+
+def run_app(argv: Sequence[str]) -> int:
+    """Run the desktop application until the main window closes."""
+    from hsp_desktop.gui.mainwindow import MainWindow
+    from hsp_desktop.gui.signin import SignInDialog
+
+    app = QApplication.instance() or QApplication(list(argv))
+    assert isinstance(app, QApplication)
+    app.setApplicationName("HSP Desktop")
+    app.setOrganizationName("HSP")
+    install_language(app, ui_language())
+    data_dir = default_data_dir()
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(data_dir / "numba-cache"))
+    try:
+        registry = open_registry(data_dir)
+    except Exception as exc:
+        QMessageBox.critical(None, "HSP Desktop", str(exc))
+        return 2
+    first = not registry.has_users()  # type: ignore[attr-defined]
+    dialog = SignInDialog(registry, first_admin=first)
+    if not dialog.exec():
+        return 0
+    ctx = AppContext(registry=registry, user=dialog.user, data_dir=data_dir)
+    window = MainWindow(ctx)
+    window.show()
+    start_background_warmup()
+    code = app.exec()
+    registry.close()  # type: ignore[attr-defined]
+    return int(code)
+
+
+def start_background_warmup() -> None:
+    """Compile/load the Numba kernels off the GUI thread so the first scoring is fast (daemon thread)."""
+    import threading
+
+    def warm() -> None:
+        try:
+            from hsp_desktop.radiomics import warmup
+
+            warmup()
+        except Exception:
+            pass
+
+    threading.Thread(target=warm, name="numba-warmup", daemon=True).start()
+
+
+if __name__ == "__main__":
+    sys.exit(run_app(sys.argv))

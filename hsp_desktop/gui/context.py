@@ -1,0 +1,61 @@
+"""What every screen needs: the open registry, the signed-in user, where files live."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+
+def default_data_dir() -> Path:
+    """Per-user data folder (``HSP_DATA_DIR`` overrides): registry, reports, backups, Numba cache."""
+    env = os.environ.get("HSP_DATA_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "hsp-desktop"
+
+
+class Events(QObject):
+    """Application-wide notifications so screens refresh when data change."""
+
+    recipients_changed = Signal()
+    recipient_selected = Signal(str)
+    prediction_saved = Signal(str)
+    followup_changed = Signal(str)
+    model_changed = Signal()
+    language_changed = Signal(str)
+
+
+@dataclass
+class AppContext:
+    """The open registry and the signed-in user, shared by the screens."""
+
+    registry: Any
+    user: Any
+    data_dir: Path
+    events: Events = field(default_factory=Events)
+    current_study_id: str | None = None
+    #: CT and mask chosen on the Imaging screen for the current recipient.
+    ct_path: Path | None = None
+    mask_path: Path | None = None
+
+    @property
+    def role(self) -> str:
+        """The signed-in user's role."""
+        return str(getattr(self.user, "role", "readonly"))
+
+    def can_write(self) -> bool:
+        """True unless the user is read-only."""
+        return self.role != "readonly"
+
+    def select(self, study_id: str) -> None:
+        """Make ``study_id`` the current recipient and tell every screen."""
+        if study_id != self.current_study_id:
+            self.ct_path = None
+            self.mask_path = None
+        self.current_study_id = study_id
+        self.events.recipient_selected.emit(study_id)

@@ -1,0 +1,150 @@
+"""Worklist: every recipient with status, latest risk, next follow-up and outcome; search, filter, sort."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hsp_desktop.gui.context import AppContext
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("study_id", "Study ID"),
+    ("status", "Status"),
+    ("age", "Age"),
+    ("sex", "Sex"),
+    ("risk", "Latest risk"),
+    ("band", "Band"),
+    ("next_visit", "Next follow-up"),
+    ("outcome", "6-month outcome"),
+)
+STATUSES = (
+    "",
+    "awaiting data",
+    "awaiting CT",
+    "scored",
+    "follow-up due",
+    "follow-up overdue",
+    "outcome known",
+)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.1%}" if 0.0 <= value <= 1.0 else f"{value:g}"
+    return str(value)
+
+
+class _SortItem(QTableWidgetItem):
+    """Sorts numbers as numbers."""
+
+    def __init__(self, text: str, key: Any) -> None:
+        super().__init__(text)
+        self._key = key
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        okey = getattr(other, "_key", other.text())
+        try:
+            return bool(self._key < okey)
+        except TypeError:
+            return str(self._key) < str(okey)
+
+
+class WorklistPage(QWidget):
+    """The coordinator's list of recipients."""
+
+    def __init__(self, ctx: AppContext, window: Any) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.window_ = window
+        self.search = QLineEdit()
+        self.search.setObjectName("search")
+        self.search.setPlaceholderText(self.tr("Search by study ID"))
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self.refresh)
+        self.status = QComboBox()
+        self.status.setObjectName("statusFilter")
+        for s in STATUSES:
+            self.status.addItem(self.tr(s) if s else self.tr("All statuses"), s)
+        self.status.currentIndexChanged.connect(self.refresh)
+        self.new_button = QPushButton(self.tr("&New recipient"))
+        self.new_button.setObjectName("newRecipient")
+        self.new_button.clicked.connect(self.new_recipient)
+        self.new_button.setEnabled(ctx.can_write())
+        self.open_button = QPushButton(self.tr("&Open"))
+        self.open_button.clicked.connect(self.open_selected)
+        top = QHBoxLayout()
+        top.addWidget(QLabel(self.tr("Search")))
+        top.addWidget(self.search, 2)
+        top.addWidget(QLabel(self.tr("Status")))
+        top.addWidget(self.status, 1)
+        top.addStretch(1)
+        top.addWidget(self.open_button)
+        top.addWidget(self.new_button)
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("worklist")
+        self.table.setHorizontalHeaderLabels([self.tr(title) for _, title in COLUMNS])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.table.doubleClicked.connect(lambda _i: self.open_selected())
+        self.count = QLabel()
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.count)
+        ctx.events.recipients_changed.connect(self.refresh)
+        ctx.events.prediction_saved.connect(lambda _s: self.refresh())
+        ctx.events.followup_changed.connect(lambda _s: self.refresh())
+
+    def refresh(self) -> None:
+        """Reload the list from the registry with the current search and filter."""
+        rows = self.ctx.registry.worklist(
+            search=self.search.text().strip() or None, status=self.status.currentData() or None
+        )
+        self.table.setSortingEnabled(False)
+        self.table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, (key, _title) in enumerate(COLUMNS):
+                value = row.get(key)
+                item = _SortItem(_cell(value), value if value is not None else "")
+                item.setData(Qt.ItemDataRole.UserRole, row.get("study_id"))
+                self.table.setItem(r, c, item)
+        self.table.setSortingEnabled(True)
+        self.count.setText(self.tr("{0} recipients").format(len(rows)))
+
+    def selected_study_id(self) -> str | None:
+        """Study ID of the selected row."""
+        items = self.table.selectedItems()
+        return None if not items else str(items[0].data(Qt.ItemDataRole.UserRole))
+
+    def open_selected(self) -> None:
+        """Open the selected recipient on the Recipient screen."""
+        study_id = self.selected_study_id()
+        if study_id:
+            self.ctx.select(study_id)
+            self.window_.show_page("recipient")
+
+    def new_recipient(self) -> None:
+        """Start an empty enrolment form."""
+        page = self.window_.show_page("recipient")
+        page.start_new()
