@@ -1,0 +1,391 @@
+"""Report wording in English and Simplified Chinese.
+
+Every sentence a report prints comes from :data:`TEXT`, so both languages always carry the same elements.  A key
+missing from one language is a programming error caught by the tests (``test_every_key_in_both_languages``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from hsp_desktop.errors import SettingsError
+
+Language = Literal["en", "zh"]
+LANGUAGES: tuple[str, ...] = ("en", "zh")
+
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "patient_title": "Pre-transplant risk of refractory hypersplenism at 6 months",
+        "patient_subtitle": "Decision-support report for the surgical chart",
+        "site": "Site",
+        "study_id": "Study ID",
+        "name": "Name",
+        "mrn": "MRN",
+        "identity_hidden": "not shown (role or site setting)",
+        "report_date": "Report date",
+        "clinician": "Requested by",
+        "ct_date": "CT date",
+        "transplant_date": "Transplant date",
+        "risk_heading": "Predicted risk",
+        "risk_sentence": "Estimated probability of refractory hypersplenism 6 months after transplantation",
+        "ci95": "95% CI",
+        "band": "Risk band",
+        "band_low": "LOW",
+        "band_intermediate": "INTERMEDIATE",
+        "band_high": "HIGH",
+        "band_table_band": "Band",
+        "band_table_range": "Predicted risk",
+        "band_table_observed": "Observed rate in development cohort",
+        "band_table_events": "events / recipients",
+        "this_recipient": "this recipient",
+        "distribution_heading": "Position in the development cohort",
+        "distribution_sentence": "Predicted risk higher than {pct:.0f}% of the {n} development-cohort recipients.",
+        "distribution_axis": "Predicted risk",
+        "distribution_count": "Recipients",
+        "inputs_heading": "Key inputs used by the model",
+        "variable": "Variable",
+        "value": "Value",
+        "unit": "Unit",
+        "missing": "not recorded",
+        "qc_heading": "CT quality control",
+        "qc_passed": "PASSED",
+        "qc_passed_warn": "PASSED with {n} warning(s)",
+        "qc_failed": "FAILED",
+        "qc_check": "Check",
+        "qc_status": "Status",
+        "qc_measured": "Measured",
+        "qc_limit": "Limit",
+        "qc_all_ok": "All {n} checks passed.",
+        "qc_none": "No QC report recorded.",
+        "contrib_heading": "Main contributing factors",
+        "contrib_sentence": (
+            "Each bar moves the risk from the model's baseline (an average development-cohort recipient) to this "
+            "recipient's estimate; red raises, blue lowers the risk."
+        ),
+        "contrib_baseline": "Baseline",
+        "contrib_final": "This recipient",
+        "contrib_other": "{n} other factors",
+        "contrib_axis": "Risk (log-odds scale, labelled in %)",
+        "images_heading": "CT key slices with spleen outline",
+        "axial": "Axial",
+        "coronal": "Coronal",
+        "images_none": "No CT images attached to this prediction.",
+        "model_heading": "Model",
+        "model_name": "Model",
+        "model_version": "Version",
+        "model_hash": "Manifest SHA-256",
+        "model_auc": "Development AUC (95% CI)",
+        "model_auc_corrected": "optimism-corrected",
+        "model_calibration": "Calibration (slope / intercept)",
+        "model_brier": "Brier score",
+        "model_cohort": "Development cohort",
+        "model_cohort_value": "{n} recipients, {events} events",
+        "prediction_id": "Prediction",
+        "input_hash": "Input SHA-256",
+        "intended_use_heading": "Intended use",
+        "intended_use_translation": "",
+        "contrib_logodds": "log-odds",
+        "limitations_heading": "Limitations",
+        "limitations": (
+            "The estimate comes from a model developed on a single-centre retrospective cohort; its prospective "
+            "validation is ongoing and its confidence interval is wide. It does not account for events after "
+            "transplantation (portal-vein complications, rejection, infection, myelotoxic drugs), which can cause "
+            "or prevent cytopenia. Inputs outside the development cohort's ranges make the estimate less reliable. "
+            "It must not be used as the sole basis for splenic intervention."
+        ),
+        "signature_heading": "Signatures",
+        "signed_reported": "Reported by (name, signature)",
+        "signed_reviewed": "Reviewed by (name, signature)",
+        "signed_date": "Date",
+        "footer": "HSP Desktop {version} (build {build})",
+        "page": "page {page} of {pages}",
+        "not_applicable": "n/a",
+        "yes": "yes",
+        "no": "no",
+        # validation report
+        "validation_title": "Model validation report",
+        "validation_subtitle": "Structured after TRIPOD+AI (BMJ 2024)",
+        "v_model": "Model under report",
+        "v_flow": "1. Participants: cohort flow",
+        "v_flow_step": "Step",
+        "v_flow_n": "Recipients",
+        "v_flow_excluded": "Excluded (reason: n)",
+        "v_table1": "2. Characteristics by outcome (table 1)",
+        "v_table1_var": "Variable",
+        "v_outcome0": "No outcome (n={n})",
+        "v_outcome1": "Outcome (n={n})",
+        "v_p": "p",
+        "v_candidates": "3. Candidate models compared",
+        "v_cand_model": "Model",
+        "v_cand_params": "Parameters",
+        "v_cand_auc": "AUC (95% CI)",
+        "v_cand_corrected": "Optimism-corrected AUC",
+        "v_cand_delong": "Paired DeLong p vs selected",
+        "v_selected": "selected",
+        "v_roc": "4. Discrimination: ROC curve",
+        "v_roc_fpr": "1 - specificity",
+        "v_roc_tpr": "Sensitivity",
+        "v_roc_band": "95% CI band",
+        "v_calibration": "5. Calibration",
+        "v_cal_sentence": "Calibration slope {slope} (ideal 1), intercept {intercept} (ideal 0), Brier {brier}.",
+        "v_cal_pred": "Predicted risk",
+        "v_cal_obs": "Observed proportion",
+        "v_dca": "6. Clinical utility: decision curve",
+        "v_dca_threshold": "Threshold probability",
+        "v_dca_nb": "Net benefit",
+        "v_dca_all": "Treat all",
+        "v_dca_none": "Treat none",
+        "v_dca_model": "Model",
+        "v_features": "7. Selected predictors and odds ratios",
+        "v_feat": "Predictor",
+        "v_or": "Odds ratio (95% CI)",
+        "v_per": "per",
+        "v_sample_size": "8. Sample size",
+        "v_sample_sentence": (
+            "{n} recipients with {events} outcome events ({prevalence:.1f}%), {params} candidate parameters: "
+            "{epp:.1f} events per parameter."
+        ),
+        "v_prospective": "9. Prospective validation cohort",
+        "v_prosp_pending": (
+            "{n} recipients enrolled; {complete} with a derived 6-month outcome, {pending} pending, {competing} "
+            "competing events. Results are shown once at least {minimum} outcomes have accrued."
+        ),
+        "v_prosp_results": (
+            "{complete} recipients with a derived outcome ({events} events): AUC {auc} (95% CI {lo}-{hi}); "
+            "observed {observed:.1f}% vs mean predicted {expected:.1f}% (calibration-in-the-large)."
+        ),
+        "v_prosp_note": "With about 30 recipients the AUC confidence interval is wide: a feasibility check, not proof.",
+        "v_none": "Not available in the model manifest.",
+    },
+    "zh": {
+        "patient_title": "肝移植术前难治性脾功能亢进（术后6个月）风险评估",
+        "patient_subtitle": "供手术病历使用的临床决策支持报告",
+        "site": "中心",
+        "study_id": "研究编号",
+        "name": "姓名",
+        "mrn": "病历号",
+        "identity_hidden": "不显示（角色或中心设置）",
+        "report_date": "报告日期",
+        "clinician": "申请医师",
+        "ct_date": "CT日期",
+        "transplant_date": "移植日期",
+        "risk_heading": "预测风险",
+        "risk_sentence": "肝移植术后6个月发生难治性脾功能亢进的估计概率",
+        "ci95": "95%置信区间",
+        "band": "风险分层",
+        "band_low": "低风险",
+        "band_intermediate": "中风险",
+        "band_high": "高风险",
+        "band_table_band": "分层",
+        "band_table_range": "预测风险范围",
+        "band_table_observed": "建模队列实际发生率",
+        "band_table_events": "事件数 / 例数",
+        "this_recipient": "本例受者",
+        "distribution_heading": "在建模队列中的位置",
+        "distribution_sentence": "预测风险高于建模队列 {n} 例受者中的 {pct:.0f}%。",
+        "distribution_axis": "预测风险",
+        "distribution_count": "例数",
+        "inputs_heading": "模型使用的主要输入",
+        "variable": "变量",
+        "value": "数值",
+        "unit": "单位",
+        "missing": "未记录",
+        "qc_heading": "CT质量控制",
+        "qc_passed": "通过",
+        "qc_passed_warn": "通过（{n} 项警告）",
+        "qc_failed": "未通过",
+        "qc_check": "检查项",
+        "qc_status": "状态",
+        "qc_measured": "测量值",
+        "qc_limit": "界值",
+        "qc_all_ok": "全部 {n} 项检查通过。",
+        "qc_none": "无质量控制记录。",
+        "contrib_heading": "主要影响因素",
+        "contrib_sentence": "每一条表示该因素使风险从模型基线（建模队列平均受者）移向本例估计值；红色升高风险，蓝色降低风险。",
+        "contrib_baseline": "基线",
+        "contrib_final": "本例受者",
+        "contrib_other": "其他 {n} 个因素",
+        "contrib_axis": "风险（对数优势刻度，以%标注）",
+        "images_heading": "CT关键层面及脾脏轮廓",
+        "axial": "轴位",
+        "coronal": "冠状位",
+        "images_none": "本次预测未附CT图像。",
+        "model_heading": "模型",
+        "model_name": "模型",
+        "model_version": "版本",
+        "model_hash": "清单 SHA-256",
+        "model_auc": "建模AUC（95%置信区间）",
+        "model_auc_corrected": "乐观校正后",
+        "model_calibration": "校准（斜率 / 截距）",
+        "model_brier": "Brier评分",
+        "model_cohort": "建模队列",
+        "model_cohort_value": "{n} 例受者，{events} 例事件",
+        "prediction_id": "预测记录",
+        "input_hash": "输入 SHA-256",
+        "intended_use_heading": "预期用途",
+        "intended_use_translation": (
+            "HSP Desktop 在肝移植术前估计成人受者（18-75岁）在移植术后6个月发生难治性脾功能亢进的概率。本软件辅助而非"
+            "取代移植团队的判断。仅供已注册观察性研究内的科研使用；未在不符合研究入选标准的受者中验证。以下为英文原文："
+        ),
+        "contrib_logodds": "对数优势",
+        "limitations_heading": "局限性",
+        "limitations": (
+            "本估计来自单中心回顾性队列建立的模型，前瞻性验证尚在进行中，置信区间较宽。模型未考虑移植术后事件"
+            "（门静脉并发症、排斥反应、感染、骨髓抑制药物），这些事件可导致或避免血细胞减少。输入值超出建模队列范围时"
+            "估计的可靠性降低。不得作为脾脏干预的唯一依据。"
+        ),
+        "signature_heading": "签名",
+        "signed_reported": "报告医师（姓名、签名）",
+        "signed_reviewed": "审核医师（姓名、签名）",
+        "signed_date": "日期",
+        "footer": "HSP Desktop {version}（构建 {build}）",
+        "page": "第 {page} 页，共 {pages} 页",
+        "not_applicable": "不适用",
+        "yes": "是",
+        "no": "否",
+        "validation_title": "模型验证报告",
+        "validation_subtitle": "按 TRIPOD+AI（BMJ 2024）结构编写",
+        "v_model": "报告模型",
+        "v_flow": "1. 研究对象：队列流程",
+        "v_flow_step": "步骤",
+        "v_flow_n": "例数",
+        "v_flow_excluded": "排除（原因：例数）",
+        "v_table1": "2. 按结局分组的基线特征（表1）",
+        "v_table1_var": "变量",
+        "v_outcome0": "未发生（n={n}）",
+        "v_outcome1": "发生（n={n}）",
+        "v_p": "p值",
+        "v_candidates": "3. 候选模型比较",
+        "v_cand_model": "模型",
+        "v_cand_params": "参数个数",
+        "v_cand_auc": "AUC（95%置信区间）",
+        "v_cand_corrected": "乐观校正AUC",
+        "v_cand_delong": "与入选模型配对DeLong检验p值",
+        "v_selected": "入选",
+        "v_roc": "4. 区分度：ROC曲线",
+        "v_roc_fpr": "1 - 特异度",
+        "v_roc_tpr": "灵敏度",
+        "v_roc_band": "95%置信带",
+        "v_calibration": "5. 校准度",
+        "v_cal_sentence": "校准斜率 {slope}（理想值1），截距 {intercept}（理想值0），Brier评分 {brier}。",
+        "v_cal_pred": "预测风险",
+        "v_cal_obs": "实际比例",
+        "v_dca": "6. 临床效用：决策曲线",
+        "v_dca_threshold": "阈概率",
+        "v_dca_nb": "净获益",
+        "v_dca_all": "全部干预",
+        "v_dca_none": "全不干预",
+        "v_dca_model": "模型",
+        "v_features": "7. 入选预测因子及比值比",
+        "v_feat": "预测因子",
+        "v_or": "比值比（95%置信区间）",
+        "v_per": "每",
+        "v_sample_size": "8. 样本量",
+        "v_sample_sentence": "{n} 例受者，{events} 例结局事件（{prevalence:.1f}%），候选参数 {params} 个：每参数事件数 {epp:.1f}。",
+        "v_prospective": "9. 前瞻性验证队列",
+        "v_prosp_pending": (
+            "已入组 {n} 例；{complete} 例已得出6个月结局，{pending} 例待定，{competing} 例竞争事件。"
+            "累积至少 {minimum} 例结局后显示结果。"
+        ),
+        "v_prosp_results": (
+            "{complete} 例已得出结局（{events} 例事件）：AUC {auc}（95%置信区间 {lo}-{hi}）；"
+            "实际发生率 {observed:.1f}%，平均预测 {expected:.1f}%（整体校准）。"
+        ),
+        "v_prosp_note": "约30例受者的AUC置信区间较宽：仅为可行性检验，不能作为证据。",
+        "v_none": "模型清单中无此项。",
+    },
+}
+
+#: Labels and units of the key inputs printed on the patient report, in print order.
+KEY_INPUTS: tuple[tuple[str, str, str, str, int], ...] = (
+    # name, English label, Chinese label, unit, decimals (-1: categorical)
+    ("platelets", "Platelets", "血小板", "×10^9/L", 0),
+    ("wbc", "White cell count", "白细胞", "×10^9/L", 1),
+    ("haemoglobin", "Haemoglobin", "血红蛋白", "g/L", 0),
+    ("spleen_volume_ml", "Spleen volume (CT)", "脾脏体积（CT）", "ml", 0),
+    ("spleen_length_cm", "Spleen length", "脾脏长径", "cm", 1),
+    ("portal_vein_mm", "Portal-vein diameter", "门静脉直径", "mm", 1),
+    ("splenic_vein_mm", "Splenic-vein diameter", "脾静脉直径", "mm", 1),
+    ("splenic_artery_mm", "Splenic-artery diameter", "脾动脉直径", "mm", 1),
+    ("meld", "MELD", "MELD评分", "points", 0),
+    ("child_pugh", "Child-Pugh score", "Child-Pugh评分", "points", 0),
+    ("bilirubin", "Bilirubin", "胆红素", "µmol/L", 0),
+    ("albumin", "Albumin", "白蛋白", "g/L", 0),
+    ("inr", "INR", "INR", "", 2),
+    ("creatinine", "Creatinine", "肌酐", "µmol/L", 0),
+    ("age", "Age", "年龄", "years", 0),
+    ("sex", "Sex", "性别", "", -1),
+    ("bmi", "BMI", "体重指数", "kg/m²", 1),
+    ("aetiology", "Aetiology", "病因", "", -1),
+    ("graft_type", "Graft", "移植物", "", -1),
+    ("grwr", "GRWR", "GRWR", "%", 2),
+    ("splenorenal_shunt", "Spontaneous splenorenal shunt", "自发性脾肾分流", "", -1),
+    ("ascites", "Ascites", "腹水", "", -1),
+    ("varices", "Varices", "静脉曲张", "", -1),
+)
+
+#: Units as printed in Chinese reports (the CJK fonts carry the Greek mu, not the micro sign, and no superscripts).
+UNITS_ZH: dict[str, str] = {"µmol/L": "μmol/L", "kg/m²": "kg/m^2", "points": "分", "years": "岁"}
+
+
+def unit_text(unit: str, language: Language) -> str:
+    """A unit as printed in ``language``."""
+    return UNITS_ZH.get(unit, unit) if language == "zh" else unit
+
+
+def input_label(name: str, language: Language) -> tuple[str, str] | None:
+    """Label and unit of a key input in ``language``, or None when ``name`` is not a key input."""
+    for key, label_en, label_zh, unit, _ in KEY_INPUTS:
+        if key == name:
+            return (label_zh if language == "zh" else label_en), unit_text(unit, language)
+    return None
+
+
+#: Display of categorical codes.
+CATEGORIES: dict[str, dict[str, str]] = {
+    "en": {
+        "M": "male",
+        "F": "female",
+        "hbv": "hepatitis B",
+        "hcv": "hepatitis C",
+        "alcohol": "alcohol",
+        "autoimmune": "autoimmune / PBC / PSC",
+        "masld": "MASLD / cryptogenic",
+        "other": "other",
+        "deceased_whole": "deceased donor, whole",
+        "living": "living donor",
+        "split": "split",
+    },
+    "zh": {
+        "M": "男",
+        "F": "女",
+        "hbv": "乙型肝炎",
+        "hcv": "丙型肝炎",
+        "alcohol": "酒精性",
+        "autoimmune": "自身免疫性 / PBC / PSC",
+        "masld": "MASLD / 隐源性",
+        "other": "其他",
+        "deceased_whole": "公民逝世后捐献，全肝",
+        "living": "活体供肝",
+        "split": "劈离式",
+    },
+}
+
+
+def check_language(language: str) -> Language:
+    """Return ``language`` if it is a report language, else raise :class:`SettingsError`."""
+    if language not in LANGUAGES:
+        raise SettingsError(
+            "Unknown report language",
+            expected=" or ".join(LANGUAGES),
+            found=repr(language),
+            fix="choose 'en' (English) or 'zh' (Simplified Chinese)",
+            field="language",
+        )
+    return language  # type: ignore[return-value]
+
+
+def t(language: Language, key: str, **values: object) -> str:
+    """Return the text ``key`` in ``language``, formatted with ``values``."""
+    text = TEXT[language][key]
+    return text.format(**values) if values else text

@@ -1,0 +1,288 @@
+"""The model validation report, structured after TRIPOD+AI (BMJ 2024).
+
+Sections: model under report; 1 participants (cohort flow with exclusion counts); 2 characteristics by outcome;
+3 candidate models compared (AUC with DeLong CI, optimism-corrected AUC, paired DeLong p); 4 ROC with CI band;
+5 calibration (slope, intercept, Brier, curve); 6 decision curve; 7 selected predictors with odds ratios;
+8 sample size; 9 prospective cohort (results once enough outcomes have accrued); intended use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
+
+from hsp_desktop.reporting import charts
+from hsp_desktop.reporting.fonts import FontSet, fonts_for
+from hsp_desktop.reporting.i18n import Language, check_language, t
+from hsp_desktop.reporting.inputs import ValidationReportInputs
+from hsp_desktop.reporting.layout import CONTENT_W, Styles, any_text, build_pdf, numbered_canvas, p, table
+from hsp_desktop.reporting.patient import band_ranges
+
+
+def fmt_p(value: float | None) -> str:
+    """A p value as printed (``<0.001`` below one in a thousand)."""
+    if value is None:
+        return "-"
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _model_block(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: FontSet) -> list[Flowable]:
+    m = inp.model
+    na = t(lang, "not_applicable")
+    auc = na
+    if m.auc is not None:
+        auc = f"{m.auc:.3f}" + (f" ({m.auc_ci[0]:.3f} - {m.auc_ci[1]:.3f})" if m.auc_ci else "")
+        if m.auc_corrected is not None:
+            auc += f"; {t(lang, 'model_auc_corrected')} {m.auc_corrected:.3f}"
+    ranges = band_ranges(m.band_thresholds)
+    bands = "; ".join(
+        f"{t(lang, 'band_' + b)} {ranges[b]}: {m.band_event_rates[b][0]}/{m.band_event_rates[b][1]}"
+        for b in ("low", "intermediate", "high")
+    )
+    rows = [
+        [t(lang, "site"), any_text(inp.site_name, st.cell)],
+        [t(lang, "model_name"), f"{m.name}  ({t(lang, 'model_version')} {m.version})"],
+        [t(lang, "model_hash"), p(m.sha256, st.small)],
+        [t(lang, "model_auc"), auc],
+        [t(lang, "band"), p(bands, st.cell)],
+        [t(lang, "report_date"), inp.report_date],
+    ]
+    return [
+        p(t(lang, "validation_title"), st.title),
+        p(t(lang, "validation_subtitle"), st.subtitle),
+        Spacer(1, 3),
+        table(
+            rows,
+            [0.28 * CONTENT_W, 0.72 * CONTENT_W],
+            fonts,
+            header=False,
+            extra=[("FONTNAME", (0, 0), (0, -1), fonts.bold)],
+        ),
+        p(t(lang, "intended_use_heading"), st.h2),
+        p(inp.intended_use, st.small),
+    ]
+
+
+def _flow(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: FontSet) -> list[Flowable]:
+    rows: list[list[Any]] = [[t(lang, "v_flow_step"), t(lang, "v_flow_n"), t(lang, "v_flow_excluded")]]
+    for step in inp.flow:
+        excluded = "; ".join(f"{reason}: {count}" for reason, count in step.exclusions) or "-"
+        rows.append([p(step.label, st.cell), str(step.n), p(excluded, st.cell)])
+    return [
+        p(t(lang, "v_flow"), st.h2),
+        table(rows, [0.38 * CONTENT_W, 0.12 * CONTENT_W, 0.50 * CONTENT_W], fonts),
+    ]
+
+
+def _table1(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: FontSet) -> list[Flowable]:
+    rows: list[list[Any]] = [
+        [
+            t(lang, "v_table1_var"),
+            t(lang, "v_outcome0", n=inp.n_without),
+            t(lang, "v_outcome1", n=inp.n_with),
+            t(lang, "v_p"),
+        ]
+    ]
+    for r in inp.table1:
+        rows.append([p(r.label, st.cell), r.without_outcome, r.with_outcome, fmt_p(r.p_value)])
+    return [
+        p(t(lang, "v_table1"), st.h2),
+        table(
+            rows, [0.40 * CONTENT_W, 0.24 * CONTENT_W, 0.24 * CONTENT_W, 0.12 * CONTENT_W], fonts, size=7.5
+        ),
+    ]
+
+
+def _candidates(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: FontSet) -> list[Flowable]:
+    rows: list[list[Any]] = [
+        [
+            t(lang, "v_cand_model"),
+            t(lang, "v_cand_params"),
+            t(lang, "v_cand_auc"),
+            p(t(lang, "v_cand_corrected"), st.cell_bold),
+            p(t(lang, "v_cand_delong"), st.cell_bold),
+        ]
+    ]
+    selected_rows = []
+    for i, c in enumerate(inp.candidates, start=1):
+        name = c.name + (f" ({t(lang, 'v_selected')})" if c.selected else "")
+        if c.selected:
+            selected_rows.append(i)
+        rows.append(
+            [
+                p(name, st.cell),
+                str(c.n_params),
+                f"{c.auc:.3f} ({c.ci_low:.3f} - {c.ci_high:.3f})",
+                f"{c.auc_corrected:.3f}" if c.auc_corrected is not None else "-",
+                fmt_p(c.delong_p) if not c.selected else "-",
+            ]
+        )
+    extra = [("FONTNAME", (0, r), (-1, r), fonts.bold) for r in selected_rows]
+    widths = [0.30 * CONTENT_W, 0.10 * CONTENT_W, 0.22 * CONTENT_W, 0.18 * CONTENT_W, 0.20 * CONTENT_W]
+    return [p(t(lang, "v_candidates"), st.h2), table(rows, widths, fonts, extra=extra)]
+
+
+def _curves(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: FontSet) -> list[Flowable]:
+    out: list[Flowable] = []
+    cells: list[Any] = []
+    heads: list[Any] = []
+    if inp.roc is not None:
+        m = inp.model
+        auc_text = f"AUC {m.auc:.3f}" if m.auc is not None else ""
+        heads.append(p(t(lang, "v_roc"), st.h2))
+        cells.append(charts.roc_chart(inp.roc, auc_text, lang, fonts.regular))
+    if inp.calibration is not None:
+        c = inp.calibration
+        heads.append(p(t(lang, "v_calibration"), st.h2))
+        cells.append(
+            [
+                charts.calibration_chart(c, lang, fonts.regular),
+                p(
+                    t(
+                        lang,
+                        "v_cal_sentence",
+                        slope=f"{c.slope:.2f}",
+                        intercept=f"{c.intercept:.2f}",
+                        brier=f"{c.brier:.3f}",
+                    ),
+                    st.small,
+                ),
+            ]
+        )
+    if cells:
+        tbl = Table([heads, cells], colWidths=[CONTENT_W / 2] * len(cells))
+        tbl.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+        out.append(KeepTogether([tbl]))
+    return out
+
+
+def _decision(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: FontSet) -> list[Flowable]:
+    if inp.decision is None:
+        return [p(t(lang, "v_dca"), st.h2), p(t(lang, "v_none"), st.body)]
+    prevalence = inp.n_with / max(inp.n_with + inp.n_without, 1)
+    return [
+        KeepTogether(
+            [p(t(lang, "v_dca"), st.h2), charts.decision_chart(inp.decision, prevalence, lang, fonts.regular)]
+        )
+    ]
+
+
+def _odds(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: FontSet) -> list[Flowable]:
+    rows: list[list[Any]] = [[t(lang, "v_feat"), t(lang, "v_per"), t(lang, "v_or")]]
+    for o in inp.odds_ratios:
+        rows.append([p(o.label, st.cell), o.per, f"{o.odds_ratio:.2f} ({o.ci_low:.2f} - {o.ci_high:.2f})"])
+    if len(rows) == 1:
+        return [p(t(lang, "v_features"), st.h2), p(t(lang, "v_none"), st.body)]
+    return [
+        p(t(lang, "v_features"), st.h2),
+        table(rows, [0.45 * CONTENT_W, 0.20 * CONTENT_W, 0.35 * CONTENT_W], fonts),
+    ]
+
+
+def _sample_size(inp: ValidationReportInputs, lang: Language, st: Styles) -> list[Flowable]:
+    n = inp.n_with + inp.n_without
+    events = inp.n_with
+    params = max(inp.n_candidate_params, 1)
+    text = t(
+        lang,
+        "v_sample_sentence",
+        n=n,
+        events=events,
+        prevalence=100.0 * events / max(n, 1),
+        params=inp.n_candidate_params,
+        epp=events / params,
+    )
+    return [p(t(lang, "v_sample_size"), st.h2), p(text, st.body)]
+
+
+def _prospective(inp: ValidationReportInputs, lang: Language, st: Styles) -> list[Flowable]:
+    out: list[Flowable] = [p(t(lang, "v_prospective"), st.h2)]
+    pr = inp.prospective
+    if pr is None:
+        out.append(p(t(lang, "v_none"), st.body))
+        return out
+    out.append(
+        p(
+            t(
+                lang,
+                "v_prosp_pending",
+                n=pr.n,
+                complete=pr.complete,
+                pending=pr.pending,
+                competing=pr.competing,
+                minimum=pr.minimum,
+            ),
+            st.body,
+        )
+    )
+    if pr.complete >= pr.minimum and pr.auc is not None and pr.auc_ci is not None:
+        out.append(
+            p(
+                t(
+                    lang,
+                    "v_prosp_results",
+                    complete=pr.complete,
+                    events=pr.events,
+                    auc=f"{pr.auc:.3f}",
+                    lo=f"{pr.auc_ci[0]:.3f}",
+                    hi=f"{pr.auc_ci[1]:.3f}",
+                    observed=100.0 * (pr.observed_rate or 0.0),
+                    expected=100.0 * (pr.mean_predicted or 0.0),
+                ),
+                st.body,
+            )
+        )
+        out.append(p(t(lang, "v_prosp_note"), st.small))
+    return out
+
+
+def render_validation_report(
+    inputs: ValidationReportInputs, path: Path | str, *, language: str = "en"
+) -> Path:
+    """Write the TRIPOD+AI-structured model validation report PDF and return its path.
+
+    Parameters
+    ----------
+    inputs : ValidationReportInputs
+        Development and validation results (see :func:`hsp_desktop.reporting.build.validation_inputs`).
+    path : path-like
+        Output PDF, written atomically.
+    language : {"en", "zh"}
+        Report language.
+
+    Returns
+    -------
+    Path
+        The written PDF.
+    """
+    lang = check_language(language)
+    fonts = fonts_for(lang)
+    st = Styles(fonts, lang)
+    story: list[Flowable] = []
+    story += _model_block(inputs, lang, st, fonts)
+    story += _flow(inputs, lang, st, fonts)
+    story += _table1(inputs, lang, st, fonts)
+    story += _candidates(inputs, lang, st, fonts)
+    story += _curves(inputs, lang, st, fonts)
+    story += _decision(inputs, lang, st, fonts)
+    story += _odds(inputs, lang, st, fonts)
+    story += _sample_size(inputs, lang, st)
+    story += _prospective(inputs, lang, st)
+    m = inputs.model
+    footer_left = (
+        f"{t(lang, 'footer', version=inputs.app_version, build=inputs.app_build)} | "
+        f"{m.name} {m.version} ({m.sha256[:12]}) | {inputs.report_date}"
+    )
+    canvasmaker = numbered_canvas(
+        footer_left, lambda page, pages: t(lang, "page", page=page, pages=pages), fonts.regular
+    )
+    return build_pdf(
+        path,
+        story,
+        title=f"{t(lang, 'validation_title')} - {m.name} {m.version}",
+        author="HSP Desktop",
+        subject=m.name,
+        canvasmaker=canvasmaker,
+    )
