@@ -397,7 +397,7 @@ def simulate_preop(n: int, seed: int, sites: int = 1, *, prospective: int = 0) -
     clip = {
         "platelets": (3.0, 1400.0),
         "wbc": (0.3, 90.0),
-        "bilirubin": (2.0, 950.0),
+        "bilirubin": (5.0, 950.0),  # below 5 umol/L would read as a mg/dL unit trap
         "inr": (0.8, 9.0),
         "creatinine": (20.0, 1400.0),
         "alt": (3.0, 9000.0),
