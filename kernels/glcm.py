@@ -1,9 +1,9 @@
 """Grey-level co-occurrence matrix (GLCM) accumulation, as PyRadiomics 3.0.1's C extension counts it.
 
-For every ROI voxel of level ``i`` and every offset ``a`` whose neighbour lies in the box and in the
-ROI with level ``j``, ``P[a, i-1, j-1]`` is incremented: one raw, asymmetrical count matrix per offset,
-all offsets in one pass over the image.  Symmetrisation, empty-level removal, weighting and
-normalisation are done by the caller (:mod:`hsp_desktop.radiomics.texture`).
+For every ROI voxel of level ``i`` and every offset ``a`` whose neighbour lies in the ROI with level
+``j``, ``P[a, i-1, j-1]`` is incremented: one raw, asymmetrical count matrix per offset, all offsets in
+one pass over the image.  Symmetrisation, empty-level removal, weighting and normalisation are done by
+the caller (:mod:`hsp_desktop.radiomics.texture`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kernels._jit import njit
-from kernels.texture_common import check_angles, check_levels_mask
+from kernels.texture_common import check_angles, check_levels_mask, flat_offsets, reach
 
 
 def glcm_matrices(
@@ -36,10 +36,10 @@ def glcm_matrices(
     ndarray of float64, shape (Na, Ng, Ng)
         ``P[a, i-1, j-1]`` = number of ROI voxel pairs (level ``i``, neighbour at offset ``a`` of level ``j``).
     """
-    lv, mk = check_levels_mask(levels, mask, n_levels)
     ang = check_angles(angles)
+    lv, mk = check_levels_mask(levels, mask, n_levels, reach(ang))
     out = np.zeros((ang.shape[0], int(n_levels), int(n_levels)), dtype=np.float64)
-    _glcm(lv, mk, ang, out)
+    _glcm(lv.ravel(), mk.ravel(), flat_offsets(ang, lv.shape), out)
     return out
 
 
@@ -47,22 +47,15 @@ def glcm_matrices(
 def _glcm(
     levels: npt.NDArray[np.int32],
     mask: npt.NDArray[np.bool_],
-    angles: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.int64],
     out: npt.NDArray[np.float64],
 ) -> None:
-    nz, ny, nx = levels.shape
-    na = angles.shape[0]
-    for z in range(nz):
-        for y in range(ny):
-            for x in range(nx):
-                if not mask[z, y, x]:
-                    continue
-                i = levels[z, y, x] - 1
-                for a in range(na):
-                    zz = z + angles[a, 0]
-                    yy = y + angles[a, 1]
-                    xx = x + angles[a, 2]
-                    if zz < 0 or zz >= nz or yy < 0 or yy >= ny or xx < 0 or xx >= nx:
-                        continue
-                    if mask[zz, yy, xx]:
-                        out[a, i, levels[zz, yy, xx] - 1] += 1.0
+    na = offsets.shape[0]
+    for idx in range(levels.shape[0]):
+        if not mask[idx]:
+            continue
+        i = levels[idx] - 1
+        for a in range(na):
+            nb = idx + offsets[a]
+            if mask[nb]:
+                out[a, i, levels[nb] - 1] += 1.0

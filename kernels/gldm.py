@@ -1,7 +1,7 @@
 """Grey-level dependence matrix (GLDM) accumulation, as PyRadiomics 3.0.1 counts it.
 
-For every ROI voxel of level ``i`` the neighbours at the given offsets that lie in the box and in the
-ROI with ``|i - level| <= alpha`` are counted (``k`` dependent voxels); ``P[i-1, k]`` is incremented.
+For every ROI voxel of level ``i`` the neighbours at the given offsets that lie in the ROI with
+``|i - level| <= alpha`` are counted (``k`` dependent voxels); ``P[i-1, k]`` is incremented.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kernels._jit import njit
-from kernels.texture_common import check_angles, check_levels_mask
+from kernels.texture_common import check_angles, check_levels_mask, flat_offsets, reach
 
 
 def gldm_matrix(
@@ -42,12 +42,12 @@ def gldm_matrix(
         If ``alpha`` is negative (and on the input checks of
         :func:`kernels.texture_common.check_levels_mask`).
     """
-    lv, mk = check_levels_mask(levels, mask, n_levels)
-    off = check_angles(offsets)
-    if int(alpha) != alpha or alpha < 0:
+    if isinstance(alpha, bool) or int(alpha) != alpha or alpha < 0:
         raise ValueError(f"alpha must be a non-negative integer, got {alpha}")
+    off = check_angles(offsets)
+    lv, mk = check_levels_mask(levels, mask, n_levels, reach(off))
     out = np.zeros((int(n_levels), off.shape[0] + 1), dtype=np.float64)
-    _gldm(lv, mk, off, int(alpha), out)
+    _gldm(lv.ravel(), mk.ravel(), flat_offsets(off, lv.shape), int(alpha), out)
     return out
 
 
@@ -59,21 +59,14 @@ def _gldm(
     alpha: int,
     out: npt.NDArray[np.float64],
 ) -> None:
-    nz, ny, nx = levels.shape
     nn = offsets.shape[0]
-    for z in range(nz):
-        for y in range(ny):
-            for x in range(nx):
-                if not mask[z, y, x]:
-                    continue
-                gl = levels[z, y, x]
-                dep = 0
-                for a in range(nn):
-                    zz = z + offsets[a, 0]
-                    yy = y + offsets[a, 1]
-                    xx = x + offsets[a, 2]
-                    if zz < 0 or zz >= nz or yy < 0 or yy >= ny or xx < 0 or xx >= nx:
-                        continue
-                    if mask[zz, yy, xx] and abs(gl - levels[zz, yy, xx]) <= alpha:
-                        dep += 1
-                out[gl - 1, dep] += 1.0
+    for idx in range(levels.shape[0]):
+        if not mask[idx]:
+            continue
+        gl = levels[idx]
+        dep = 0
+        for a in range(nn):
+            nb = idx + offsets[a]
+            if mask[nb] and abs(gl - levels[nb]) <= alpha:
+                dep += 1
+        out[gl - 1, dep] += 1.0

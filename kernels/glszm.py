@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kernels._jit import njit
-from kernels.texture_common import check_angles, check_levels_mask
+from kernels.texture_common import check_angles, check_levels_mask, flat_offsets, reach
 
 
 def glszm_matrix(
@@ -37,17 +37,16 @@ def glszm_matrix(
     ndarray of float64, shape (Ng, Ns)
         ``P[i-1, s-1]`` = number of zones of level ``i`` and size ``s``; ``Ns`` is the largest zone size.
     """
-    lv, mk = check_levels_mask(levels, mask, n_levels)
     off = check_angles(offsets)
-    n_roi = int(np.count_nonzero(mk))
+    lv, mk = check_levels_mask(levels, mask, n_levels, reach(off))
+    todo = mk.ravel().copy()
+    n_roi = int(np.count_nonzero(todo))
     zone_level = np.empty(n_roi, dtype=np.int64)
     zone_size = np.empty(n_roi, dtype=np.int64)
-    todo = mk.copy()
     stack = np.empty(n_roi, dtype=np.int64)
-    n_zones = _glszm_zones(lv, todo, off, zone_level, zone_size, stack)
-    sizes = zone_size[:n_zones]
-    out = np.zeros((int(n_levels), int(sizes.max())), dtype=np.float64)
-    np.add.at(out, (zone_level[:n_zones] - 1, sizes - 1), 1.0)
+    n_zones = _glszm_zones(lv.ravel(), todo, flat_offsets(off, lv.shape), zone_level, zone_size, stack)
+    out = np.zeros((int(n_levels), int(zone_size[:n_zones].max())), dtype=np.float64)
+    _fill(zone_level[:n_zones], zone_size[:n_zones], out)
     return out
 
 
@@ -60,38 +59,35 @@ def _glszm_zones(
     zone_size: npt.NDArray[np.int64],
     stack: npt.NDArray[np.int64],
 ) -> int:
-    nz, ny, nx = levels.shape
-    plane = ny * nx
     nn = offsets.shape[0]
     n_zones = 0
-    for z in range(nz):
-        for y in range(ny):
-            for x in range(nx):
-                if not todo[z, y, x]:
-                    continue
-                gl = levels[z, y, x]
-                todo[z, y, x] = False
-                stack[0] = z * plane + y * nx + x
-                top = 1
-                size = 0
-                while top > 0:
-                    top -= 1
-                    flat = stack[top]
-                    size += 1
-                    cz = flat // plane
-                    cy = (flat - cz * plane) // nx
-                    cx = flat - cz * plane - cy * nx
-                    for a in range(nn):
-                        zz = cz + offsets[a, 0]
-                        yy = cy + offsets[a, 1]
-                        xx = cx + offsets[a, 2]
-                        if zz < 0 or zz >= nz or yy < 0 or yy >= ny or xx < 0 or xx >= nx:
-                            continue
-                        if todo[zz, yy, xx] and levels[zz, yy, xx] == gl:
-                            todo[zz, yy, xx] = False
-                            stack[top] = zz * plane + yy * nx + xx
-                            top += 1
-                zone_level[n_zones] = gl
-                zone_size[n_zones] = size
-                n_zones += 1
+    for start in range(levels.shape[0]):
+        if not todo[start]:
+            continue
+        gl = levels[start]
+        todo[start] = False
+        stack[0] = start
+        top = 1
+        size = 0
+        while top > 0:
+            top -= 1
+            cur = stack[top]
+            size += 1
+            for a in range(nn):
+                nb = cur + offsets[a]
+                if todo[nb] and levels[nb] == gl:
+                    todo[nb] = False
+                    stack[top] = nb
+                    top += 1
+        zone_level[n_zones] = gl
+        zone_size[n_zones] = size
+        n_zones += 1
     return n_zones
+
+
+@njit
+def _fill(
+    zone_level: npt.NDArray[np.int64], zone_size: npt.NDArray[np.int64], out: npt.NDArray[np.float64]
+) -> None:
+    for z in range(zone_level.shape[0]):
+        out[zone_level[z] - 1, zone_size[z] - 1] += 1.0

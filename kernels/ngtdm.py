@@ -1,8 +1,8 @@
 """Neighbouring grey-tone difference matrix (NGTDM) accumulation, as PyRadiomics 3.0.1 counts it.
 
-For every ROI voxel of level ``i`` the neighbours at the given offsets that lie in the box and in the
-ROI are averaged; ``n[i-1]`` counts the voxel and ``s[i-1]`` adds ``|i - mean|`` (0 when the voxel has
-no ROI neighbour: such a voxel still counts in ``n``, as in PyRadiomics 3.0.1).
+For every ROI voxel of level ``i`` the neighbours at the given offsets that lie in the ROI are
+averaged; ``n[i-1]`` counts the voxel and ``s[i-1]`` adds ``|i - mean|`` (0 when the voxel has no ROI
+neighbour: such a voxel still counts in ``n``, as in PyRadiomics 3.0.1).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kernels._jit import njit
-from kernels.texture_common import check_angles, check_levels_mask
+from kernels.texture_common import check_angles, check_levels_mask, flat_offsets, reach
 
 
 def ngtdm_matrix(
@@ -36,10 +36,10 @@ def ngtdm_matrix(
         Column 0: number of ROI voxels of each level (``n_i``); column 1: sum of ``|i - neighbourhood
         mean|`` over them (``s_i``).
     """
-    lv, mk = check_levels_mask(levels, mask, n_levels)
     off = check_angles(offsets)
+    lv, mk = check_levels_mask(levels, mask, n_levels, reach(off))
     out = np.zeros((int(n_levels), 2), dtype=np.float64)
-    _ngtdm(lv, mk, off, out)
+    _ngtdm(lv.ravel(), mk.ravel(), flat_offsets(off, lv.shape), out)
     return out
 
 
@@ -50,27 +50,20 @@ def _ngtdm(
     offsets: npt.NDArray[np.int64],
     out: npt.NDArray[np.float64],
 ) -> None:
-    nz, ny, nx = levels.shape
     nn = offsets.shape[0]
-    for z in range(nz):
-        for y in range(ny):
-            for x in range(nx):
-                if not mask[z, y, x]:
-                    continue
-                count = 0
-                total = 0
-                for a in range(nn):
-                    zz = z + offsets[a, 0]
-                    yy = y + offsets[a, 1]
-                    xx = x + offsets[a, 2]
-                    if zz < 0 or zz >= nz or yy < 0 or yy >= ny or xx < 0 or xx >= nx:
-                        continue
-                    if mask[zz, yy, xx]:
-                        count += 1
-                        total += levels[zz, yy, xx]
-                gl = levels[z, y, x]
-                diff = 0.0
-                if count > 0:
-                    diff = abs(float(gl) - float(total) / float(count))
-                out[gl - 1, 0] += 1.0
-                out[gl - 1, 1] += diff
+    for idx in range(levels.shape[0]):
+        if not mask[idx]:
+            continue
+        count = 0
+        total = 0
+        for a in range(nn):
+            nb = idx + offsets[a]
+            if mask[nb]:
+                count += 1
+                total += levels[nb]
+        gl = levels[idx]
+        diff = 0.0
+        if count > 0:
+            diff = abs(float(gl) - float(total) / float(count))
+        out[gl - 1, 0] += 1.0
+        out[gl - 1, 1] += diff

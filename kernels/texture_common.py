@@ -17,6 +17,8 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from kernels._jit import njit
+
 
 def texture_angles(
     shape: Sequence[int],
@@ -77,9 +79,13 @@ def texture_angles(
 
 
 def check_levels_mask(
-    levels: npt.ArrayLike, mask: npt.ArrayLike, n_levels: int
+    levels: npt.ArrayLike, mask: npt.ArrayLike, n_levels: int, margin: int = 0
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_]]:
     """Validate and coerce a discretised image and its ROI mask for the texture kernels.
+
+    The kernels index neighbours without bounds checks, so the ROI must keep ``margin`` voxels away from
+    every face of the array; when it does not, the arrays are copied with a zero (outside-ROI) border of
+    ``margin`` voxels.  Padding changes no count: neighbours outside the array are never ROI voxels.
 
     Parameters
     ----------
@@ -89,11 +95,13 @@ def check_levels_mask(
         The ROI.
     n_levels : int
         Number of grey levels ``Ng`` (rows of the matrices).
+    margin : int
+        Number of outside-ROI voxels needed between the ROI and each face of the array.
 
     Returns
     -------
-    levels : ndarray of int32, C-contiguous
-    mask : ndarray of bool, C-contiguous
+    levels : ndarray of int32, C-contiguous, possibly padded
+    mask : ndarray of bool, C-contiguous, possibly padded
 
     Raises
     ------
@@ -114,13 +122,63 @@ def check_levels_mask(
         mk = mk != 0
     if int(n_levels) < 1:
         raise ValueError(f"n_levels must be >= 1, got {n_levels}")
-    inside = lv[mk]
-    if inside.size == 0:
+    lv = np.ascontiguousarray(lv, dtype=np.int32)
+    mk = np.ascontiguousarray(mk, dtype=np.bool_)
+    low, high = _level_range(lv.ravel(), mk.ravel())
+    if low > high:
         raise ValueError("the mask is empty: no voxel to compute a texture matrix from")
-    low, high = int(inside.min()), int(inside.max())
     if low < 1 or high > int(n_levels):
         raise ValueError(f"grey levels inside the mask must lie in 1..{int(n_levels)}, found {low}..{high}")
-    return np.ascontiguousarray(lv, dtype=np.int32), np.ascontiguousarray(mk, dtype=np.bool_)
+    if margin > 0 and not _has_margin(mk, margin):
+        lv = np.pad(lv, margin)
+        mk = np.pad(mk, margin)
+    return lv, mk
+
+
+def _has_margin(mask: npt.NDArray[np.bool_], margin: int) -> bool:
+    """Whether the ROI stays ``margin`` voxels away from every face of the array."""
+    if min(mask.shape) <= 2 * margin:
+        return False
+    m = margin
+    faces = (mask[:m], mask[-m:], mask[:, :m], mask[:, -m:], mask[:, :, :m], mask[:, :, -m:])
+    return not any(bool(face.any()) for face in faces)
+
+
+def flat_offsets(angles: npt.NDArray[np.int64], shape: tuple[int, ...]) -> npt.NDArray[np.int64]:
+    """Offsets ``(dz, dy, dx)`` as steps in the flattened (C-order) array of ``shape``.
+
+    Parameters
+    ----------
+    angles : ndarray of int64, shape (Na, 3)
+        Offsets ``(dz, dy, dx)``.
+    shape : tuple of 3 int
+        Shape of the array the offsets are used in.
+
+    Returns
+    -------
+    ndarray of int64, shape (Na,)
+    """
+    strides = np.array([shape[1] * shape[2], shape[2], 1], dtype=np.int64)
+    return np.ascontiguousarray(angles @ strides, dtype=np.int64)
+
+
+def reach(angles: npt.NDArray[np.int64]) -> int:
+    """Largest absolute offset component (the border the kernels need), at least 1."""
+    return max(1, int(np.abs(angles).max())) if angles.size else 1
+
+
+@njit
+def _level_range(levels: npt.NDArray[np.int32], mask: npt.NDArray[np.bool_]) -> tuple[int, int]:
+    low = 2147483647
+    high = -2147483648
+    for idx in range(levels.shape[0]):
+        if mask[idx]:
+            value = levels[idx]
+            if value < low:
+                low = value
+            if value > high:
+                high = value
+    return int(low), int(high)
 
 
 def check_angles(angles: npt.ArrayLike) -> npt.NDArray[np.int64]:

@@ -248,8 +248,8 @@ def _check_classes(classes: Iterable[str]) -> list[str]:
 
 
 def _check_inputs(
-    levels: npt.ArrayLike, mask: npt.ArrayLike, spacing: Sequence[float]
-) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_], FloatArray]:
+    levels: npt.ArrayLike, mask: npt.ArrayLike, spacing: Sequence[float], margin: int
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_], tuple[int, ...], FloatArray]:
     lv = np.asarray(levels)
     mk = np.asarray(mask)
     if lv.ndim != 3:
@@ -303,14 +303,20 @@ def _check_inputs(
             fix="check the label and the segmentation",
             field="mask",
         )
-    # crop to the ROI bounding box, as PyRadiomics' extractor does before calling the feature classes
+    # crop to the ROI bounding box, as PyRadiomics' extractor does before calling the feature classes, and
+    # keep an outside-ROI border of `margin` voxels so that the kernels need no bounds checks
     box = tuple(
         slice(int(idx[0]), int(idx[-1]) + 1)
         for idx in (np.flatnonzero(mk.any(axis=other)) for other in ((1, 2), (0, 2), (0, 1)))
     )
-    lv = np.ascontiguousarray(lv[box], dtype=np.int32)
-    mk = np.ascontiguousarray(mk[box])
-    low = int(lv[mk].min())
+    box_shape = tuple(b.stop - b.start for b in box)
+    inner = tuple(slice(margin, margin + n) for n in box_shape)
+    padded_shape = tuple(n + 2 * margin for n in box_shape)
+    lv_out = np.zeros(padded_shape, dtype=np.int32)
+    mk_out = np.zeros(padded_shape, dtype=np.bool_)
+    mk_out[inner] = mk[box]
+    lv_out[inner] = lv[box]
+    low = int(lv_out[mk_out].min())
     if low < 1:
         raise InputError(
             "grey levels inside the ROI must be >= 1",
@@ -319,7 +325,7 @@ def _check_inputs(
             fix="discretise the image (levels start at 1) before computing texture features",
             field="levels",
         )
-    return lv, mk, sp[::-1].copy()
+    return lv_out, mk_out, box_shape, sp[::-1].copy()
 
 
 def texture_features(
@@ -371,17 +377,17 @@ def texture_features(
             field="settings",
         )
     wanted = _check_classes(classes)
-    lv, mk, spacing_zyx = _check_inputs(levels, mask, spacing)
+    lv, mk, box_shape, spacing_zyx = _check_inputs(levels, mask, spacing, max(cfg.distances))
     counts = np.bincount(lv[mk], minlength=1)
     n_levels = counts.shape[0] - 1
     present = counts[1:] > 0
     dim2d = cfg.force2d_dimension if cfg.force2d else None
-    if texture_angles(lv.shape, (1,), force2d_dimension=dim2d).shape[0] == 0:
+    if texture_angles(box_shape, (1,), force2d_dimension=dim2d).shape[0] == 0:
         raise InputError(
             "the ROI has no texture direction: it is a single voxel"
             + (" in the 2D plane" if cfg.force2d else ""),
             expected="an ROI at least 2 voxels long in one direction",
-            found=f"ROI bounding box {lv.shape} (z, y, x)"
+            found=f"ROI bounding box {box_shape} (z, y, x)"
             + (f", force2D on axis {cfg.force2d_dimension}" if cfg.force2d else ""),
             fix="use a larger ROI (PyRadiomics also refuses single-voxel ROIs)",
             field="mask",
@@ -390,21 +396,25 @@ def texture_features(
     with np.errstate(divide="ignore", invalid="ignore"):
         for cls in wanted:
             if cls == "glcm":
-                angles = texture_angles(lv.shape, cfg.distances, force2d_dimension=dim2d)
+                angles = texture_angles(box_shape, cfg.distances, force2d_dimension=dim2d)
                 raw = glcm_matrices(lv, mk, n_levels, angles)
                 values = glcm_features(raw, present, angles, spacing_zyx, cfg)
             elif cls == "glrlm":
-                angles = texture_angles(lv.shape, (1,), force2d_dimension=dim2d)
+                angles = texture_angles(box_shape, (1,), force2d_dimension=dim2d)
                 raw = glrlm_matrices(lv, mk, n_levels, angles)
                 values = glrlm_features(raw, present, angles, spacing_zyx, cfg.weighting_norm)
             elif cls == "glszm":
-                offsets = texture_angles(lv.shape, (1,), bidirectional=True, force2d_dimension=dim2d)
+                offsets = texture_angles(box_shape, (1,), bidirectional=True, force2d_dimension=dim2d)
                 values = glszm_features(glszm_matrix(lv, mk, n_levels, offsets), present)
             elif cls == "gldm":
-                offsets = texture_angles(lv.shape, cfg.distances, bidirectional=True, force2d_dimension=dim2d)
+                offsets = texture_angles(
+                    box_shape, cfg.distances, bidirectional=True, force2d_dimension=dim2d
+                )
                 values = gldm_features(gldm_matrix(lv, mk, n_levels, offsets, cfg.gldm_a), present)
             else:
-                offsets = texture_angles(lv.shape, cfg.distances, bidirectional=True, force2d_dimension=dim2d)
+                offsets = texture_angles(
+                    box_shape, cfg.distances, bidirectional=True, force2d_dimension=dim2d
+                )
                 values = ngtdm_features(ngtdm_matrix(lv, mk, n_levels, offsets))
             for name in FEATURE_NAMES[cls]:
                 result[f"{cls}_{name}"] = float(values[name])
@@ -563,19 +573,22 @@ def glcm_features(
 
 
 def _glcm_mcc(p: FloatArray, px: FloatArray, py: FloatArray) -> float:
-    """Maximal correlation coefficient: sqrt of the 2nd largest eigenvalue of Q, averaged over directions.
+    """Maximal correlation coefficient, averaged over directions; 1 for a single grey level (flat region).
 
-    ``Q[i, j] = sum_k p[i, k] p[j, k] / (px[i] py[k] + eps)``, as PyRadiomics defines it; 1 for a single
-    grey level (flat region).
+    PyRadiomics takes the square root of the second largest eigenvalue of
+    ``Q[i, j] = sum_k p[i, k] p[j, k] / (px[i] py[k] + eps)``.  ``Q`` is similar to the symmetric
+    positive semi-definite ``B B^T`` with ``B[i, k] = p[i, k] / sqrt(px[i] py[k])``, so the same
+    eigenvalues come from a symmetric solver (faster and without spurious imaginary parts); ``eps``
+    changes them by far less than the agreement tolerance.
     """
     if p.shape[1] < 2:
         return 1.0
-    scaled = p / (px[:, :, None] * py[:, None, :] + EPS)
-    q = scaled @ p.transpose(0, 2, 1)
-    eig = np.sort(np.linalg.eigvals(q), axis=-1)
+    inv_x = np.where(px > 0, 1.0 / np.sqrt(np.where(px > 0, px, 1.0)), 0.0)
+    inv_y = np.where(py > 0, 1.0 / np.sqrt(np.where(py > 0, py, 1.0)), 0.0)
+    b = p * inv_x[:, :, None] * inv_y[:, None, :]
+    eig = np.linalg.eigvalsh(b @ b.transpose(0, 2, 1))  # ascending
     second = np.sqrt(eig[:, -2])
-    mean = np.nanmean(second) if np.any(~np.isnan(second)) else complex(math.nan)
-    return float(np.real(mean))
+    return _angle_mean(second)
 
 
 # ----------------------------------------------------------------------------------------------------
