@@ -30,8 +30,7 @@ from scipy.spatial.distance import squareform
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_selection import SelectorMixin
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
-from sklearn.svm import l1_min_c
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -348,6 +347,26 @@ class LassoPath:
     C_1se: float
 
 
+def l1_min_c_centered(Z: FloatArray, yb: NDArray[np.int64]) -> float:
+    """Smallest C of ``C * sum(log-loss) + ||w||_1`` giving a non-empty model when the intercept is free.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n, p)
+        Standardised (centred) features.
+    yb : ndarray of shape (n,)
+        Binary outcome.
+
+    Returns
+    -------
+    float
+        ``1 / max_j |z_j' (y - ybar)|`` (the intercept-only fit's gradient).
+    """
+    grad = np.abs((Z - Z.mean(axis=0)).T @ (yb - yb.mean()))
+    top = float(grad.max()) if grad.size else 0.0
+    return 1.0 / top if top > 0 else 1.0
+
+
 def _l1_logistic(C: float, random_state: Any) -> LogisticRegression:
     return LogisticRegression(
         C=C,
@@ -360,7 +379,13 @@ def _l1_logistic(C: float, random_state: Any) -> LogisticRegression:
 
 
 def lasso_cv_path(
-    Z: FloatArray, yb: NDArray[np.int64], *, n_Cs: int, cv: int, random_state: Any
+    Z: FloatArray,
+    yb: NDArray[np.int64],
+    *,
+    n_Cs: int,
+    cv: int,
+    random_state: Any,
+    groups: NDArray[Any] | None = None,
 ) -> LassoPath:
     """Cross-validate a LASSO-logistic path on standardised features and apply the one-standard-error rule.
 
@@ -376,22 +401,34 @@ def lasso_cv_path(
         Folds (reduced to the minority-class count when smaller).
     random_state : int or None
         Seed of the fold split.
+    groups : ndarray of shape (n,), optional
+        Recipient identity; rows of one recipient (bootstrap duplicates) never straddle folds.
 
     Returns
     -------
     LassoPath
         Grid, deviance curve, ``C_min`` (lowest mean deviance) and ``C_1se`` (most regularised C within one SE).
     """
-    c0 = float(l1_min_c(Z, yb, loss="log", fit_intercept=True, intercept_scaling=100.0))
-    Cs = c0 * np.logspace(0.05, 2.5, n_Cs)
+    c0 = l1_min_c_centered(Z, yb)
+    Cs = c0 * np.logspace(0.02, 1.5, n_Cs)
     n_splits = int(min(cv, np.bincount(yb).min()))
     if n_splits < 2:
         mid = float(Cs[len(Cs) // 2])
         zeros = np.zeros_like(Cs)
         return LassoPath(Cs=Cs, mean_deviance=zeros, se_deviance=zeros, C_min=mid, C_1se=mid)
-    folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
+    if groups is not None and np.unique(groups).shape[0] < groups.shape[0]:
+        n_splits = int(
+            min(n_splits, np.unique(groups[yb == 1]).shape[0], np.unique(groups[yb == 0]).shape[0])
+        )
+        split = list(
+            StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=random_state).split(
+                Z, yb, groups
+            )
+        )
+    else:
+        split = list(StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state).split(Z, yb))
     dev = np.zeros((n_splits, n_Cs))
-    for f, (tr, te) in enumerate(folds.split(Z, yb)):
+    for f, (tr, te) in enumerate(split):
         for i, C in enumerate(Cs):
             if np.unique(yb[tr]).shape[0] < 2:
                 dev[f, i] = np.nan
@@ -487,7 +524,7 @@ class StabilitySelector(SelectorMixin, BaseEstimator):  # type: ignore[misc]
         Number of subsamples.
     sample_fraction : float, default=0.5
         Fraction of recipients per subsample (stratified by outcome).
-    C_factor : float, default=3.0
+    C_factor : float, default=10.0
         The L1 strength is ``C_factor`` times the smallest C giving a non-empty model on the full data.
     threshold : float, default=0.6
         Minimum selection frequency.
@@ -504,7 +541,7 @@ class StabilitySelector(SelectorMixin, BaseEstimator):  # type: ignore[misc]
         self,
         n_resamples: int = 50,
         sample_fraction: float = 0.5,
-        C_factor: float = 3.0,
+        C_factor: float = 10.0,
         threshold: float = 0.6,
         random_state: int | None = 0,
     ) -> None:
@@ -539,7 +576,7 @@ class StabilitySelector(SelectorMixin, BaseEstimator):  # type: ignore[misc]
         Xa, ya = validate_data(self, X, y, ensure_min_samples=2, dtype=np.float64)
         yb, _ = _binary_target(ya)
         Z, _, _ = _standardise(Xa)
-        C = self.C_factor * float(l1_min_c(Z, yb, loss="log", fit_intercept=True, intercept_scaling=100.0))
+        C = self.C_factor * l1_min_c_centered(Z, yb)
         rng = np.random.default_rng(self.random_state)
         counts = np.zeros(Z.shape[1])
         pos, neg = np.flatnonzero(yb == 1), np.flatnonzero(yb == 0)
@@ -610,7 +647,7 @@ class ScoreBuilder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         tags.target_tags.required = True
         return tags
 
-    def fit(self, X: Any, y: Any) -> ScoreBuilder:
+    def fit(self, X: Any, y: Any, groups: Any = None) -> ScoreBuilder:
         """Fit the LASSO-logistic score.
 
         Parameters
@@ -619,6 +656,8 @@ class ScoreBuilder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             Features.
         y : array-like of shape (n_samples,)
             Outcome.
+        groups : array-like of shape (n_samples,), optional
+            Recipient identity for the inner CV (bootstrap duplicates stay in one fold).
 
         Returns
         -------
@@ -628,7 +667,8 @@ class ScoreBuilder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         Xa, ya = validate_data(self, X, y, ensure_min_samples=2, dtype=np.float64)
         yb, _ = _binary_target(ya)
         Z, self.mean_, self.scale_ = _standardise(Xa)
-        path = lasso_cv_path(Z, yb, n_Cs=self.n_Cs, cv=self.cv, random_state=self.random_state)
+        g = None if groups is None else np.asarray(groups)
+        path = lasso_cv_path(Z, yb, n_Cs=self.n_Cs, cv=self.cv, random_state=self.random_state, groups=g)
         coef = np.zeros(Z.shape[1])
         intercept = 0.0
         chosen = path.C_1se if self.one_se else path.C_min

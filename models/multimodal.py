@@ -1,0 +1,569 @@
+"""The development procedure: clinical predictors + Rad-score + DL-score, stacked by a logistic meta-learner.
+
+One estimator, :class:`MultimodalRiskModel`, is the *whole* data-driven procedure, so that resampling (nested CV,
+bootstrap) refits everything - imputation, stability and redundancy filtering, mRMR, stability selection, LASSO
+tuning (inner CV, 1-SE rule), cross-fitting of the scores, the meta-learner and its shrinkage - on training rows
+only.  The candidate models are settings of it:
+
+* clinical-only: a pre-specified small set of clinical predictors (size chosen with Riley's criteria);
+* Rad-score only / DL-score only;
+* multimodal stacking: the Rad-score and DL-score are base learners whose *out-of-fold* (cross-fitted) scores
+  enter a logistic meta-learner together with the clinical predictors; at prediction time the base learners
+  refitted on all training rows supply the scores (Wolpert 1992 stacking);
+* comparators: the same stacked inputs into gradient boosting or a random forest, probability-calibrated
+  (sigmoid, inner CV), optionally with balanced class weights.
+
+Class imbalance (about 25% events): stratified folds everywhere; the logistic models are *not* re-weighted, because
+re-weighting or resampling destroys calibration (van den Goorbergh et al., JAMIA 2022); the tree comparators may
+use ``class_weight="balanced"`` and are recalibrated.  The logistic meta-learner's slopes are shrunk by the
+heuristic factor ``(LR chi2 - df) / LR chi2`` (van Houwelingen & le Cessie 1990) and the intercept re-estimated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy import special
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from models.features import CLINICAL_UNITS, radiomics_columns, split_blocks
+from models.logistic import LogisticFit, fit_logistic
+from models.selection import (
+    IccStabilityFilter,
+    MRMRSelector,
+    ScoreBuilder,
+    StabilitySelector,
+    VarianceCorrelationFilter,
+)
+
+FloatArray = NDArray[np.float64]
+
+#: Clinical predictors modelled on the log2 scale (odds ratios per doubling).
+LOG2_PREDICTORS = frozenset(
+    {"platelets", "wbc", "spleen_volume_ml", "bilirubin", "inr", "creatinine", "liver_volume_ml", "meld"}
+)
+
+#: Pre-specified clinical predictors ranked by prior evidence (CLINICAL.md section 2 and the published anchor);
+#: a model takes the first k, k chosen for the sample size.
+RANKED_CLINICAL = ("platelets", "spleen_volume_ml", "splenic_vein_mm", "portal_vein_mm", "wbc")
+
+
+def transform_name(name: str) -> str:
+    """Return the transform applied to a clinical predictor (``"log2"`` or ``"identity"``).
+
+    Parameters
+    ----------
+    name : str
+        Predictor name.
+
+    Returns
+    -------
+    str
+        Transform name.
+    """
+    return "log2" if name in LOG2_PREDICTORS else "identity"
+
+
+def apply_transform(values: FloatArray, transform: str) -> FloatArray:
+    """Apply a clinical predictor transform (log2 floors at 1e-3).
+
+    Parameters
+    ----------
+    values : ndarray
+        Raw values (dictionary units).
+    transform : str
+        ``"log2"`` or ``"identity"``.
+
+    Returns
+    -------
+    ndarray
+        Transformed values (NaN stays NaN).
+    """
+    if transform == "log2":
+        return np.asarray(np.log2(np.maximum(values, 1e-3)), dtype=np.float64)
+    if transform == "identity":
+        return np.asarray(values, dtype=np.float64)
+    raise ValueError(f"unknown transform {transform!r} (expected 'log2' or 'identity')")
+
+
+@dataclass
+class LinearScore:
+    """A fitted score that is linear in its (median-imputed) raw inputs: ``intercept + sum coef_j x_j``."""
+
+    name: str
+    inputs: list[str]
+    medians: FloatArray
+    coef: FloatArray
+    intercept: float
+
+    def score(self, frame: pd.DataFrame) -> FloatArray:
+        """Evaluate the score on a table holding the input columns."""
+        x = frame[self.inputs].to_numpy(dtype=np.float64) if self.inputs else np.zeros((len(frame), 0))
+        x = np.where(np.isnan(x), self.medians, x)
+        return np.asarray(self.intercept + x @ self.coef, dtype=np.float64)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready description."""
+        return {
+            "name": self.name,
+            "kind": "linear",
+            "inputs": list(self.inputs),
+            "medians": self.medians.tolist(),
+            "coef": self.coef.tolist(),
+            "intercept": self.intercept,
+        }
+
+
+class _ScoreChain:
+    """Unsupervised filters fitted once per training set; supervised selection + score fitted per fold."""
+
+    def __init__(self, model: MultimodalRiskModel, name: str, columns: list[str], unsupervised: bool) -> None:
+        self.model = model
+        self.name = name
+        self.columns = columns
+        self.unsupervised = unsupervised
+
+    def fit_unsupervised(self, frame: pd.DataFrame, replicates: FloatArray | None) -> None:
+        R = frame[self.columns].to_numpy(dtype=np.float64)
+        with np.errstate(all="ignore"):
+            med = np.nanmedian(R, axis=0)
+        med = np.where(np.isfinite(med), med, 0.0)
+        R = np.where(np.isnan(R), med, R)
+        keep = np.ones(R.shape[1], dtype=bool)
+        self.icc: IccStabilityFilter | None = None
+        self.varcorr: VarianceCorrelationFilter | None = None
+        if self.unsupervised:
+            self.icc = IccStabilityFilter(threshold=self.model.icc_threshold).fit(R, replicates=replicates)
+            keep = self.icc.get_support()
+            self.varcorr = VarianceCorrelationFilter(corr_threshold=self.model.corr_threshold).fit(R[:, keep])
+            idx = np.flatnonzero(keep)
+            keep = np.zeros_like(keep)
+            keep[idx[self.varcorr.get_support()]] = True
+        self.kept = [c for c, k in zip(self.columns, keep, strict=True) if k]
+        self.kept_medians = med[keep]
+
+    def _pipeline(self) -> Pipeline:
+        m = self.model
+        steps: list[tuple[str, Any]] = []
+        if len(self.kept) > m.n_mrmr:
+            steps.append(("mrmr", MRMRSelector(n_features=m.n_mrmr)))
+        if m.stability and len(self.kept) > 3:
+            steps.append(
+                ("stability", StabilitySelector(n_resamples=m.n_stability, random_state=m.random_state))
+            )
+        steps.append(
+            ("score", ScoreBuilder(name=self.name, n_Cs=m.n_Cs, cv=m.inner_cv, random_state=m.random_state))
+        )
+        return Pipeline(steps)
+
+    def _matrix(self, frame: pd.DataFrame) -> FloatArray:
+        R = frame[self.kept].to_numpy(dtype=np.float64)
+        return np.asarray(np.where(np.isnan(R), self.kept_medians, R), dtype=np.float64)
+
+    def fit_supervised(self, frame: pd.DataFrame, y: NDArray[np.int64], groups: NDArray[Any]) -> LinearScore:
+        pipe = self._pipeline().fit(self._matrix(frame), y, score__groups=groups)
+        mask = np.ones(len(self.kept), dtype=bool)
+        for _, step in pipe.steps[:-1]:
+            idx = np.flatnonzero(mask)
+            mask = np.zeros_like(mask)
+            mask[idx[step.get_support()]] = True
+        builder: ScoreBuilder = pipe.steps[-1][1]
+        coef_std = builder.coef_
+        nz = coef_std != 0
+        idx = np.flatnonzero(mask)[nz]
+        coef = coef_std[nz] / builder.scale_[nz]
+        intercept = float(builder.intercept_ - np.sum(coef_std[nz] * builder.mean_[nz] / builder.scale_[nz]))
+        self.last_pipeline = pipe
+        return LinearScore(
+            name=self.name,
+            inputs=[self.kept[i] for i in idx],
+            medians=self.kept_medians[idx],
+            coef=coef,
+            intercept=intercept,
+        )
+
+
+class MultimodalRiskModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+    """Clinical predictors + Rad-score + DL-score with a logistic (or tree) meta-learner.
+
+    Parameters
+    ----------
+    clinical : tuple of str
+        Clinical predictor columns (dictionary names); log2 for skewed labs and volumes.
+    radiomics : bool
+        Build a Rad-score from the radiomics block (columns ``"<roi>__..."`` of ``rois``).
+    deep : bool
+        Use the deep block: ``deep_score`` enters as ``logit(deep_score)``; ``deep_emb_*`` columns are reduced to a
+        DL-score like the radiomics.
+    rois : tuple of str
+        Radiomics ROIs used.
+    meta : {"logistic", "gbm", "rf"}
+        Meta-learner.
+    shrinkage : bool
+        Heuristic shrinkage of the logistic meta-learner.
+    class_weight : None or "balanced"
+        Class weights of the tree comparators (the logistic models are never re-weighted).
+    n_mrmr, n_stability, n_Cs, inner_cv, n_crossfit : int
+        Sizes of the selection steps, inner CV folds and cross-fitting folds.
+    stability : bool
+        Include stability selection before the score.
+    icc_threshold, corr_threshold : float
+        Filter thresholds.
+    random_state : int
+        Seed of every inner split.
+    """
+
+    def __init__(
+        self,
+        clinical: tuple[str, ...] = ("platelets", "spleen_volume_ml", "splenic_vein_mm"),
+        radiomics: bool = True,
+        deep: bool = True,
+        rois: tuple[str, ...] = ("spleen",),
+        meta: str = "logistic",
+        shrinkage: bool = True,
+        class_weight: str | None = None,
+        n_mrmr: int = 20,
+        stability: bool = True,
+        n_stability: int = 30,
+        n_Cs: int = 15,
+        inner_cv: int = 5,
+        n_crossfit: int = 5,
+        icc_threshold: float = 0.75,
+        corr_threshold: float = 0.90,
+        random_state: int = 0,
+    ) -> None:
+        self.clinical = clinical
+        self.radiomics = radiomics
+        self.deep = deep
+        self.rois = rois
+        self.meta = meta
+        self.shrinkage = shrinkage
+        self.class_weight = class_weight
+        self.n_mrmr = n_mrmr
+        self.stability = stability
+        self.n_stability = n_stability
+        self.n_Cs = n_Cs
+        self.inner_cv = inner_cv
+        self.n_crossfit = n_crossfit
+        self.icc_threshold = icc_threshold
+        self.corr_threshold = corr_threshold
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------------------------------------ fitting
+    def _clinical_matrix(self, frame: pd.DataFrame) -> FloatArray:
+        cols = []
+        for name, med in zip(self.clinical, self.clinical_medians_, strict=True):
+            v = apply_transform(frame[name].to_numpy(dtype=np.float64), transform_name(name))
+            cols.append(np.where(np.isnan(v), med, v))
+        return np.column_stack(cols) if cols else np.zeros((len(frame), 0))
+
+    def fit(self, X: pd.DataFrame, y: Any, replicates: Any = None) -> MultimodalRiskModel:
+        """Run the whole development procedure on the training rows.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Feature table (named columns; see :mod:`models.features`).
+        y : array-like of shape (n_samples,)
+            Outcome 0/1.
+        replicates : ndarray of shape (n_samples, n_replicates, n_radiomics), optional
+            Radiomics re-extracted from perturbed masks, row-aligned with ``X`` and column-aligned with its
+            radiomics columns (NaN rows for recipients without them).
+
+        Returns
+        -------
+        MultimodalRiskModel
+            The fitted model.
+        """
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError("MultimodalRiskModel needs a pandas DataFrame with named feature columns")
+        if self.meta not in ("logistic", "gbm", "rf"):
+            raise ValueError(f"meta must be 'logistic', 'gbm' or 'rf' (found {self.meta!r})")
+        yb = np.asarray(y).astype(np.int64)
+        if set(np.unique(yb).tolist()) != {0, 1}:
+            raise ValueError("the outcome must contain both 0 and 1")
+        missing = [c for c in self.clinical if c not in X.columns]
+        if missing:
+            raise ValueError(f"clinical predictors missing from the feature table: {missing}")
+        self.classes_ = np.array([0, 1])
+        blocks = split_blocks(X.columns)
+        rad_cols = radiomics_columns(X.columns, self.rois) if self.radiomics else []
+        if self.radiomics and not rad_cols:
+            raise ValueError(f"radiomics requested but the table has no columns of ROIs {list(self.rois)}")
+        deep_emb = [c for c in blocks["deep"] if c.startswith("deep_emb_")] if self.deep else []
+        self.uses_deep_score_ = bool(self.deep and "deep_score" in X.columns and not deep_emb)
+        if self.deep and not (deep_emb or self.uses_deep_score_):
+            raise ValueError(
+                "deep features requested but the table has neither deep_score nor deep_emb_* columns"
+            )
+        rep = None
+        if replicates is not None and rad_cols:
+            rep = np.asarray(replicates, dtype=np.float64)
+        # clinical
+        meds = []
+        for name in self.clinical:
+            v = apply_transform(X[name].to_numpy(dtype=np.float64), transform_name(name))
+            with np.errstate(all="ignore"):
+                m = float(np.nanmedian(v))
+            meds.append(m if np.isfinite(m) else 0.0)
+        self.clinical_medians_ = np.asarray(meds)
+        C = self._clinical_matrix(X)
+        # scores: cross-fitted for the meta-learner, refitted on all rows for prediction
+        chains: list[_ScoreChain] = []
+        if rad_cols:
+            chains.append(_ScoreChain(self, "rad_score", rad_cols, unsupervised=True))
+        if deep_emb:
+            chains.append(_ScoreChain(self, "dl_score", deep_emb, unsupervised=False))
+        # bootstrap samples repeat recipients (same index label): keep a recipient's copies in one fold
+        groups = pd.factorize(X.index)[0]
+        if np.unique(groups).shape[0] < groups.shape[0]:
+            folds = list(
+                StratifiedGroupKFold(
+                    n_splits=self.n_crossfit, shuffle=True, random_state=self.random_state
+                ).split(C, yb, groups)
+            )
+        else:
+            folds = list(
+                StratifiedKFold(n_splits=self.n_crossfit, shuffle=True, random_state=self.random_state).split(
+                    C, yb
+                )
+            )
+        score_cols = []
+        self.scores_: list[LinearScore] = []
+        self.selection_report_: dict[str, Any] = {}
+        for chain in chains:
+            chain.fit_unsupervised(X, rep if chain.name == "rad_score" else None)
+            oof = np.empty(len(X))
+            for tr, te in folds:
+                fold_score = chain.fit_supervised(X.iloc[tr], yb[tr], groups[tr])
+                oof[te] = fold_score.score(X.iloc[te])
+            final = chain.fit_supervised(X, yb, groups)
+            self.scores_.append(final)
+            score_cols.append(oof)
+            self.selection_report_[chain.name] = self._chain_report(chain, final)
+        if self.uses_deep_score_:
+            score_cols.append(self._deep_logit(X))
+        M = np.column_stack([C, *score_cols]) if score_cols else C
+        self.terms_ = (
+            list(self.clinical)
+            + [s.name for s in self.scores_]
+            + (["dl_score"] if self.uses_deep_score_ else [])
+        )
+        if not self.terms_:
+            raise ValueError("the model has no inputs: give clinical predictors or enable radiomics/deep")
+        self.n_features_in_ = len(self.input_features())
+        self.term_means_ = M.mean(axis=0)
+        if self.meta == "logistic":
+            self._fit_logistic_meta(M, yb)
+        else:
+            self._fit_tree_meta(M, yb)
+        return self
+
+    @staticmethod
+    def _deep_logit(X: pd.DataFrame) -> FloatArray:
+        p = X["deep_score"].to_numpy(dtype=np.float64)
+        if np.any(np.isnan(p)):
+            raise ValueError("deep_score has missing values: run the CNN for every recipient")
+        return np.asarray(special.logit(np.clip(p, 1e-4, 1 - 1e-4)), dtype=np.float64)
+
+    def _chain_report(self, chain: _ScoreChain, final: LinearScore) -> dict[str, Any]:
+        rep: dict[str, Any] = {"candidates": len(chain.columns), "after_filters": len(chain.kept)}
+        if chain.icc is not None:
+            rep["icc_assessed"] = bool(chain.icc.assessed_)
+            rep["after_icc"] = int(chain.icc.get_support().sum())
+            rep["icc_subjects"] = int(chain.icc.n_subjects_)
+        pipe = chain.last_pipeline
+        if "stability" in pipe.named_steps:
+            rep["stability_selected"] = int(pipe.named_steps["stability"].get_support().sum())
+        rep["lasso_C"] = float(pipe.named_steps["score"].C_)
+        rep["selected"] = list(final.inputs)
+        return rep
+
+    def _fit_logistic_meta(self, M: FloatArray, yb: NDArray[np.int64]) -> None:
+        fit = fit_logistic(M, yb.astype(np.float64))
+        coef = fit.coef.copy()
+        s = 1.0
+        if self.shrinkage and fit.lr_chi2 > 0:
+            s = max(0.0, (fit.lr_chi2 - M.shape[1]) / fit.lr_chi2)
+        slopes = coef[1:] * s
+        refit = fit_logistic(np.zeros((M.shape[0], 0)), yb.astype(np.float64), offset=M @ slopes)
+        self.intercept_ = float(refit.coef[0])
+        self.coef_ = slopes
+        scale = np.concatenate([[1.0], np.full(M.shape[1], s)])
+        self.cov_ = fit.cov * np.outer(scale, scale)
+        self.unshrunk_: LogisticFit = fit
+        self.shrinkage_factor_ = s
+        self.meta_model_: Any = None
+
+    def _fit_tree_meta(self, M: FloatArray, yb: NDArray[np.int64]) -> None:
+        base: Any
+        if self.meta == "gbm":
+            base = HistGradientBoostingClassifier(
+                max_depth=2,
+                learning_rate=0.05,
+                max_iter=150,
+                class_weight=self.class_weight,
+                random_state=self.random_state,
+            )
+        else:
+            base = RandomForestClassifier(
+                n_estimators=300,
+                min_samples_leaf=10,
+                class_weight=self.class_weight,
+                random_state=self.random_state,
+                n_jobs=1,
+            )
+        self.meta_model_ = CalibratedClassifierCV(clone(base), method="sigmoid", cv=3).fit(M, yb)
+        self.coef_ = np.full(M.shape[1], np.nan)
+        self.intercept_ = float("nan")
+        self.shrinkage_factor_ = float("nan")
+
+    # --------------------------------------------------------------------------------------------- prediction
+    def input_features(self) -> list[str]:
+        """Ordered raw input columns the fitted model reads."""
+        out = list(self.clinical)
+        for s in self.scores_:
+            out.extend(s.inputs)
+        if self.uses_deep_score_:
+            out.append("deep_score")
+        return out
+
+    def design(self, X: pd.DataFrame) -> FloatArray:
+        """Meta-learner design matrix (clinical transformed, then the scores) for new recipients.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Feature table.
+
+        Returns
+        -------
+        ndarray of shape (n, n_terms)
+            One column per term in ``terms_``.
+        """
+        check_is_fitted(self, "terms_")
+        cols = [self._clinical_matrix(X)]
+        for s in self.scores_:
+            cols.append(s.score(X)[:, None])
+        if self.uses_deep_score_:
+            cols.append(self._deep_logit(X)[:, None])
+        return np.column_stack(cols)
+
+    def decision_function(self, X: pd.DataFrame) -> FloatArray:
+        """Log-odds of the event.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Feature table.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            Linear predictor (logit of the predicted probability).
+        """
+        M = self.design(X)
+        if self.meta == "logistic":
+            return np.asarray(self.intercept_ + M @ self.coef_, dtype=np.float64)
+        p = np.clip(self.meta_model_.predict_proba(M)[:, 1], 1e-8, 1 - 1e-8)
+        return np.asarray(special.logit(p), dtype=np.float64)
+
+    def predict_proba(self, X: pd.DataFrame) -> FloatArray:
+        """Predicted probabilities of no event and event.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Feature table.
+
+        Returns
+        -------
+        ndarray of shape (n, 2)
+            Columns for outcome 0 and 1.
+        """
+        p = special.expit(self.decision_function(X))
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X: pd.DataFrame) -> NDArray[np.int64]:
+        """Predicted outcome at probability 0.5 (for API completeness; use the risk bands clinically).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Feature table.
+
+        Returns
+        -------
+        ndarray of int
+            0/1 predictions.
+        """
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
+
+    def contributions(self, X: pd.DataFrame) -> tuple[float, FloatArray]:
+        """Exact per-term log-odds contributions (logistic meta-learner only).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Feature table.
+
+        Returns
+        -------
+        baseline : float
+            Log-odds of a recipient at the training means of every term.
+        contributions : ndarray of shape (n, n_terms)
+            ``coef_j (m_ij - mean_j)``; ``baseline + row sum`` equals the log-odds exactly.
+        """
+        if self.meta != "logistic":
+            raise ValueError("exact contributions exist only for the logistic meta-learner")
+        M = self.design(X)
+        baseline = float(self.intercept_ + self.term_means_ @ self.coef_)
+        return baseline, np.asarray((M - self.term_means_) * self.coef_, dtype=np.float64)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready coefficients of a fitted logistic stack (everything needed to predict without sklearn).
+
+        Returns
+        -------
+        dict
+            ``clinical`` transforms and medians, linear ``scores``, ``meta`` coefficients with covariance.
+        """
+        check_is_fitted(self, "terms_")
+        if self.meta != "logistic":
+            raise ValueError("only the logistic stack can be locked as coefficients")
+        clinical = []
+        for name, med in zip(self.clinical, self.clinical_medians_, strict=True):
+            label, unit, _ = CLINICAL_UNITS.get(name, (name, "", (float("-inf"), float("inf"))))
+            clinical.append(
+                {
+                    "name": name,
+                    "transform": transform_name(name),
+                    "median": float(med),
+                    "label": label,
+                    "unit": unit,
+                }
+            )
+        return {
+            "kind": "hsp-linear-stack",
+            "format": 1,
+            "clinical": clinical,
+            "scores": [s.as_dict() for s in self.scores_],
+            "deep_score": {"input": "deep_score", "transform": "logit"} if self.uses_deep_score_ else None,
+            "meta": {
+                "terms": list(self.terms_),
+                "intercept": float(self.intercept_),
+                "coef": self.coef_.tolist(),
+                "cov": self.cov_.tolist(),
+                "term_means": self.term_means_.tolist(),
+                "shrinkage_factor": float(self.shrinkage_factor_),
+            },
+        }
