@@ -1,1 +1,80 @@
-"""importers package."""
+"""Reading CT volumes and masks from DICOM, NIfTI, NRRD and MHA, and writing images.
+
+Public API::
+
+    list_dicom_series(folder) -> list[SeriesInfo]
+    read_ct(path, *, series_uid=None) -> CtVolume
+    read_mask(path, *, reference=None, labels=None, resample=False) -> LabelMap
+    write_image(volume, path) -> Path
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from hsp_desktop.domain import CtVolume
+from hsp_desktop.errors import FileFormatError
+from hsp_desktop.importers.dicom import SeriesInfo, list_dicom_series, read_dicom_ct
+from hsp_desktop.importers.files import image_suffix, read_sitk, write_image
+from hsp_desktop.importers.masks import read_mask
+
+__all__ = ["SeriesInfo", "list_dicom_series", "read_ct", "read_mask", "write_image"]
+
+
+def read_ct(path: Path | str, *, series_uid: str | None = None) -> CtVolume:
+    """Read a CT in HU from a DICOM folder or a NIfTI/NRRD/MHA file.
+
+    Parameters
+    ----------
+    path : Path or str
+        A folder of DICOM files (several series allowed, see ``series_uid``), or an image file.
+    series_uid : str, optional
+        The SeriesInstanceUID to read when the folder holds several CT series (:func:`list_dicom_series`).
+
+    Returns
+    -------
+    CtVolume
+        float32 HU with spacing, origin and direction; ``meta`` says where it came from.
+
+    Raises
+    ------
+    FileFormatError
+        Missing, truncated or non-image files; DICOM without pixel data.
+    GeometryError
+        Unusable DICOM geometry (missing slices, uneven spacing, gantry tilt, oblique, mixed sizes).
+    InputError
+        Several CT series and no ``series_uid``; no CT series at all.
+    """
+    import SimpleITK as sitk
+
+    path = Path(path)
+    if path.is_dir():
+        return read_dicom_ct(path, series_uid=series_uid)
+    if image_suffix(path) is None:
+        if path.is_file():
+            raise FileFormatError(
+                f"{path.name} is not a CT file type HSP Desktop reads",
+                expected="a DICOM folder or a .nii/.nii.gz/.nrrd/.mha file",
+                found=repr(path.suffix or path.name),
+                fix="choose the folder of the DICOM series, or export the CT as NIfTI",
+                field=str(path),
+            )
+        raise FileFormatError(
+            f"The CT {path} does not exist",
+            expected="a DICOM folder or a NIfTI/NRRD/MHA file",
+            found="no such file or folder",
+            fix="check the path",
+            field=str(path),
+        )
+    image = read_sitk(path, "CT")
+    array = sitk.GetArrayFromImage(image).astype(np.float32)
+    return CtVolume(
+        array=array,
+        spacing=tuple(float(v) for v in image.GetSpacing()),  # type: ignore[arg-type]
+        origin=tuple(float(v) for v in image.GetOrigin()),  # type: ignore[arg-type]
+        direction=tuple(float(v) for v in image.GetDirection()),  # type: ignore[arg-type]
+        source=str(path),
+        meta={"format": image_suffix(path).lstrip(".").upper()},  # type: ignore[union-attr]
+    )
