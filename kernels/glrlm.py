@@ -37,11 +37,12 @@ def glrlm_matrices(
     -------
     ndarray of float64, shape (Na, Ng, Nr)
         ``P[a, i-1, r-1]`` = number of runs of level ``i`` and length ``r`` along offset ``a``;
-        ``Nr`` is the largest array size (runs cannot be longer).
+        ``Nr`` is the largest size of ``levels`` (runs cannot be longer).
     """
     ang = check_angles(angles)
+    n_runs = max(np.shape(levels))
     lv, mk = check_levels_mask(levels, mask, n_levels, reach(ang))
-    out = np.zeros((ang.shape[0], int(n_levels), max(lv.shape)), dtype=np.float64)
+    out = np.zeros((ang.shape[0], int(n_levels), n_runs), dtype=np.float64)
     _glrlm(lv.ravel(), mk.ravel(), flat_offsets(ang, lv.shape), out)
     for a in range(ang.shape[0]):
         if not out[a, :, 1:].any() and not _line_holds_two(mk, ang[a]):
