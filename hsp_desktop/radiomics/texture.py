@@ -581,6 +581,8 @@ def _glcm_mcc(p: FloatArray, px: FloatArray, py: FloatArray) -> float:
     eigenvalues come from a symmetric solver (faster and without spurious imaginary parts); ``eps``
     changes them by far less than the agreement tolerance.
     """
+    if np.isnan(p).any():
+        return math.nan  # an empty single direction: PyRadiomics' eigenvalue solver fails -> NaN
     if p.shape[1] < 2:
         return 1.0
     inv_x = np.where(px > 0, 1.0 / np.sqrt(np.where(px > 0, px, 1.0)), 0.0)
