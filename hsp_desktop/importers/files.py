@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import os
+import struct
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +30,52 @@ def image_suffix(path: Path) -> str | None:
         if name.endswith(suffix):
             return suffix
     return None
+
+
+def _truncated(path: Path, what: str, detail: str) -> FileFormatError:
+    return FileFormatError(
+        f"The {what} file {path.name} cannot be read as an image",
+        expected="a complete NIfTI (.nii/.nii.gz), NRRD or MHA file",
+        found=detail,
+        fix="export the file again (it may be truncated, still copying, or not an image)",
+        field=str(path),
+    )
+
+
+def _check_nifti(path: Path, what: str) -> None:
+    """Refuse a NIfTI-1/2 file whose data are shorter than its header promises (ITK reads those silently)."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as f:
+            head = f.read(540)
+            total = len(head)
+            while chunk := f.read(1 << 22):
+                total += len(chunk)
+    except (EOFError, OSError, zlib.error) as exc:
+        raise _truncated(path, what, f"a damaged or truncated compressed stream ({exc})") from exc
+    if len(head) < 348:
+        raise _truncated(path, what, f"{len(head)} bytes, shorter than a NIfTI header")
+    for endian in ("<", ">"):
+        size = struct.unpack(f"{endian}i", head[:4])[0]
+        if size == 348:
+            dims = struct.unpack(f"{endian}8h", head[40:56])
+            bitpix = struct.unpack(f"{endian}h", head[72:74])[0]
+            offset = struct.unpack(f"{endian}f", head[108:112])[0]
+            break
+        if size == 540:
+            dims = struct.unpack(f"{endian}8q", head[16:80])
+            bitpix = struct.unpack(f"{endian}h", head[14:16])[0]
+            offset = struct.unpack(f"{endian}q", head[168:176])[0]
+            break
+    else:
+        raise _truncated(path, what, "no NIfTI header")
+    ndim = max(1, min(int(dims[0]), 7))
+    voxels = 1
+    for d in dims[1 : ndim + 1]:
+        voxels *= max(int(d), 1)
+    expected = int(offset) + voxels * max(int(bitpix), 8) // 8
+    if total < expected:
+        raise _truncated(path, what, f"{total} bytes of data where the header promises {expected}")
 
 
 def read_sitk(path: Path, what: str) -> sitk.Image:
@@ -54,20 +103,16 @@ def read_sitk(path: Path, what: str) -> sitk.Image:
             fix="check the path",
             field=str(path),
         )
+    if image_suffix(path) in (".nii", ".nii.gz"):
+        _check_nifti(path, what)
     try:
         reader = sitk.ImageFileReader()
         reader.SetFileName(str(path))
         image = reader.Execute()
     except RuntimeError as exc:
-        first = str(exc).strip().splitlines()
-        detail = next((line for line in reversed(first) if line.strip()), "unreadable")
-        raise FileFormatError(
-            f"The {what} file {path.name} cannot be read as an image",
-            expected="a complete NIfTI (.nii/.nii.gz), NRRD or MHA file",
-            found=f"a file SimpleITK rejects ({detail[:160]})",
-            fix="export the file again (it may be truncated, still copying, or not an image)",
-            field=str(path),
-        ) from exc
+        lines = str(exc).strip().splitlines()
+        detail = next((line for line in reversed(lines) if line.strip()), "unreadable")
+        raise _truncated(path, what, f"a file SimpleITK rejects ({detail[:160]})") from exc
     if image.GetDimension() != 3 or image.GetNumberOfComponentsPerPixel() != 1:
         raise FileFormatError(
             f"The {what} file {path.name} is not a 3-D single-channel image",
