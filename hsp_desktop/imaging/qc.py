@@ -157,13 +157,15 @@ def run_qc(ct: CtVolume, mask: LabelMap, label: int = 1, limits: QcLimits = DEFA
                 "was not applied; re-export the CT (or import the DICOM series directly).",
             )
         elif (
-            not (limits.image_min_hu[0] <= vmin and vmax <= limits.image_max_hu[1])
+            vmin >= 0.0
+            or vmin < limits.image_min_hu[0]
+            or vmax > limits.image_max_hu[1]
             or vmax < limits.image_max_hu[0]
         ):
             status, msg = (
                 "fail",
-                f"Values {vmin:g}..{vmax:g} are not plausible CT numbers in HU: check that this is a CT (not MR, "
-                "a mask or a derived map) and that it was exported in HU.",
+                f"Values {vmin:g}..{vmax:g} are not plausible CT numbers in HU (an abdominal CT always holds fat "
+                "below 0 HU): check that this is a CT (not MR, a mask or a derived map) exported in HU.",
             )
         elif vmin > limits.image_min_hu[1]:
             status, msg = (
