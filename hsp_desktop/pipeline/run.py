@@ -166,16 +166,25 @@ def _default_extract(ct: CtVolume, mask: LabelMap, settings: Any, label: int) ->
 
 
 def _default_deep(artifact: Path, ct: CtVolume, mask: LabelMap) -> tuple[dict[str, float], dict[str, Any]]:
+    from scipy.special import expit
+
     from models.deep import DeepModel
 
     result = DeepModel(artifact).predict_case(ct.array, mask.array, ct.spacing, direction=ct.direction)
-    return result.features(), result.provenance()
+    features = result.features()
+    # The feature-table contract (models.features) defines deep_score as the CNN's probability; the ONNX model
+    # outputs a logit.
+    features["deep_score"] = float(expit(result.score))
+    provenance = {**result.provenance(), "deep_score": "sigmoid of the CNN logit"}
+    return features, provenance
 
 
 def _default_validate(record: Mapping[str, Any]) -> dict[str, Any]:
-    from hsp_desktop.clinical.dictionary import validate_record
+    from hsp_desktop.clinical.dictionary import VARIABLES, validate_record
 
-    return dict(validate_record(record, raise_errors=True).values)
+    # the registry row also carries status, audit and identity columns: validate the dictionary fields only
+    fields = {k: v for k, v in record.items() if k in VARIABLES}
+    return dict(validate_record(fields, raise_errors=True).values)
 
 
 def _default_eligibility(record: Mapping[str, Any]) -> tuple[bool, list[str]]:
@@ -384,6 +393,9 @@ def run_case(
             values = impl.validate(record)
             values.setdefault("study_id", study_id)
             eligible, reasons = impl.eligibility({**record, **values})
+            if record.get("eligible") is False:  # the registry's enrolment decision stands as well
+                eligible = False
+                reasons = list(dict.fromkeys([*reasons, *(record.get("exclusion_reasons") or [])]))
             if not eligible:
                 raise EligibilityError(
                     f"{study_id} does not meet the study's eligibility criteria",

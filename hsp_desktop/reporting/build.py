@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from hsp_desktop.domain import Contribution, QcReport, RiskResult
 from hsp_desktop.errors import InputError, ModelArtefactError
 from hsp_desktop.pipeline import model_info
@@ -38,39 +40,41 @@ def model_summary(model: Any) -> ModelSummary:
     """What the reports print about a loaded bundle (name, version, hash, bands, development performance)."""
     m = model.manifest
     name, version = model_info.model_identity(model)
-    auc_ci = model_info.find(m, "metrics.auc_ci", "performance.auc_ci", "development.auc_ci")
     risks = model_info.development_risks(m)
 
     def num(*paths: str) -> float | None:
         v = model_info.find(m, *paths)
+        if isinstance(v, Mapping):  # {"auc": .., "ci_low": .., "ci_high": ..}
+            v = v.get("auc", v.get("value"))
         return float(v) if v is not None else None
 
     def integer(*paths: str) -> int | None:
         v = model_info.find(m, *paths)
         return int(v) if v is not None else None
 
+    auc_ci = model_info.find(m, "metrics.auc_ci", "validation.auc_ci")
+    auc_block = model_info.find(m, "validation.auc", "metrics.auc")
+    if auc_ci is None and isinstance(auc_block, Mapping) and "ci_low" in auc_block:
+        auc_ci = (auc_block["ci_low"], auc_block["ci_high"])
     return ModelSummary(
         name=name,
         version=version,
         sha256=str(model.sha256),
         band_thresholds=model_info.band_thresholds(m),
         band_event_rates=model_info.band_event_rates(m),
-        auc=num("metrics.auc", "performance.auc", "development.auc"),
+        auc=num("validation.auc", "metrics.auc"),
         auc_ci=(float(auc_ci[0]), float(auc_ci[1])) if auc_ci is not None else None,
         auc_corrected=num(
-            "metrics.auc_corrected", "performance.auc_optimism_corrected", "development.auc_corrected"
+            "validation.auc_corrected",
+            "validation.optimism.auc_corrected",
+            "validation.bootstrap.auc_corrected",
+            "metrics.auc_corrected",
         ),
-        calibration_slope=num(
-            "metrics.calibration_slope", "performance.calibration_slope", "development.calibration_slope"
-        ),
-        calibration_intercept=num(
-            "metrics.calibration_intercept",
-            "performance.calibration_intercept",
-            "development.calibration_intercept",
-        ),
-        brier=num("metrics.brier", "performance.brier", "development.brier"),
-        n_development=integer("metrics.n", "development.n", "performance.n"),
-        events_development=integer("metrics.events", "development.events", "performance.events"),
+        calibration_slope=num("validation.calibration.slope", "metrics.calibration_slope"),
+        calibration_intercept=num("validation.calibration.intercept", "metrics.calibration_intercept"),
+        brier=num("validation.calibration.brier", "validation.brier", "metrics.brier"),
+        n_development=integer("training.n", "validation.n", "metrics.n"),
+        events_development=integer("training.events", "validation.events", "metrics.events"),
         distribution=CohortDistribution(tuple(risks)) if risks else None,
     )
 
@@ -252,3 +256,251 @@ def _reload_slices(imaging: Mapping[str, Any]) -> KeySlices | None:
         return key_slices(ct, mask)
     except HspError:
         return None
+
+
+# ------------------------------------------------------------------------------------------ validation report
+#: Table 1 rows: (variable, label, kind) with kind "median" (median (IQR), Mann-Whitney) or a category value.
+TABLE1_VARIABLES: tuple[tuple[str, str, str], ...] = (
+    ("age", "Age, years", "median"),
+    ("sex", "Male sex", "M"),
+    ("aetiology", "Hepatitis B aetiology", "hbv"),
+    ("meld", "MELD", "median"),
+    ("platelets", "Platelets, ×10^9/L", "median"),
+    ("wbc", "White cell count, ×10^9/L", "median"),
+    ("spleen_volume_ml", "Spleen volume, ml", "median"),
+    ("spleen_length_cm", "Spleen length, cm", "median"),
+    ("splenic_vein_mm", "Splenic-vein diameter, mm", "median"),
+    ("portal_vein_mm", "Portal-vein diameter, mm", "median"),
+    ("splenorenal_shunt", "Spontaneous splenorenal shunt", "1"),
+)
+
+
+def _cohort_rows(registry: Any, cohort: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(recipient record, outcome) of every recipient of ``cohort`` in the registry."""
+    out = []
+    for row in registry.worklist(limit=None):
+        record = registry.get_recipient(row["study_id"])
+        if record.get("cohort") != cohort:
+            continue
+        try:
+            outcome = registry.outcome(row["study_id"])
+        except Exception:  # a recipient without a derived outcome yet
+            outcome = {"status": "pending", "reasons": []}
+        out.append((record, {**outcome, "risk": row.get("risk"), "band": row.get("band")}))
+    return out
+
+
+def cohort_flow(rows: list[tuple[dict[str, Any], dict[str, Any]]], label: str) -> list[Any]:
+    """Cohort flow: recipients, eligible (exclusions by reason), analysed (pending/competing set aside)."""
+    from collections import Counter
+
+    from hsp_desktop.reporting.inputs import FlowStep
+
+    excluded: Counter[str] = Counter()
+    eligible = []
+    for record, outcome in rows:
+        if record.get("eligible"):
+            eligible.append((record, outcome))
+        else:
+            reasons = record.get("exclusion_reasons") or ["not eligible"]
+            excluded[str(reasons[0]).split(" (")[0]] += 1
+    set_aside: Counter[str] = Counter()
+    analysed = 0
+    for _, outcome in eligible:
+        status = outcome.get("status")
+        if status in (0, 1, "0", "1"):
+            analysed += 1
+        else:
+            set_aside["outcome " + str(status)] += 1
+    return [
+        FlowStep(f"{label} cohort in the registry", len(rows)),
+        FlowStep("Eligible", len(eligible), tuple(excluded.most_common())),
+        FlowStep("Analysed (derived 6-month outcome)", analysed, tuple(set_aside.most_common())),
+    ]
+
+
+def table_one(rows: list[tuple[dict[str, Any], dict[str, Any]]]) -> tuple[list[Any], int, int]:
+    """Table 1 by outcome (median (IQR) with Mann-Whitney p; n (%) with Fisher's exact p)."""
+    import numpy as np
+    from scipy import stats
+
+    from hsp_desktop.reporting.inputs import Table1Row
+
+    groups: dict[int, list[dict[str, Any]]] = {0: [], 1: []}
+    for record, outcome in rows:
+        if record.get("eligible") and outcome.get("status") in (0, 1, "0", "1"):
+            groups[int(outcome["status"])].append(record)
+    out = []
+    for name, label, kind in TABLE1_VARIABLES:
+        cells = []
+        samples = []
+        for g in (0, 1):
+            values = [r.get(name) for r in groups[g]]
+            if kind == "median":
+                arr = np.array([float(v) for v in values if v is not None], dtype=float)
+                samples.append(arr)
+                if arr.size:
+                    q1, med, q3 = np.percentile(arr, [25, 50, 75])
+                    cells.append(f"{med:.3g} ({q1:.3g}-{q3:.3g})")
+                else:
+                    cells.append("-")
+            else:
+                known = [v for v in values if v is not None]
+                hits = sum(
+                    1 for v in known if str(v) == kind or (kind == "1" and str(v) in ("1", "1.0", "True"))
+                )
+                samples.append(np.array([hits, len(known) - hits]))
+                cells.append(f"{hits} ({100.0 * hits / len(known):.0f}%)" if known else "-")
+        p: float | None = None
+        if kind == "median" and all(s.size >= 2 for s in samples):
+            p = float(stats.mannwhitneyu(samples[0], samples[1]).pvalue)
+        elif kind != "median" and all(s.sum() > 0 for s in samples):
+            p = float(stats.fisher_exact(np.vstack(samples)).pvalue)
+        out.append(
+            Table1Row(label + (", median (IQR)" if kind == "median" else ", n (%)"), cells[0], cells[1], p)
+        )
+    return out, len(groups[0]), len(groups[1])
+
+
+def prospective_summary(rows: list[tuple[dict[str, Any], dict[str, Any]]]) -> Any:
+    """The prospective cohort: enrolled, outcomes known/pending/competing, AUC (DeLong CI) once enough accrued."""
+    from hsp_desktop.reporting.inputs import ProspectiveSummary
+    from hsp_desktop.validation.prospective import summarise
+
+    eligible = [(r, o) for r, o in rows if r.get("eligible")]
+    summary = summarise(
+        [{"risk": o.get("risk"), "band": o.get("band"), "outcome": o.get("status")} for _, o in eligible]
+    )
+    statuses = [o.get("status") for _, o in eligible]
+    complete = sum(1 for s in statuses if s in (0, 1, "0", "1"))
+    observed = float(np.mean(summary.y)) if summary.y else None
+    expected = float(np.mean(summary.p)) if summary.p else None
+    return ProspectiveSummary(
+        n=len(eligible),
+        complete=complete,
+        pending=sum(1 for s in statuses if s in (None, "pending")),
+        competing=sum(1 for s in statuses if s == "competing"),
+        events=sum(1 for s in statuses if s in (1, "1")),
+        auc=summary.auc,
+        auc_ci=summary.auc_ci,
+        observed_rate=observed,
+        mean_predicted=expected,
+    )
+
+
+def _curve(values: Mapping[str, Any] | None, *keys: str) -> tuple[tuple[float, ...], ...] | None:
+    if not isinstance(values, Mapping) or any(k not in values for k in keys):
+        return None
+    return tuple(tuple(float(v) for v in values[k]) for k in keys)
+
+
+def validation_inputs(model: Any, *, registry: Any = None, report_date: str | None = None) -> Any:
+    """Validation report inputs: model metrics from the bundle manifest, cohorts from the registry (when given).
+
+    Parameters
+    ----------
+    model : LockedModel
+        The bundle (its manifest carries the development/validation metrics with CIs).
+    registry : Registry, optional
+        Source of the cohort flow and table 1 (development cohort) and of the prospective cohort's results.
+    report_date : str, optional
+        ISO date printed on the report (default today).
+    """
+    from hsp_desktop.reporting.inputs import (
+        CalibrationCurve,
+        CandidateModel,
+        DecisionCurve,
+        OddsRatio,
+        RocCurve,
+        Table1Row,
+        ValidationReportInputs,
+    )
+
+    m = model.manifest
+    summary = model_summary(model)
+    v = model_info.find(m, "validation", default={}) or {}
+    training = model_info.find(m, "training", default={}) or {}
+
+    roc = None
+    roc_raw = _curve(v.get("roc"), "fpr", "tpr")
+    if roc_raw is not None:
+        band = _curve(v.get("roc"), "tpr_low", "tpr_high") or ((), ())
+        roc = RocCurve(roc_raw[0], roc_raw[1], band[0], band[1])
+    calibration = None
+    cal = v.get("calibration") if isinstance(v.get("calibration"), Mapping) else None
+    if cal is not None and cal.get("slope") is not None:
+        curve = _curve(v.get("calibration_curve"), "predicted", "observed") or ((), ())
+        groups = _curve(v.get("calibration_groups"), "predicted", "observed") or ((), ())
+        calibration = CalibrationCurve(
+            groups[0],
+            groups[1],
+            float(cal["slope"]),
+            float(cal["intercept"]),
+            float(cal.get("brier", summary.brier or float("nan"))),
+            curve[0],
+            curve[1],
+        )
+    decision = None
+    dca = _curve(v.get("decision_curve"), "thresholds", "model", "treat_all")
+    if dca is not None:
+        decision = DecisionCurve(dca[0], dca[1], dca[2])
+    candidates = [
+        CandidateModel(
+            name=str(c["name"]),
+            n_params=int(c.get("n_params", 0)),
+            auc=float(c["auc"]),
+            ci_low=float(c["ci_low"]),
+            ci_high=float(c["ci_high"]),
+            auc_corrected=float(c["auc_corrected"]) if c.get("auc_corrected") is not None else None,
+            delong_p=float(c["delong_p"]) if c.get("delong_p") is not None else None,
+            selected=bool(c.get("selected", False)),
+        )
+        for c in v.get("candidates", [])
+    ]
+    odds = [
+        OddsRatio(
+            str(o["label"]),
+            str(o.get("per", "")),
+            float(o["odds_ratio"]),
+            float(o["ci_low"]),
+            float(o["ci_high"]),
+        )
+        for o in v.get("odds_ratios", [])
+    ]
+    if registry is not None:
+        dev_rows = _cohort_rows(registry, "development")
+        flow = cohort_flow(dev_rows, "Development")
+        table1, n0, n1 = table_one(dev_rows)
+        prospective = prospective_summary(_cohort_rows(registry, "validation"))
+    else:
+        flow = []
+        table1 = [
+            Table1Row(str(r["label"]), str(r["without"]), str(r["with"]), r.get("p"))
+            for r in training.get("table1", [])
+        ]
+        n1 = int(training.get("events", summary.events_development or 0))
+        n0 = int(training.get("n", summary.n_development or 0)) - n1
+        prospective = None
+    if not table1 and summary.n_development is not None and summary.events_development is not None:
+        n1 = summary.events_development
+        n0 = summary.n_development - n1
+    return ValidationReportInputs(
+        site_name=str(model_info.registry_setting(registry, "site_name", "") or "HSP study site")
+        if registry is not None
+        else "HSP study site",
+        report_date=report_date or dt.date.today().isoformat(),
+        model=summary,
+        flow=flow,
+        table1=table1,
+        n_without=n0,
+        n_with=n1,
+        candidates=candidates,
+        roc=roc,
+        calibration=calibration,
+        decision=decision,
+        odds_ratios=odds,
+        n_candidate_params=int(
+            training.get("candidate_parameters", v.get("candidate_parameters", len(model.feature_names)))
+        ),
+        prospective=prospective,
+    )

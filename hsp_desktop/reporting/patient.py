@@ -69,6 +69,8 @@ def localise_contribution(c: Contribution, language: Language) -> Contribution:
     if known is None:
         return c
     label, unit = known
+    if "(imputed)" in c.label:
+        label += " (" + t(language, "imputed") + ")"
     value: float | str | None = c.value
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = f"{fmt_value(float(value))} {unit}".strip()

@@ -66,6 +66,8 @@ def _model_block(inp: ValidationReportInputs, lang: Language, st: Styles, fonts:
 
 
 def _flow(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: FontSet) -> list[Flowable]:
+    if not inp.flow:
+        return [p(t(lang, "v_flow"), st.h2), p(t(lang, "v_none"), st.body)]
     rows: list[list[Any]] = [[t(lang, "v_flow_step"), t(lang, "v_flow_n"), t(lang, "v_flow_excluded")]]
     for step in inp.flow:
         excluded = "; ".join(f"{reason}: {count}" for reason, count in step.exclusions) or "-"
@@ -85,6 +87,8 @@ def _table1(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: Font
             t(lang, "v_p"),
         ]
     ]
+    if not inp.table1:
+        return [p(t(lang, "v_table1"), st.h2), p(t(lang, "v_none"), st.body)]
     for r in inp.table1:
         rows.append([p(r.label, st.cell), r.without_outcome, r.with_outcome, fmt_p(r.p_value)])
     return [
@@ -96,6 +100,8 @@ def _table1(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: Font
 
 
 def _candidates(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: FontSet) -> list[Flowable]:
+    if not inp.candidates:
+        return [p(t(lang, "v_candidates"), st.h2), p(t(lang, "v_none"), st.body)]
     rows: list[list[Any]] = [
         [
             t(lang, "v_cand_model"),
