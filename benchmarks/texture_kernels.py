@@ -16,6 +16,7 @@ import logging
 import time
 import warnings
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import SimpleITK as sitk
@@ -97,24 +98,24 @@ def main() -> None:
         dist = np.array([1])
         kernels: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {
             "glcm": (
-                lambda: glcm_matrices(levels, mask, ng, mono),
-                lambda: cMatrices.calculate_glcm(levels, mask, dist, ng, False, 0),
+                partial(glcm_matrices, levels, mask, ng, mono),
+                partial(cMatrices.calculate_glcm, levels, mask, dist, ng, False, 0),
             ),
             "glrlm": (
-                lambda: glrlm_matrices(levels, mask, ng, mono),
-                lambda: cMatrices.calculate_glrlm(levels, mask, ng, max(mask.shape), False, 0),
+                partial(glrlm_matrices, levels, mask, ng, mono),
+                partial(cMatrices.calculate_glrlm, levels, mask, ng, max(mask.shape), False, 0),
             ),
             "glszm": (
-                lambda: glszm_matrix(levels, mask, ng, bi),
-                lambda: cMatrices.calculate_glszm(levels, mask, ng, int(mask.sum()), False, 0),
+                partial(glszm_matrix, levels, mask, ng, bi),
+                partial(cMatrices.calculate_glszm, levels, mask, ng, int(mask.sum()), False, 0),
             ),
             "gldm": (
-                lambda: gldm_matrix(levels, mask, ng, bi, 0),
-                lambda: cMatrices.calculate_gldm(levels, mask, dist, ng, 0, False, 0),
+                partial(gldm_matrix, levels, mask, ng, bi, 0),
+                partial(cMatrices.calculate_gldm, levels, mask, dist, ng, 0, False, 0),
             ),
             "ngtdm": (
-                lambda: ngtdm_matrix(levels, mask, ng, bi),
-                lambda: cMatrices.calculate_ngtdm(levels, mask, dist, ng, False, 0),
+                partial(ngtdm_matrix, levels, mask, ng, bi),
+                partial(cMatrices.calculate_ngtdm, levels, mask, dist, ng, False, 0),
             ),
         }
         print(f"\nNg = {n_levels}")
@@ -130,16 +131,16 @@ def main() -> None:
             t_tk = best(theirs_k, args.repeat)
             texture_features(levels, mask, SPACING_XYZ, TextureSettings(), [cls])
             t_of = best(
-                lambda c=cls: texture_features(levels, mask, SPACING_XYZ, TextureSettings(), [c]), args.repeat
+                partial(texture_features, levels, mask, SPACING_XYZ, TextureSettings(), [cls]), args.repeat
             )
-            t_tf = best(lambda c=cls: pyradiomics_class(c, image, label), max(1, args.repeat - 1))
+            t_tf = best(partial(pyradiomics_class, cls, image, label), max(1, args.repeat - 1))
             total_ours += t_of
             total_theirs += t_tf
             print(
                 f"{cls:6s} {t_ok * 1e3:10.1f}ms {t_tk * 1e3:8.1f}ms {t_tk / t_ok:6.1f} | "
                 f"{t_of * 1e3:11.1f}ms {t_tf * 1e3:15.1f}ms {t_tf / t_of:6.1f}"
             )
-        t_all = best(lambda: texture_features(levels, mask, SPACING_XYZ, TextureSettings()), args.repeat)
+        t_all = best(partial(texture_features, levels, mask, SPACING_XYZ, TextureSettings()), args.repeat)
         print(
             f"all 5 classes in one call: ours {t_all * 1e3:.1f} ms; PyRadiomics classes summed "
             f"{total_theirs * 1e3:.1f} ms; ratio {total_theirs / t_all:.1f}x"
