@@ -66,7 +66,7 @@ def run_app(argv: Sequence[str]) -> int:
     except Exception as exc:
         QMessageBox.critical(None, "HSP Desktop", str(exc))
         return 2
-    first = not registry.has_users()  # type: ignore[attr-defined]
+    first = not registry.users()  # type: ignore[attr-defined]
     dialog = SignInDialog(registry, first_admin=first)
     if not dialog.exec():
         return 0

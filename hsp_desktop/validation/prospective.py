@@ -108,12 +108,9 @@ def summarise(rows: Iterable[Mapping[str, Any]]) -> ProspectiveSummary:
     )
 
 
-def summarise_registry(registry: Any, *, cohort: str | None = None) -> ProspectiveSummary:
-    """Summarise the registry's worklist (optionally one cohort, e.g. ``"validation"``)."""
-    rows = registry.worklist()
-    if cohort is not None:
-        rows = [r for r in rows if r.get("cohort") in (None, cohort)]
-    return summarise(rows)
+def summarise_registry(registry: Any) -> ProspectiveSummary:
+    """Summarise every recipient in the registry with a prediction (latest prediction per recipient)."""
+    return summarise(registry.worklist(limit=None))
 
 
 def calibration_png(summary: ProspectiveSummary, *, width_in: float = 4.5, dpi: int = 100) -> bytes:

@@ -8,10 +8,8 @@ from typing import Any
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QGridLayout,
     QGroupBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QTableWidget,
@@ -30,10 +28,6 @@ class DashboardPage(QWidget):
         super().__init__()
         self.ctx = ctx
         self.window_ = window
-        self.cohort = QComboBox()
-        self.cohort.addItem(self.tr("Prospective validation cohort"), "validation")
-        self.cohort.addItem(self.tr("All recipients"), None)
-        self.cohort.currentIndexChanged.connect(self.refresh)
         self.counts = QLabel()
         self.counts.setObjectName("dashboardCounts")
         self.counts.setWordWrap(True)
@@ -68,10 +62,6 @@ class DashboardPage(QWidget):
         self.overdue.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.overdue.verticalHeader().setVisible(False)
 
-        top = QHBoxLayout()
-        top.addWidget(QLabel(self.tr("Cohort")))
-        top.addWidget(self.cohort)
-        top.addStretch(1)
         figures = QGroupBox(self.tr("Locked model on recipients with a known 6-month outcome"))
         grid = QGridLayout(figures)
         grid.addWidget(self.counts, 0, 0)
@@ -81,9 +71,9 @@ class DashboardPage(QWidget):
         grid.addWidget(self.bands, 4, 0)
         grid.addWidget(self.plot, 0, 1, 5, 1)
         follow = QGroupBox(self.tr("Follow-up visits due or overdue"))
-        QVBoxLayout(follow).addWidget(self.overdue)
+        follow_layout = QVBoxLayout(follow)
+        follow_layout.addWidget(self.overdue)
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
         layout.addWidget(figures, 2)
         layout.addWidget(follow, 1)
         ctx.events.followup_changed.connect(lambda _s: self.refresh())
@@ -93,7 +83,7 @@ class DashboardPage(QWidget):
         """Recompute every figure from the registry."""
         from hsp_desktop.validation.prospective import calibration_png, summarise_registry
 
-        s = summarise_registry(self.ctx.registry, cohort=self.cohort.currentData())
+        s = summarise_registry(self.ctx.registry)
         self.counts.setText(
             self.tr("{0} scored, {1} with outcome ({2} events), {3} pending, {4} competing events.").format(
                 s.n_scored, s.n_outcome, s.n_events, s.n_pending, s.n_competing
@@ -120,6 +110,6 @@ class DashboardPage(QWidget):
         due = self.ctx.registry.followups_due(dt.date.today())
         self.overdue.setRowCount(len(due))
         for r, row in enumerate(due):
-            values = (row.get("study_id"), row.get("visit", row.get("window")), row.get("status"))
+            values = (row.get("study_id"), f"day {row.get('day')}", row.get("state"))
             for c, v in enumerate(values):
                 self.overdue.setItem(r, c, QTableWidgetItem("" if v is None else str(v)))

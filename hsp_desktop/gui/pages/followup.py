@@ -109,12 +109,12 @@ class FollowUpPage(QWidget):
         self.intervention.setObjectName("intervention")
         for value, label in INTERVENTIONS:
             self.intervention.addItem(self.tr(label), value)
-        self.event = QComboBox()
-        self.event.setObjectName("event")
+        self.event_choice = QComboBox()
+        self.event_choice.setObjectName("event")
         for value, label in EVENTS:
-            self.event.addItem(self.tr(label), value)
+            self.event_choice.addItem(self.tr(label), value)
         flags_layout.addRow(self.tr("Treatment for hypersplenism"), self.intervention)
-        flags_layout.addRow(self.tr("Event"), self.event)
+        flags_layout.addRow(self.tr("Event"), self.event_choice)
         self.save_button = QPushButton(self.tr("&Save visit"))
         self.save_button.setObjectName("saveVisit")
         self.save_button.clicked.connect(self.save_visit)
@@ -124,7 +124,8 @@ class FollowUpPage(QWidget):
         self.outcome.setWordWrap(True)
         self.outcome.setStyleSheet("font-size: 12pt;")
         outcome_box = QGroupBox(self.tr("Derived outcome (protocol definition)"))
-        QVBoxLayout(outcome_box).addWidget(self.outcome)
+        outcome_box_layout = QVBoxLayout(outcome_box)
+        outcome_box_layout.addWidget(self.outcome)
 
         entry = QHBoxLayout()
         entry.addWidget(form_box, 3)
@@ -193,7 +194,7 @@ class FollowUpPage(QWidget):
         for field, box in self.flags.items():
             visit[field] = int(box.isChecked())
         visit["intervention"] = self.intervention.currentData()
-        visit["event"] = self.event.currentData()
+        visit["event"] = self.event_choice.currentData()
         return visit
 
     def save_visit(self, *, reason: str | None = None) -> None:
@@ -220,7 +221,7 @@ class FollowUpPage(QWidget):
         for box in self.flags.values():
             box.setChecked(False)
         self.intervention.setCurrentIndex(0)
-        self.event.setCurrentIndex(0)
+        self.event_choice.setCurrentIndex(0)
         self.refresh()
         self.ctx.events.followup_changed.emit(sid)
 

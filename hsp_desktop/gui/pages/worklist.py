@@ -23,28 +23,31 @@ from hsp_desktop.gui.context import AppContext
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("study_id", "Study ID"),
+    ("site", "Site"),
     ("status", "Status"),
-    ("age", "Age"),
-    ("sex", "Sex"),
+    ("transplant_date", "Transplant date"),
     ("risk", "Latest risk"),
     ("band", "Band"),
     ("next_visit", "Next follow-up"),
     ("outcome", "6-month outcome"),
 )
-STATUSES = (
-    "",
-    "awaiting data",
-    "awaiting CT",
-    "scored",
-    "follow-up due",
-    "follow-up overdue",
-    "outcome known",
-)
+#: The registry's recipient statuses ("" = all).
+STATUSES = ("", "enrolled", "scored", "outcome", "competing", "excluded")
+OUTCOME_TEXT: dict[Any, str] = {
+    1: "refractory HSP",
+    0: "no refractory HSP",
+    "pending": "pending",
+    "competing": "competing event",
+}
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, key: str = "") -> str:
     if value is None:
         return ""
+    if key == "next_visit" and isinstance(value, dict):
+        return f"day {value.get('day')} ({value.get('state')})"
+    if key == "outcome":
+        return OUTCOME_TEXT.get(value, str(value))
     if isinstance(value, float):
         return f"{value:.1%}" if 0.0 <= value <= 1.0 else f"{value:g}"
     return str(value)
@@ -126,7 +129,8 @@ class WorklistPage(QWidget):
         for r, row in enumerate(rows):
             for c, (key, _title) in enumerate(COLUMNS):
                 value = row.get(key)
-                item = _SortItem(_cell(value), value if value is not None else "")
+                sort_key = value.get("day", 0) if isinstance(value, dict) else value
+                item = _SortItem(_cell(value, key), sort_key if sort_key is not None else "")
                 item.setData(Qt.ItemDataRole.UserRole, row.get("study_id"))
                 self.table.setItem(r, c, item)
         self.table.setSortingEnabled(True)

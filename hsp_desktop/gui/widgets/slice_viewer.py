@@ -82,7 +82,7 @@ class SliceViewer(QWidget):
         self._mask: LabelMap | None = None
         self._index = {"Axial": 0, "Coronal": 0, "Sagittal": 0}
         self._zoom = 1.0
-        self.window, self.level = PRESETS["Abdomen"]
+        self.window_width, self.window_level = PRESETS["Abdomen"]
 
         self.preset = QComboBox()
         self.preset.addItems(list(PRESETS))
@@ -145,7 +145,7 @@ class SliceViewer(QWidget):
         return None if self._mask is None else self._mask.volume_ml(1)
 
     def _on_preset(self, name: str) -> None:
-        self.window, self.level = PRESETS[name]
+        self.window_width, self.window_level = PRESETS[name]
         self.refresh()
 
     def _on_wheel(self, name: str, step: int, zoom: bool) -> None:
@@ -179,7 +179,7 @@ class SliceViewer(QWidget):
         aspect = {"Axial": (sx, sy), "Coronal": (sx, sz), "Sagittal": (sy, sz)}
         for name, pane in self.panes.items():
             index = self._index[name]
-            rgb = window_to_rgb(take_slice(self._ct.array, name, index), self.window, self.level)
+            rgb = window_to_rgb(take_slice(self._ct.array, name, index), self.window_width, self.window_level)
             if self._mask is not None:
                 labels = take_slice(self._mask.array, name, index)
                 rgb = blend_labels(rgb, labels, self.opacity.value() / 100.0)
