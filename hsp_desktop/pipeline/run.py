@@ -159,10 +159,11 @@ def _default_qc(ct: CtVolume, mask: LabelMap, label: int) -> QcReport:
     return report
 
 
-def _default_extract(ct: CtVolume, mask: LabelMap, settings: Any, label: int) -> FeatureVector:
+def _default_extract(ct: CtVolume, mask: LabelMap, settings: Any, label: int, qc_done: bool) -> FeatureVector:
     from hsp_desktop.radiomics import extract_features
 
-    return extract_features(ct, mask, settings, label=label)
+    # the QC gate already ran for the spleen in the "qc" stage; other ROIs get the extractor's own gate
+    return extract_features(ct, mask, settings, label=label, qc=not qc_done)
 
 
 def _default_deep(artifact: Path, ct: CtVolume, mask: LabelMap) -> tuple[dict[str, float], dict[str, Any]]:
@@ -212,7 +213,7 @@ class Parts:
     read_mask: Callable[[Path, CtVolume], LabelMap] = _default_read_mask
     check_geometry: Callable[[CtVolume, LabelMap], None] = _default_check_geometry
     qc: Callable[[CtVolume, LabelMap, int], QcReport] = _default_qc
-    extract: Callable[[CtVolume, LabelMap, Any, int], FeatureVector] = _default_extract
+    extract: Callable[[CtVolume, LabelMap, Any, int, bool], FeatureVector] = _default_extract
     deep: Callable[[Path, CtVolume, LabelMap], tuple[dict[str, float], dict[str, Any]]] = _default_deep
     validate: Callable[[Mapping[str, Any]], dict[str, Any]] = _default_validate
     eligibility: Callable[[Mapping[str, Any]], tuple[bool, list[str]]] = _default_eligibility
@@ -440,9 +441,10 @@ def run_case(
         stage = "qc"
         yield begin(stage)
         labels = roi_labels(mask)
+        qc_label = labels.get("spleen", 1)
         try:
             impl.check_geometry(ct, mask)
-            qc = impl.qc(ct, mask, labels.get("spleen", 1))
+            qc = impl.qc(ct, mask, qc_label)
         except Exception as exc:
             raise stage_error(stage, exc, f"CT {ct_path.name} with mask {mask_path.name}") from exc
         end(stage)
@@ -466,7 +468,7 @@ def run_case(
                 )
                 raise stage_error(stage, exc2, f"mask {mask_path.name}")
             try:
-                radiomics[roi] = impl.extract(ct, mask, settings, labels[roi])
+                radiomics[roi] = impl.extract(ct, mask, settings, labels[roi], labels[roi] == qc_label)
             except Exception as exc:
                 raise stage_error(stage, exc, f"{roi} of CT {ct_path.name}") from exc
         end(stage)

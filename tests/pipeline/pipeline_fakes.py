@@ -157,7 +157,7 @@ def fake_parts(**overrides: Any) -> Parts:
         read_mask=lambda path, reference: mask,
         check_geometry=lambda c, m: None,
         qc=lambda c, m, label: qc,
-        extract=lambda c, m, settings, label: FeatureVector(
+        extract=lambda c, m, settings, label, qc_done: FeatureVector(
             {"original_firstorder_Mean": 115.0}, {}, "fake-engine"
         ),
         deep=lambda artifact, c, m: ({}, {}),
