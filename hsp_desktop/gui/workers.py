@@ -126,3 +126,38 @@ def single_step(func: Callable[[], Any], stage: str) -> JobFactory:
         return result
 
     return job
+
+
+def callback_job(
+    func: Callable[[Callable[[Progress], None], Callable[[], bool]], Any],
+) -> JobFactory:
+    """Wrap a function that reports progress through a callback as a generator job.
+
+    ``func(report, cancelled)`` runs in a helper thread of the worker; each ``report(Progress)`` is yielded to
+    the GUI, and the function's return value (or exception) becomes the job's.
+    """
+
+    def job(cancelled: Callable[[], bool]) -> Generator[Progress, None, Any]:
+        import queue
+
+        items: queue.Queue[Progress | None] = queue.Queue()
+        outcome: dict[str, Any] = {}
+
+        def target() -> None:
+            try:
+                outcome["value"] = func(items.put, cancelled)
+            except BaseException as exc:
+                outcome["error"] = exc
+            finally:
+                items.put(None)
+
+        thread = threading.Thread(target=target, name="hsp-job", daemon=True)
+        thread.start()
+        while (item := items.get()) is not None:
+            yield item
+        thread.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("value")
+
+    return job

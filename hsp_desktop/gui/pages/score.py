@@ -31,13 +31,25 @@ BAND_COLOURS = {"low": "#1b7f3b", "intermediate": "#a86b00", "high": "#b00020"}
 
 def scoring_job(ctx: AppContext) -> Callable[[Callable[[], bool]], Generator[Progress, None, Any]]:
     """The worker job: the same ``pipeline.run_case`` generator the CLI runs."""
+    from hsp_desktop.modelstore import active_model_dir
     from hsp_desktop.pipeline import run_case
 
     registry, user = ctx.registry, ctx.user
     study_id, ct_path, mask_path = ctx.current_study_id, ctx.ct_path, ctx.mask_path
+    model = active_model_dir(registry, ctx.data_dir)
+    report_dir = ctx.data_dir / "reports"
 
     def job(cancelled: Callable[[], bool]) -> Generator[Progress, None, Any]:
-        result = yield from run_case(registry, study_id, ct_path, mask_path, user=user, cancel=cancelled)
+        result = yield from run_case(
+            registry,
+            study_id,
+            ct_path,
+            mask_path,
+            user=user,
+            model=model,
+            cancel=cancelled,
+            report_dir=report_dir,
+        )
         return result
 
     return job
