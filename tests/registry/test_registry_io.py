@@ -1,0 +1,287 @@
+"""CSV import (all-or-nothing, every rejected cell named), hypothesis fuzzing, REDCap export, backup/restore."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import BASE_RECORD, make_record
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hsp_desktop.errors import RegistryError, TamperError
+from hsp_desktop.registry import Registry, User
+from hsp_desktop.registry.backup import list_backups
+from hsp_desktop.registry.passwords import TEST_PARAMS
+
+COLUMNS = list(BASE_RECORD)
+
+
+def write_csv(path: Path, rows: list[dict[str, Any]], columns: list[str] | None = None) -> Path:
+    columns = columns or COLUMNS
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, columns, extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: "" if r.get(k) is None else r.get(k) for k in columns})
+    return path
+
+
+def counts(reg: Registry) -> tuple[int, ...]:
+    return tuple(
+        reg._conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+        for t in ("recipients", "enrolment", "preop", "outcomes", "followups", "audit")
+    )
+
+
+@pytest.fixture(scope="module")
+def synthetic_rows() -> list[dict[str, Any]]:
+    from hsp_desktop.synthetic import simulate_preop
+
+    df = simulate_preop(40, seed=7)
+    df = df[[c for c in df.columns if not c.startswith("_")]]
+    return [{k: (None if v != v else v) for k, v in r.items()} for r in df.to_dict("records")]
+
+
+def test_import_synthetic_cohort(
+    reg: Registry, admin: User, tmp_path: Path, synthetic_rows: list[dict[str, Any]]
+) -> None:
+    path = write_csv(tmp_path / "clinical.csv", synthetic_rows, list(synthetic_rows[0]))
+    report = reg.import_csv(path, by=admin)
+    assert report.ok, report.summary()
+    assert report.imported == 40 == reg.count()
+    assert reg.verify().ok
+    again = reg.import_csv(path, by=admin)
+    assert not again.ok and len(again.rejected) == 40
+    assert all(r.column == "study_id" and "already in the registry" in r.reason for r in again.rejected)
+
+
+def test_bad_cells_reported_and_nothing_written(reg: Registry, admin: User, tmp_path: Path) -> None:
+    rows = [
+        make_record("HSP-0001"),
+        make_record("HSP-0002", age=90, sex="X"),
+        make_record("HSP-0003", platelets="66000"),
+        make_record("HSP-0001"),
+    ]
+    path = write_csv(tmp_path / "c.csv", rows, [*COLUMNS, "favourite_colour"])
+    before = counts(reg)
+    report = reg.import_csv(path, by=admin)
+    assert not report.ok and report.imported == 0
+    assert counts(reg) == before
+    got = {(r.row, r.column) for r in report.rejected}
+    assert {(1, "favourite_colour"), (3, "age"), (3, "sex"), (4, "platelets"), (5, "study_id")} <= got
+    for r in report.rejected:
+        assert r.row >= 1 and r.column and r.reason
+    trap = next(r for r in report.rejected if r.column == "platelets")
+    assert "/µL" in trap.reason and "confirm" in trap.fix
+    assert "row 4, column platelets" in report.summary()
+
+
+def test_unit_trap_confirmation(reg: Registry, admin: User, tmp_path: Path) -> None:
+    rows = [
+        make_record("HSP-0001", platelets="66000", bilirubin="2.0"),
+        make_record("HSP-0002", albumin="3.3"),
+    ]
+    path = write_csv(tmp_path / "c.csv", rows)
+    assert not reg.import_csv(path, by=admin).ok
+    report = reg.import_csv(path, by=admin, confirm_units=True)
+    assert report.ok
+    assert any("row 2: platelets" in c for c in report.conversions)
+    assert reg.get_recipient("HSP-0001")["bilirubin"] == pytest.approx(34.2)
+    assert reg.get_recipient("HSP-0002")["albumin"] == pytest.approx(33.0)
+
+
+def test_malformed_files(reg: Registry, admin: User, tmp_path: Path) -> None:
+    p = tmp_path / "bin.csv"
+    p.write_bytes(b"study_id,age\nHSP-1,\xff\xfe\n")
+    r = reg.import_csv(p, by=admin)
+    assert not r.ok and r.rejected[0].column == "(file)" and r.rejected[0].row == 2
+    p.write_text("study_id,age\nHSP-1,50,extra\n", encoding="utf-8")
+    r = reg.import_csv(p, by=admin)
+    assert any(x.column == "(row)" and x.row == 2 for x in r.rejected)
+    p.write_text("", encoding="utf-8")
+    assert reg.import_csv(p, by=admin).rejected[0].column == "(header)"
+    assert reg.count() == 0
+
+
+def test_followup_import_and_rejections(reg: Registry, admin: User, tmp_path: Path) -> None:
+    reg.add_recipient(make_record("HSP-0001"), by=admin)
+    cols = ["study_id", "date", "day", "platelets", "wbc", "spleen_volume_ml", "intervention", "event"]
+    good = [
+        {"study_id": "HSP-0001", "date": "2025-07-01", "platelets": 60, "wbc": 3.0, "spleen_volume_ml": 600},
+        {"study_id": "HSP-0001", "date": "2025-07-15", "platelets": 62, "wbc": 3.1},
+    ]
+    bad = [*good, {"study_id": "HSP-0009", "date": "2025-07-15", "platelets": 62, "wbc": 3.1},
+           {"study_id": "HSP-0001", "date": "2024-12-01", "platelets": 62, "wbc": 3.1}]  # fmt: skip
+    r = reg.import_followup_csv(write_csv(tmp_path / "bad.csv", bad, cols), by=admin)
+    assert not r.ok and {(x.row, x.column) for x in r.rejected} == {(4, "study_id"), (5, "date")}
+    assert reg.followups("HSP-0001") == []
+    r = reg.import_followup_csv(write_csv(tmp_path / "good.csv", good, cols), by=admin)
+    assert r.ok and r.imported == 2
+    assert reg.outcome("HSP-0001")["status"] == 1
+
+
+# ------------------------------------------------------------------------------------------- fuzzing
+_cell = st.one_of(
+    st.sampled_from(
+        ["", "0", "1", "M", "F", "hbv", "66000", "2.0 mg/dL", "abc", "NaN", "1e308", "-5", "2025-02-30"]
+    ),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=8),
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
+    st.integers(-(10**6), 10**6).map(str),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    data=st.data(),
+    n_rows=st.integers(1, 4),
+)
+def test_fuzzed_records_never_partially_imported(tmp_path: Path, data: st.DataObject, n_rows: int) -> None:
+    path = tmp_path / "fuzz.db"
+    with Registry.open(path, argon2_params=TEST_PARAMS) as reg:
+        if not reg.users():
+            reg.add_user("admin", "admin-pass-1", "admin", by=None)
+        admin = reg.authenticate("admin", "admin-pass-1")
+        rows = []
+        for i in range(n_rows):
+            rec = make_record(f"F-{data.draw(st.integers(0, 10**9))}-{i}")
+            for col in data.draw(st.lists(st.sampled_from(COLUMNS), max_size=4, unique=True)):
+                rec[col] = data.draw(_cell)
+            rows.append(rec)
+        csv_path = write_csv(tmp_path / "fuzz.csv", rows)
+        before = counts(reg)
+        report = reg.import_csv(csv_path, by=admin, confirm_units=data.draw(st.booleans()))
+        after = counts(reg)
+        if report.ok:
+            assert after[0] == before[0] + n_rows == before[0] + report.imported
+            assert after[1] == after[2] == after[3] == after[0]  # every recipient complete
+        else:
+            assert after == before
+            assert report.rejected
+            for r in report.rejected:
+                assert isinstance(r.row, int) and r.row >= 1 and r.column and r.reason
+        assert reg.verify().ok
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=300))
+def test_fuzzed_csv_text_never_partially_imported(tmp_path: Path, text: str) -> None:
+    with Registry.open(tmp_path / "fuzz.db", argon2_params=TEST_PARAMS) as reg:
+        if not reg.users():
+            reg.add_user("admin", "admin-pass-1", "admin", by=None)
+        admin = reg.authenticate("admin", "admin-pass-1")
+        path = tmp_path / "t.csv"
+        path.write_text("study_id,age,sex\n" + text, encoding="utf-8")
+        before = counts(reg)
+        report = reg.import_csv(path, by=admin)
+        if not report.ok:
+            assert counts(reg) == before
+            assert all(r.row >= 1 and r.column and r.reason for r in report.rejected)
+
+
+# --------------------------------------------------------------------------------------------- export
+def test_export_redcap_layout(reg: Registry, admin: User, tmp_path: Path) -> None:
+    reg.add_recipient(make_record("HSP-0001", mrn="111", name="Li Lei"), by=admin)
+    reg.add_followup(
+        "HSP-0001", {"date": "2025-02-10", "platelets": 80, "wbc": 4.0, "notes": "Li Lei seen"}, by=admin
+    )
+    reg.save_prediction(
+        "HSP-0001", {"model_id": "m", "manifest_sha256": "d" * 64, "inputs": {}, "probability": 0.4}, by=admin
+    )
+    files = reg.export(tmp_path / "out")
+    names = [p.name for p in files]
+    assert names == ["records.csv", "data_dictionary.csv", "repeating_instruments.csv", "manifest.json"]
+    text = files[0].read_text(encoding="utf-8")
+    assert (
+        "Li Lei" not in text and "111" not in text.split("\n")[1].split(",")[:3] and "2025-01-10" not in text
+    )
+    with files[0].open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["redcap_repeat_instrument"], r["redcap_repeat_instance"]) for r in rows] == [
+        ("", ""), ("followup", "1"), ("prediction", "1")
+    ]  # fmt: skip
+    assert rows[0]["ct_day"] == "-9" and rows[1]["fu_day"] == "31" and rows[1]["fu_platelets"] == "80"
+    with files[1].open(encoding="utf-8") as fh:
+        dictionary = list(csv.reader(fh))
+    assert dictionary[0][0] == "Variable / Field Name" and dictionary[1][0] == "record_id"
+    assert [d[0] for d in dictionary[1:]] == list(rows[0].keys())[:1] + list(rows[0].keys())[3:]
+    manifest = json.loads(files[3].read_text())
+    assert manifest["deidentified"] is True and manifest["counts"] == {
+        "recipients": 1,
+        "followup": 1,
+        "prediction": 1,
+    }
+    full = reg.export(tmp_path / "out", deidentified=False, by=admin)
+    text = full[0].read_text(encoding="utf-8")
+    assert "Li Lei" in text and "2025-01-10" in text
+
+
+def test_identified_export_needs_a_clinician(reg: Registry, admin: User, tmp_path: Path) -> None:
+    reg.add_user("clerk", "clerk-pass-1", "coordinator", by=admin)
+    clerk = reg.authenticate("clerk", "clerk-pass-1")
+    with pytest.raises(RegistryError):
+        reg.export(tmp_path, deidentified=False, by=clerk)
+    with pytest.raises(RegistryError):
+        reg.export(tmp_path, deidentified=False)
+
+
+# --------------------------------------------------------------------------------------- backup/restore
+def test_backup_rotation_and_restore(reg: Registry, admin: User, tmp_path: Path, site_key: bytes) -> None:
+    reg.add_recipient(make_record("HSP-0001"), by=admin)
+    folder = tmp_path / "backups"
+    first = reg.backup(folder, keep=3)
+    assert first.exists() and first.with_name(first.name + ".sha256").exists()
+    c = sqlite3.connect(first)
+    assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert c.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    c.close()
+    for _ in range(4):
+        reg.backup(folder, keep=3)
+    assert len(list_backups(folder)) == 3 and not first.exists()
+    latest = list_backups(folder)[-1]
+    reg.add_recipient(make_record("HSP-0002"), by=admin)
+    path = Path(reg.path)
+    reg.close()
+    Registry.restore(latest, path, site_key=site_key)
+    with Registry.open(path, site_key=site_key, argon2_params=TEST_PARAMS) as again:
+        assert [r["study_id"] for r in again.worklist()] == ["HSP-0001"]
+        assert again.verify().ok
+    assert list(path.parent.glob("registry.db.pre-restore-*"))
+
+
+def test_restore_refuses_damaged_or_tampered_backups(
+    reg: Registry, admin: User, tmp_path: Path, site_key: bytes
+) -> None:
+    reg.add_recipient(make_record("HSP-0001"), by=admin)
+    b = reg.backup(tmp_path / "b")
+    target = tmp_path / "target.db"
+    data = bytearray(b.read_bytes())
+    data[4096 + 100 : 4096 * 4] = bytes(range(256)) * ((4096 * 3 - 100) // 256) + bytes(
+        (4096 * 3 - 100) % 256
+    )
+    b.write_bytes(bytes(data))
+    with pytest.raises(TamperError, match="checksum"):
+        Registry.restore(b, target, site_key=site_key)
+    b.with_name(b.name + ".sha256").unlink()
+    with pytest.raises(RegistryError):
+        Registry.restore(b, target, site_key=site_key)
+    b2 = reg.backup(tmp_path / "c")
+    b2.with_name(b2.name + ".sha256").unlink()
+    c = sqlite3.connect(b2, isolation_level=None)
+    for (name,) in c.execute("SELECT name FROM sqlite_master WHERE name LIKE 'hsp_audit_preop_%'").fetchall():
+        c.execute(f'DROP TRIGGER "{name}"')
+    for (name,) in c.execute(
+        "SELECT name FROM sqlite_master WHERE name LIKE 'hsp_reason_preop_%'"
+    ).fetchall():
+        c.execute(f'DROP TRIGGER "{name}"')
+    c.execute("UPDATE preop SET platelets = 500")
+    c.close()
+    with pytest.raises(TamperError, match="failed verification"):
+        Registry.restore(b2, target, site_key=site_key)
+    assert not target.exists()
+    assert not list(tmp_path.glob(".target.db.restore-*"))
