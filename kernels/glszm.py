@@ -1,9 +1,11 @@
 """Grey-level size-zone matrix (GLSZM): connected zones of equal level, as PyRadiomics 3.0.1 finds them.
 
 A zone is a connected set of ROI voxels of one grey level, connectivity given by the neighbour offsets
-(26-connectivity in 3D, 8 in 2D for the bidirectional distance-1 offsets).  Zones are found by an
-iterative flood fill from each unvisited ROI voxel in raster order; ``P[i-1, s-1]`` counts the zones of
-level ``i`` and size ``s`` voxels.
+(26-connectivity in 3D, 8 in 2D for the bidirectional distance-1 offsets).  Zones are labelled by
+union-find in one raster pass (each voxel is joined to its already-visited neighbours of the same
+level), then counted per level and size.  Only the zone sizes that occur get a column: PyRadiomics
+drops the empty size columns before computing any feature, and a dense matrix would be as wide as the
+largest zone (tens of thousands of columns on a smooth image).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from kernels.texture_common import check_angles, check_levels_mask, flat_offsets
 
 def glszm_matrix(
     levels: npt.ArrayLike, mask: npt.ArrayLike, n_levels: int, offsets: npt.ArrayLike
-) -> npt.NDArray[np.float64]:
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     """Count the zones of each grey level and size.
 
     Parameters
@@ -30,64 +32,106 @@ def glszm_matrix(
         Number of grey levels ``Ng``.
     offsets : array_like of int, shape (Nn, 3)
         Connectivity offsets, both signs (bidirectional distance-1
-        :func:`kernels.texture_common.texture_angles`).
+        :func:`kernels.texture_common.texture_angles`); the set must contain the opposite of each offset.
 
     Returns
     -------
-    ndarray of float64, shape (Ng, Ns)
-        ``P[i-1, s-1]`` = number of zones of level ``i`` and size ``s``; ``Ns`` is the largest zone size.
+    matrix : ndarray of float64, shape (Ng, Ns)
+        ``matrix[i-1, s]`` = number of zones of level ``i`` whose size is ``sizes[s]``.
+    sizes : ndarray of int64, shape (Ns,)
+        The zone sizes that occur, ascending.
+
+    Raises
+    ------
+    ValueError
+        If the offsets are not symmetric (and on the input checks of
+        :func:`kernels.texture_common.check_levels_mask`).
     """
     off = check_angles(offsets)
+    if {tuple(o) for o in off.tolist()} != {tuple(-v for v in o) for o in off.tolist()}:
+        raise ValueError("GLSZM offsets must come in opposite pairs (bidirectional angles)")
     lv, mk = check_levels_mask(levels, mask, n_levels, reach(off))
-    todo = mk.ravel().copy()
-    n_roi = int(np.count_nonzero(todo))
+    n_roi = int(np.count_nonzero(mk))
+    parent = np.empty(lv.size, dtype=np.int64)
+    count = np.empty(lv.size, dtype=np.int64)
     zone_level = np.empty(n_roi, dtype=np.int64)
     zone_size = np.empty(n_roi, dtype=np.int64)
-    stack = np.empty(n_roi, dtype=np.int64)
-    n_zones = _glszm_zones(lv.ravel(), todo, flat_offsets(off, lv.shape), zone_level, zone_size, stack)
-    out = np.zeros((int(n_levels), int(zone_size[:n_zones].max())), dtype=np.float64)
-    _fill(zone_level[:n_zones], zone_size[:n_zones], out)
-    return out
+    n_zones = _glszm_zones(
+        lv.ravel(), mk.ravel(), flat_offsets(off, lv.shape), parent, count, zone_level, zone_size
+    )
+    zone_level = zone_level[:n_zones]
+    zone_size = zone_size[:n_zones]
+    occurring = np.bincount(zone_size) > 0
+    sizes = np.flatnonzero(occurring).astype(np.int64)
+    column = np.cumsum(occurring) - 1
+    out = np.zeros((int(n_levels), sizes.shape[0]), dtype=np.float64)
+    _fill(zone_level, column[zone_size], out)
+    return out, sizes
+
+
+@njit
+def _find(parent: npt.NDArray[np.int64], idx: int) -> int:
+    root = idx
+    while parent[root] != root:
+        root = parent[root]
+    while parent[idx] != root:  # path compression
+        nxt = parent[idx]
+        parent[idx] = root
+        idx = nxt
+    return root
 
 
 @njit
 def _glszm_zones(
     levels: npt.NDArray[np.int32],
-    todo: npt.NDArray[np.bool_],
+    mask: npt.NDArray[np.bool_],
     offsets: npt.NDArray[np.int64],
+    parent: npt.NDArray[np.int64],
+    count: npt.NDArray[np.int64],
     zone_level: npt.NDArray[np.int64],
     zone_size: npt.NDArray[np.int64],
-    stack: npt.NDArray[np.int64],
 ) -> int:
     nn = offsets.shape[0]
-    n_zones = 0
-    for start in range(levels.shape[0]):
-        if not todo[start]:
+    # 1. join each voxel to its already-visited neighbours (negative flat offsets) of the same level;
+    #    the root of a zone is its first voxel in raster order
+    for idx in range(levels.shape[0]):
+        if not mask[idx]:
             continue
-        gl = levels[start]
-        todo[start] = False
-        stack[0] = start
-        top = 1
-        size = 0
-        while top > 0:
-            top -= 1
-            cur = stack[top]
-            size += 1
-            for a in range(nn):
-                nb = cur + offsets[a]
-                if todo[nb] and levels[nb] == gl:
-                    todo[nb] = False
-                    stack[top] = nb
-                    top += 1
-        zone_level[n_zones] = gl
-        zone_size[n_zones] = size
-        n_zones += 1
+        parent[idx] = idx
+        gl = levels[idx]
+        for a in range(nn):
+            step = offsets[a]
+            if step >= 0:
+                continue
+            nb = idx + step
+            if mask[nb] and levels[nb] == gl:
+                root_nb = _find(parent, nb)
+                root_me = _find(parent, idx)
+                if root_nb < root_me:
+                    parent[root_me] = root_nb
+                elif root_me < root_nb:
+                    parent[root_nb] = root_me
+    # 2. zone sizes at the roots (a root comes before the other voxels of its zone)
+    for idx in range(levels.shape[0]):
+        if not mask[idx]:
+            continue
+        root = _find(parent, idx)
+        if root == idx:
+            count[idx] = 0
+        count[root] += 1
+    # 3. one record per zone, in raster order of the zones' first voxels
+    n_zones = 0
+    for idx in range(levels.shape[0]):
+        if mask[idx] and parent[idx] == idx:
+            zone_level[n_zones] = levels[idx]
+            zone_size[n_zones] = count[idx]
+            n_zones += 1
     return n_zones
 
 
 @njit
 def _fill(
-    zone_level: npt.NDArray[np.int64], zone_size: npt.NDArray[np.int64], out: npt.NDArray[np.float64]
+    zone_level: npt.NDArray[np.int64], column: npt.NDArray[np.int64], out: npt.NDArray[np.float64]
 ) -> None:
     for z in range(zone_level.shape[0]):
-        out[zone_level[z] - 1, zone_size[z] - 1] += 1.0
+        out[zone_level[z] - 1, column[z]] += 1.0

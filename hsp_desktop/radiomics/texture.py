@@ -427,7 +427,8 @@ def texture_features(
                 values = glrlm_features(raw, present, angles, spacing_zyx, cfg.weighting_norm)
             elif cls == "glszm":
                 offsets = texture_angles(box_shape, (1,), bidirectional=True, force2d_dimension=dim2d)
-                values = glszm_features(glszm_matrix(lv, mk, n_levels, offsets), present)
+                zones, sizes = glszm_matrix(lv, mk, n_levels, offsets)
+                values = glszm_features(zones, sizes, present)
             elif cls == "gldm":
                 offsets = texture_angles(
                     box_shape, cfg.distances, bidirectional=True, force2d_dimension=dim2d
@@ -693,11 +694,10 @@ def glrlm_features(
 # GLSZM and GLDM (one matrix, grey level x size / dependence)
 
 
-def _size_matrix_features(p: FloatArray, i: FloatArray, prefix: str) -> dict[str, float]:
-    """Features shared by GLSZM and GLDM on a (grey level x size) matrix with real level numbers ``i``."""
+def _size_matrix_features(p: FloatArray, i: FloatArray, j: FloatArray, prefix: str) -> dict[str, float]:
+    """Features shared by GLSZM and GLDM on a (grey level x size) matrix with level numbers ``i`` and sizes ``j``."""
     ps = p.sum(axis=0)
     pg = p.sum(axis=1)
-    j = np.arange(1, p.shape[1] + 1, dtype=np.float64)
     total = float(p.sum())
     total = total if total != 0 else 1.0
     n_voxels = float(ps @ j)
@@ -732,13 +732,17 @@ def _size_matrix_features(p: FloatArray, i: FloatArray, prefix: str) -> dict[str
     }
 
 
-def glszm_features(raw: FloatArray, present: npt.NDArray[np.bool_]) -> dict[str, float]:
+def glszm_features(
+    raw: FloatArray, sizes: npt.NDArray[np.int64], present: npt.NDArray[np.bool_]
+) -> dict[str, float]:
     """GLSZM features from the zone-count matrix.
 
     Parameters
     ----------
     raw : ndarray, shape (Ng, Ns)
-        Zone counts (:func:`kernels.glszm.glszm_matrix`).
+        Zone counts per level and occurring zone size (:func:`kernels.glszm.glszm_matrix`).
+    sizes : ndarray of int, shape (Ns,)
+        The zone size of each column.
     present : ndarray of bool, shape (Ng,)
         Which grey levels occur in the ROI.
 
@@ -748,7 +752,7 @@ def glszm_features(raw: FloatArray, present: npt.NDArray[np.bool_]) -> dict[str,
         The 16 GLSZM features by PyRadiomics name.
     """
     i = np.flatnonzero(present).astype(np.float64) + 1.0
-    v = _size_matrix_features(raw[present], i, "")
+    v = _size_matrix_features(raw[present], i, sizes.astype(np.float64), "")
     return {
         "SmallAreaEmphasis": v["small"],
         "LargeAreaEmphasis": v["large"],
@@ -785,7 +789,8 @@ def gldm_features(raw: FloatArray, present: npt.NDArray[np.bool_]) -> dict[str, 
         The 14 GLDM features by PyRadiomics name.
     """
     i = np.flatnonzero(present).astype(np.float64) + 1.0
-    v = _size_matrix_features(raw[present], i, "")
+    j = np.arange(1, raw.shape[1] + 1, dtype=np.float64)
+    v = _size_matrix_features(raw[present], i, j, "")
     return {
         "SmallDependenceEmphasis": v["small"],
         "LargeDependenceEmphasis": v["large"],

@@ -40,6 +40,15 @@ def _volume(rng: np.random.Generator, shape: tuple[int, int, int], n_levels: int
     return levels, mask
 
 
+def dense_glszm(levels, mask, n_levels, offsets) -> np.ndarray:
+    """The kernel's (matrix, sizes) spread to PyRadiomics' dense (Ng, largest zone) layout."""
+    matrix, sizes = glszm_matrix(levels, mask, n_levels, offsets)
+    assert np.all(np.diff(sizes) > 0) and matrix.sum(axis=0).all()
+    dense = np.zeros((matrix.shape[0], int(sizes.max())))
+    dense[:, sizes - 1] = matrix
+    return dense
+
+
 def _all_matrices(levels, mask, n_levels, distances, dim2d, alpha):
     shape = levels.shape
     mono = texture_angles(shape, distances, force2d_dimension=dim2d)
@@ -62,9 +71,7 @@ def _all_matrices(levels, mask, n_levels, distances, dim2d, alpha):
         pairs.append(
             (glrlm_matrices(levels, mask, n_levels, mono1), glrlm_reference(levels, mask, n_levels, mono1))
         )
-        pairs.append(
-            (glszm_matrix(levels, mask, n_levels, bi1), glszm_reference(levels, mask, n_levels, bi1))
-        )
+        pairs.append((dense_glszm(levels, mask, n_levels, bi1), glszm_reference(levels, mask, n_levels, bi1)))
     return pairs
 
 
@@ -134,9 +141,7 @@ def test_padding_and_outside_values_change_nothing() -> None:
     np.testing.assert_array_equal(
         glcm_matrices(levels, mask, 4, angles), glcm_matrices(big_levels, big_mask, 4, angles)
     )
-    np.testing.assert_array_equal(
-        glszm_matrix(levels, mask, 4, bi), glszm_matrix(big_levels, big_mask, 4, bi)
-    )
+    np.testing.assert_array_equal(dense_glszm(levels, mask, 4, bi), dense_glszm(big_levels, big_mask, 4, bi))
     np.testing.assert_array_equal(
         gldm_matrix(levels, mask, 4, bi, 1), gldm_matrix(big_levels, big_mask, 4, bi, 1)
     )
@@ -164,9 +169,9 @@ def test_glszm_uses_26_connectivity_and_8_in_2d() -> None:
     levels = np.ones((2, 2, 2), dtype=np.int32)
     mask = np.zeros((2, 2, 2), dtype=bool)
     mask[0, 0, 0] = mask[1, 1, 1] = True  # corner-touching only
-    zones3d = glszm_matrix(levels, mask, 1, texture_angles(levels.shape, bidirectional=True))
+    zones3d = dense_glszm(levels, mask, 1, texture_angles(levels.shape, bidirectional=True))
     assert zones3d.tolist() == [[0.0, 1.0]]
-    zones2d = glszm_matrix(
+    zones2d = dense_glszm(
         levels, mask, 1, texture_angles(levels.shape, bidirectional=True, force2d_dimension=0)
     )
     assert zones2d.tolist() == [[2.0]]
@@ -200,6 +205,8 @@ def test_bad_angles_and_settings_raise_value_error() -> None:
         texture_angles((3, 3, 3), force2d_dimension=3)
     with pytest.raises(ValueError, match="alpha"):
         gldm_matrix(np.ones((2, 2, 2), np.int32), np.ones((2, 2, 2), bool), 1, texture_angles((2, 2, 2)), -1)
+    with pytest.raises(ValueError, match="opposite pairs"):
+        glszm_matrix(np.ones((2, 2, 2), np.int32), np.ones((2, 2, 2), bool), 1, texture_angles((2, 2, 2)))
 
 
 def test_integer_mask_is_accepted() -> None:
@@ -225,7 +232,7 @@ rng = np.random.default_rng(0)
 lv = rng.integers(1, 4, (3, 5, 6)).astype(np.int32)
 mk = rng.random((3, 5, 6)) < 0.8
 a = texture_angles(lv.shape); b = texture_angles(lv.shape, bidirectional=True)
-mats = [glcm_matrices(lv, mk, 3, a), glrlm_matrices(lv, mk, 3, a), glszm_matrix(lv, mk, 3, b),
+mats = [glcm_matrices(lv, mk, 3, a), glrlm_matrices(lv, mk, 3, a), glszm_matrix(lv, mk, 3, b)[0],
         gldm_matrix(lv, mk, 3, b, 1), ngtdm_matrix(lv, mk, 3, b)]
 feats = texture_features(lv, mk, (1.0, 1.0, 2.0), TextureSettings(weighting_norm="euclidean"))
 import json
