@@ -254,8 +254,12 @@ def stage_error(stage: str, exc: BaseException, subject: str) -> PipelineError:
     )
 
 
-def model_path(model: Path | str | None) -> Path:
-    """The bundle folder to use: ``model`` or the shipped demo model."""
+def model_path(model: Path | str | None, registry: Any = None) -> Path:
+    """The bundle folder to use: ``model``, else the registry's ``active_model`` setting, else the demo model."""
+    if model is None and registry is not None:
+        from hsp_desktop.pipeline.model_info import registry_setting
+
+        model = registry_setting(registry, "active_model", "") or None
     if model is None:
         from hsp_desktop.pipeline.paths import demo_model_path
 
@@ -288,6 +292,10 @@ def to_risk_result(
     baseline = getattr(prediction, "baseline_log_odds", None)
     if baseline is not None:
         extra["baseline_log_odds"] = float(baseline)
+    for key in ("imputed", "outside_training_range"):
+        names = list(getattr(prediction, key, None) or [])
+        if names:
+            extra[key] = [str(n) for n in names]
     return RiskResult(
         probability=float(prediction.probability),
         ci_low=float(prediction.ci_low),
@@ -332,7 +340,8 @@ def run_case(
     user : hsp_desktop.registry.User
         The signed-in user (recorded with every write; needs a role that may write).
     model : path-like, optional
-        Locked model bundle folder (default: the shipped demo model ``models/artifacts/hsp-demo-1``).
+        Locked model bundle folder (default: the registry's ``active_model`` setting, else the shipped demo model
+        ``models/artifacts/hsp-demo-1``).
     cancel : callable or threading.Event, optional
         Polled between stages; when it reports true, :class:`~hsp_desktop.errors.CancelledError` is raised and
         nothing is saved.
@@ -412,7 +421,7 @@ def run_case(
 
         # 2 model ---------------------------------------------------------------------------------------
         stage = "model"
-        bundle_path = model_path(model)
+        bundle_path = model_path(model, registry)
         yield begin(stage, f"{_LABELS[stage]} {bundle_path.name}")
         try:
             locked = impl.load_model(bundle_path)

@@ -137,7 +137,11 @@ def risk_from_stored(row: Mapping[str, Any]) -> RiskResult:
             for c in output.get("contributions", [])
         )
         lo, hi = output["band_thresholds"]
-        extra = {k: output[k] for k in ("baseline_log_odds", "app_version") if k in output}
+        extra = {
+            k: output[k]
+            for k in ("baseline_log_odds", "app_version", "imputed", "outside_training_range")
+            if k in output
+        }
         return RiskResult(
             probability=float(row["probability"]),
             ci_low=float(row["ci_low"]),

@@ -47,6 +47,10 @@ TEXT: dict[str, dict[str, str]] = {
         "value": "Value",
         "unit": "Unit",
         "missing": "not recorded",
+        "caution_imputed": "Caution: not measured, imputed by the model: {names}.",
+        "caution_outside": (
+            "Caution: outside the range seen in the development cohort: {names}; the estimate is less reliable."
+        ),
         "imputed": "imputed",
         "qc_heading": "CT quality control",
         "qc_passed": "PASSED",
@@ -191,6 +195,8 @@ TEXT: dict[str, dict[str, str]] = {
         "value": "数值",
         "unit": "单位",
         "missing": "未记录",
+        "caution_imputed": "注意：以下输入未测量，由模型插补：{names}。",
+        "caution_outside": "注意：以下输入超出建模队列范围：{names}；估计的可靠性降低。",
         "imputed": "插补",
         "qc_heading": "CT质量控制",
         "qc_passed": "通过",

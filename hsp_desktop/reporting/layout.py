@@ -44,6 +44,13 @@ class Styles:
         self.small = ParagraphStyle("small", fontSize=7.5, leading=9.5, **base)
         self.cell = ParagraphStyle("cell", fontSize=8, leading=10, **base)
         self.cell_bold = ParagraphStyle("cellb", fontSize=8, leading=10, **{**base, "fontName": fonts.bold})
+        self.caution = ParagraphStyle(
+            "caution",
+            fontSize=8,
+            leading=10,
+            textColor=colors.HexColor("#9a4b00"),
+            **{**base, "fontName": fonts.bold},
+        )
         self.big = ParagraphStyle("big", fontSize=20, leading=24, **{**base, "fontName": fonts.bold})
 
 

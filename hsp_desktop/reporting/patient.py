@@ -63,6 +63,12 @@ def format_input(name: str, value: Any, decimals: int, language: Language) -> st
     return f"{float(value):.{decimals}f}"
 
 
+def feature_name(name: str, language: Language) -> str:
+    """A model input's printed name (dictionary label for key inputs, else the column name)."""
+    known = input_label(name, language)
+    return known[0] if known else name
+
+
 def localise_contribution(c: Contribution, language: Language) -> Contribution:
     """A contribution with the report's label and unit for key inputs (the model's own label otherwise)."""
     known = input_label(c.feature, language)
@@ -159,7 +165,11 @@ def _risk_block(inp: PatientReportInputs, lang: Language, st: Styles, fonts: Fon
             ("BOX", (0, row_index), (-1, row_index), 0.8, colour),
         ],
     )
-    right = [p(t(lang, "risk_sentence"), st.body), Spacer(1, 2 * mm), band_tbl]
+    right: list[Flowable] = [p(t(lang, "risk_sentence"), st.body), Spacer(1, 2 * mm), band_tbl]
+    for key, message in (("imputed", "caution_imputed"), ("outside_training_range", "caution_outside")):
+        names = [feature_name(n, lang) for n in r.extra.get(key, [])]
+        if names:
+            right += [Spacer(1, 1.5 * mm), p(t(lang, message, names=", ".join(names)), st.caution)]
     outer = Table([[left, right]], colWidths=[0.32 * CONTENT_W, 0.68 * CONTENT_W])
     outer.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
     return [p(t(lang, "risk_heading"), st.h2), outer]

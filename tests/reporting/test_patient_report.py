@@ -182,3 +182,14 @@ def test_key_slices_reject_wrong_grid_and_empty_label() -> None:
         key_slices(ct, small)
     with pytest.raises(InputError, match="no voxel with label 3"):
         key_slices(ct, mask, label=3)
+
+
+def test_imputed_and_out_of_range_inputs_are_flagged(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    risk = replace(
+        risk_result(), extra={"imputed": ["splenic_vein_mm"], "outside_training_range": ["platelets"]}
+    )
+    text = " ".join(pdf_pages_text(render_patient_report(patient_inputs(risk=risk), tmp_path / "r.pdf")))
+    assert "not measured, imputed by the model: Splenic-vein diameter" in text
+    assert "outside the range seen in the development cohort: Platelets" in text
