@@ -6,8 +6,8 @@ The chain the field uses (CLEAR, Zwanenburg et al. 2019), each step fitted on tr
    dilation, contour jitter) is at least 0.75 (Koo & Li 2016 "good" reliability).
 2. :class:`VarianceCorrelationFilter` - drop near-constant features, then cluster the rest by ``1 - |Spearman r|``
    (average linkage) and keep one representative (medoid) per cluster above the correlation threshold.
-3. :class:`MRMRSelector` - minimum-redundancy maximum-relevance ranking (F-statistic relevance divided by mean
-   absolute correlation with the already selected features; the "FCQ" variant of Ding & Peng 2005).
+3. :class:`MRMRSelector` - minimum-redundancy maximum-relevance ranking (relevance |r| with the outcome minus the
+   mean |r| with the already selected features; the difference ("MID") scheme of Ding & Peng 2005 on correlations).
 4. :class:`LassoSelector` / :class:`StabilitySelector` - LASSO-logistic with the cross-validated one-standard-error
    rule; stability selection (Meinshausen & Buhlmann 2010) over half-sample resamples.
 5. :class:`ScoreBuilder` - the Rad-score (or DL-score): the linear predictor of a LASSO-logistic model (1-SE rule)
@@ -265,7 +265,7 @@ def _f_statistic(X: FloatArray, yb: NDArray[np.int64]) -> FloatArray:
 
 
 class MRMRSelector(SelectorMixin, BaseEstimator):  # type: ignore[misc]
-    """Minimum-redundancy maximum-relevance selection (F-statistic / mean |Pearson r|, greedy).
+    """Minimum-redundancy maximum-relevance selection (|r| with outcome minus mean |r| with selected, greedy).
 
     Parameters
     ----------
@@ -312,14 +312,16 @@ class MRMRSelector(SelectorMixin, BaseEstimator):  # type: ignore[misc]
         rel = _f_statistic(Xa, yb)
         Z, _, _ = _standardise(Xa)
         n = Z.shape[0]
-        selected = [int(np.argmax(rel))]
+        yz = (yb - yb.mean()) / max(float(yb.std()), 1e-12)
+        rel_r = np.abs(Z.T @ yz) / n  # point-biserial |r|, monotone in the F statistic
+        selected = [int(np.argmax(rel_r))]
         redundancy_sum = np.zeros(p)
         remaining = np.ones(p, dtype=bool)
         remaining[selected[0]] = False
         while len(selected) < k:
             last = Z[:, selected[-1]]
             redundancy_sum += np.abs(Z.T @ last) / n
-            score = rel / np.maximum(redundancy_sum / len(selected), 1e-6)
+            score = rel_r - redundancy_sum / len(selected)
             score[~remaining] = -np.inf
             nxt = int(np.argmax(score))
             selected.append(nxt)

@@ -1,0 +1,387 @@
+"""Cohort folder -> feature table (clinical + spleen radiomics [+ deep]) with a resumable per-recipient cache.
+
+A cohort folder follows CONTRACTS section C.  This module reads ``clinical.csv`` and ``followup.csv`` (never
+``ground_truth.csv``), keeps eligible recipients, derives the outcome with the clinical definition (pending and
+competing recipients are left out, never counted as 0), extracts spleen radiomics from ``images/<id>/ct.nii.gz`` +
+``mask.nii.gz`` and, for the first ``icc_subset`` recipients, re-extracts them from perturbed masks (one-voxel
+erosion and dilation) for the ICC stability filter.
+
+The cache holds one JSON file per recipient, keyed by the CT and mask SHA-256 and the settings hash, written
+atomically; an interrupted run resumes where it stopped, and a changed image or setting is re-extracted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hsp_desktop.errors import FileFormatError, InputError, PipelineError
+
+ProgressFn = Callable[[int, int, str], None]
+RADIOMICS_ROI = "spleen"
+CACHE_VERSION = 1
+
+
+@dataclass
+class CohortTable:
+    """A cohort as model inputs: the feature table, outcomes and perturbation replicates."""
+
+    table: pd.DataFrame
+    y: np.ndarray
+    replicates: np.ndarray | None
+    outcome_definition_id: str
+    summary: dict[str, Any]
+    excluded: dict[str, str] = field(default_factory=dict)
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 hex digest of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise FileFormatError(
+            f"The cohort has no {path.name}",
+            expected=f"{path.name} in the cohort folder (CONTRACTS section C)",
+            found=f"no file at {path}",
+            fix="point --cohort at a folder written by `hsp synth` or a registry export",
+            field=path.name,
+        )
+    try:
+        return pd.read_csv(path, dtype={"study_id": str}, keep_default_na=True)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise FileFormatError(
+            f"{path.name} cannot be read as CSV",
+            expected="a comma-separated table with a header",
+            found=str(exc),
+            fix="re-export the file",
+            field=path.name,
+        ) from exc
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
+        for r in frame.to_dict("records")
+    ]
+
+
+def derive_outcomes(cohort: Path) -> tuple[pd.DataFrame, dict[str, int], dict[str, str], dict[str, Any]]:
+    """Eligible recipients with a derivable 6-month outcome.
+
+    Parameters
+    ----------
+    cohort : Path
+        Cohort folder.
+
+    Returns
+    -------
+    clinical : pandas.DataFrame
+        ``clinical.csv`` rows (all recipients, index ``study_id``).
+    labels : dict
+        Study id -> 0/1 for eligible recipients whose outcome is derivable.
+    excluded : dict
+        Study id -> reason (ineligible, pending, competing event).
+    summary : dict
+        Outcome definition id and counts.
+    """
+    from hsp_desktop.clinical.eligibility import check_eligibility
+    from hsp_desktop.clinical.outcome import OutcomeDefinition, derive_outcome
+
+    clinical = _read_csv(cohort / "clinical.csv")
+    if "study_id" not in clinical.columns:
+        raise FileFormatError(
+            "clinical.csv has no study_id column",
+            expected="a study_id column",
+            found=str(list(clinical.columns)[:8]),
+            fix="export the cohort with CONTRACTS section A column names",
+            field="study_id",
+        )
+    follow = _read_csv(cohort / "followup.csv")
+    visits: dict[str, list[dict[str, Any]]] = {}
+    for row in _records(follow):
+        visits.setdefault(str(row["study_id"]), []).append(row)
+    definition = OutcomeDefinition()
+    labels: dict[str, int] = {}
+    excluded: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for rec in _records(clinical):
+        sid = str(rec["study_id"])
+        ok, reasons = check_eligibility(rec)
+        if not ok:
+            excluded[sid] = "ineligible: " + "; ".join(reasons)
+            counts["ineligible"] = counts.get("ineligible", 0) + 1
+            continue
+        result = derive_outcome(rec, visits.get(sid, []), rec["transplant_date"], None, definition)
+        counts[str(result.status)] = counts.get(str(result.status), 0) + 1
+        if result.status in (0, 1):
+            labels[sid] = int(result.status)
+        else:
+            excluded[sid] = f"outcome {result.status}"
+    summary = {"definition_id": definition.definition_id, "status_counts": counts}
+    return clinical.set_index("study_id", drop=False), labels, excluded, summary
+
+
+def _perturbed_masks(mask: Any) -> list[Any]:
+    from dataclasses import replace
+
+    from scipy import ndimage
+
+    roi = mask.array == 1
+    other = (mask.array != 0) & ~roi
+    out = []
+    for op in (ndimage.binary_erosion, ndimage.binary_dilation):
+        new_roi = op(roi, iterations=1)
+        arr = np.where(new_roi, 1, np.where(other & ~new_roi, mask.array, 0)).astype(np.uint8)
+        out.append(replace(mask, array=arr))
+    return out
+
+
+def _settings_hash(settings: Any) -> str:
+    as_dict = settings.as_dict() if hasattr(settings, "as_dict") else settings
+    blob = json.dumps(as_dict, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+class FeatureCache:
+    """One JSON file per recipient under ``folder``; entries are valid for given image hashes and settings."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, sid: str) -> Path:
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in sid)
+        return self.folder / f"{safe}.json"
+
+    def get(self, sid: str, key: dict[str, str]) -> dict[str, Any] | None:
+        """Cached entry of a recipient if its key matches, else None."""
+        path = self._path(sid)
+        if not path.is_file():
+            return None
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return None
+        return entry if entry.get("key") == key else None
+
+    def put(self, sid: str, key: dict[str, str], entry: dict[str, Any]) -> None:
+        """Write an entry atomically."""
+        path = self._path(sid)
+        tmp = path.with_suffix(".json.partial")
+        tmp.write_text(json.dumps({"key": key, **entry}), encoding="utf-8")
+        os.replace(tmp, path)
+
+
+def extract_radiomics(
+    cohort: Path,
+    study_ids: list[str],
+    *,
+    cache: FeatureCache,
+    settings: Any = None,
+    icc_subset: int = 30,
+    progress: ProgressFn | None = None,
+) -> tuple[pd.DataFrame, np.ndarray | None, dict[str, Any]]:
+    """Spleen radiomics for every recipient (cached), and perturbation replicates for the first ``icc_subset``.
+
+    Parameters
+    ----------
+    cohort : Path
+        Cohort folder.
+    study_ids : list of str
+        Recipients in table order.
+    cache : FeatureCache
+        Resumable cache.
+    settings : optional
+        Extraction settings (path, dict or ExtractionSettings; None = engine defaults).
+    icc_subset : int
+        Recipients re-extracted with eroded and dilated masks.
+    progress : callable, optional
+        ``(done, total, study_id)``.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        ``spleen__<feature>`` columns, index ``study_id``.
+    replicates : ndarray or None
+        Shape (n, 2, n_features), NaN rows for recipients outside the subset.
+    provenance : dict
+        Engine and settings hash.
+    """
+    try:
+        from hsp_desktop.radiomics import extract_features, load_params
+    except ImportError as exc:
+        raise PipelineError(
+            "The radiomics engine is not available in this build",
+            stage="radiomics",
+            expected="hsp_desktop.radiomics.extract_features",
+            found=str(exc),
+            fix="develop without radiomics (--no-radiomics) or install the full build",
+        ) from exc
+    from hsp_desktop.importers import read_ct, read_mask
+
+    resolved = load_params(settings) if settings is not None else None
+    shash = _settings_hash(resolved.as_dict() if resolved is not None else {"defaults": True})
+    rows: dict[str, dict[str, float]] = {}
+    reps: dict[str, list[dict[str, float]]] = {}
+    engine = ""
+    for i, sid in enumerate(study_ids):
+        folder = cohort / "images" / sid
+        ct_path, mask_path = folder / "ct.nii.gz", folder / "mask.nii.gz"
+        for p in (ct_path, mask_path):
+            if not p.is_file():
+                raise FileFormatError(
+                    f"Recipient {sid} has no {p.name}",
+                    expected=f"images/{sid}/{p.name}",
+                    found="no such file",
+                    fix="write the cohort with images, or remove the recipient",
+                    field=str(p),
+                )
+        want_reps = i < icc_subset
+        key = {
+            "ct": sha256_file(ct_path),
+            "mask": sha256_file(mask_path),
+            "settings": shash,
+            "v": str(CACHE_VERSION),
+        }
+        entry = cache.get(sid, key)
+        if entry is None or (want_reps and not entry.get("replicates")):
+            ct = read_ct(ct_path)
+            mask = read_mask(mask_path, reference=ct)
+            fv = extract_features(ct, mask, resolved, label=1)
+            entry = {
+                "engine": fv.engine,
+                "values": {k: float(v) for k, v in fv.values.items()},
+                "replicates": [],
+            }
+            if want_reps:
+                for pm in _perturbed_masks(mask):
+                    pv = extract_features(ct, pm, resolved, label=1)
+                    entry["replicates"].append({k: float(v) for k, v in pv.values.items()})
+            cache.put(sid, key, entry)
+        engine = str(entry.get("engine", engine))
+        rows[sid] = entry["values"]
+        if entry.get("replicates") and want_reps:
+            reps[sid] = entry["replicates"]
+        if progress:
+            progress(i + 1, len(study_ids), sid)
+    names = sorted(set().union(*(r.keys() for r in rows.values()))) if rows else []
+    table = pd.DataFrame(
+        [[rows[s].get(n, np.nan) for n in names] for s in study_ids],
+        index=pd.Index(study_ids, name="study_id"),
+        columns=[f"{RADIOMICS_ROI}__{n}" for n in names],
+    )
+    replicates = None
+    if reps:
+        k = max(len(v) for v in reps.values())
+        replicates = np.full((len(study_ids), k, len(names)), np.nan)
+        for r, sid in enumerate(study_ids):
+            for j, rep in enumerate(reps.get(sid, [])):
+                replicates[r, j] = [rep.get(n, np.nan) for n in names]
+    return table, replicates, {"engine": engine, "settings_sha256": shash, "roi": RADIOMICS_ROI}
+
+
+def load_cohort(
+    cohort: Path | str,
+    *,
+    cache_dir: Path | str | None = None,
+    radiomics: bool = True,
+    settings: Any = None,
+    icc_subset: int = 30,
+    progress: ProgressFn | None = None,
+) -> CohortTable:
+    """Build the development (or validation) feature table of a cohort folder.
+
+    Parameters
+    ----------
+    cohort : Path
+        Cohort folder (CONTRACTS section C).
+    cache_dir : Path, optional
+        Feature cache (default ``<cohort>/.hsp_feature_cache``).
+    radiomics : bool
+        Extract spleen radiomics from the images.
+    settings : optional
+        Radiomics extraction settings.
+    icc_subset : int
+        Recipients re-extracted with perturbed masks.
+    progress : callable, optional
+        ``(done, total, study_id)``.
+
+    Returns
+    -------
+    CohortTable
+        Feature table (clinical columns in dictionary units + radiomics), outcomes, replicates.
+    """
+    from models.features import assemble
+
+    root = Path(cohort)
+    if not root.is_dir():
+        raise InputError(
+            "The cohort folder does not exist",
+            expected="a folder with clinical.csv and followup.csv",
+            found=str(root),
+            fix="check the --cohort path",
+            field="cohort",
+        )
+    clinical, labels, excluded, outcome_summary = derive_outcomes(root)
+    ids = [s for s in clinical.index if s in labels]
+    if len(set(labels.values())) < 2:
+        raise InputError(
+            "The cohort has no usable outcome contrast",
+            expected="events and non-events among eligible recipients",
+            found=f"{len(ids)} recipients, outcomes {sorted(set(labels.values()))}",
+            fix="use a cohort whose 6-month follow-up is complete",
+            field="followup.csv",
+        )
+    numeric = clinical.loc[ids].drop(columns=[c for c in ("study_id",) if c in clinical.columns])
+    numeric = numeric.select_dtypes(include=[np.number])
+    numeric.index.name = "study_id"
+    blocks = {"clinical": numeric}
+    provenance: dict[str, dict[str, Any]] = {"clinical": {"source": str(root / "clinical.csv")}}
+    replicates = None
+    if radiomics:
+        cache = FeatureCache(Path(cache_dir) if cache_dir else root / ".hsp_feature_cache")
+        rad, replicates, prov = extract_radiomics(
+            root, ids, cache=cache, settings=settings, icc_subset=icc_subset, progress=progress
+        )
+        blocks["radiomics"] = rad
+        provenance["radiomics"] = prov
+    table = assemble(blocks, provenance)
+    y = np.array([labels[s] for s in ids], dtype=np.int64)
+    summary = {
+        "cohort": str(root),
+        "recipients_in_file": len(clinical),
+        "recipients_used": len(ids),
+        "events": int(y.sum()),
+        "event_rate": float(y.mean()),
+        "outcome": outcome_summary,
+        "sites": sorted({str(s) for s in clinical.loc[ids, "site"]}) if "site" in clinical.columns else [],
+        "median_age": float(clinical.loc[ids, "age"].median()) if "age" in clinical.columns else None,
+        "median_platelets": float(clinical.loc[ids, "platelets"].median())
+        if "platelets" in clinical.columns
+        else None,
+        "median_spleen_volume_ml": float(clinical.loc[ids, "spleen_volume_ml"].median())
+        if "spleen_volume_ml" in clinical.columns
+        else None,
+    }
+    return CohortTable(
+        table=table,
+        y=y,
+        replicates=replicates,
+        outcome_definition_id=str(outcome_summary["definition_id"]),
+        summary=summary,
+        excluded=excluded,
+    )

@@ -1,0 +1,351 @@
+"""The development run: sample-size check, candidate models under nested CV, bootstrap optimism, the final fit.
+
+:func:`develop` is what ``hsp develop`` runs on a feature table; :func:`write_bundle` locks the result.
+Everything is seeded; progress is reported through a callback ``(stage, done, total)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from models.bundle import BANDS, band_of, feature_entries, save_bundle
+from models.features import split_blocks
+from models.logistic import odds_ratios
+from models.metrics import delong_paired_test, evaluate_predictions
+from models.multimodal import RANKED_CLINICAL, MultimodalRiskModel, transform_name
+from models.samplesize import SampleSizeCheck, riley_check
+from models.validation import BootstrapResult, NestedCvResult, bootstrap_validation, nested_cv
+
+StageProgress = Callable[[str, int, int], None]
+
+INTENDED_USE = (
+    "Research use only. Estimates, before liver transplantation, an adult recipient's risk of refractory "
+    "hypersplenism 6 months after transplantation (CLINICAL.md section 1 outcome definition). Trained on the "
+    "project's synthetic cohort: a demonstration model, not validated on patients; not for clinical decisions."
+)
+
+
+@dataclass(frozen=True)
+class DevelopmentConfig:
+    """Settings of a development run (all seeded)."""
+
+    seed: int = 20260101
+    n_splits: int = 5
+    n_repeats: int = 5
+    n_boot: int = 200
+    n_jobs: int = 1
+    band_thresholds: tuple[float, float] = (0.15, 0.40)
+    anticipated_auc: float = 0.75
+    comparators: bool = True
+    n_boot_ci: int = 500
+
+
+@dataclass
+class DevelopmentResult:
+    """Everything a development run produced."""
+
+    model: MultimodalRiskModel
+    candidates: dict[str, MultimodalRiskModel]
+    sample_size: SampleSizeCheck
+    nested: dict[str, NestedCvResult]
+    bootstrap: dict[str, BootstrapResult]
+    paired: dict[str, dict[str, float]]
+    metrics: dict[str, Any]
+    odds_ratios: list[dict[str, Any]]
+    bands: dict[str, dict[str, float]]
+    notes: list[str] = field(default_factory=list)
+
+
+def choose_clinical(
+    n: int, events: int, n_scores: int, auc: float
+) -> tuple[tuple[str, ...], SampleSizeCheck]:
+    """Pick the pre-specified clinical predictors the sample size supports (at least platelets and spleen size).
+
+    Parameters
+    ----------
+    n, events : int
+        Recipients and events.
+    n_scores : int
+        Scores (Rad-score, DL-score) the multimodal model adds.
+    auc : float
+        Anticipated AUC for Riley's criteria.
+
+    Returns
+    -------
+    clinical : tuple of str
+        The first k of :data:`models.multimodal.RANKED_CLINICAL`.
+    check : SampleSizeCheck
+        Riley's check of the multimodal model with that many parameters.
+    """
+    probe = riley_check(n, events, 1, auc=auc)
+    k = int(np.clip(probe.max_parameters - n_scores, 2, len(RANKED_CLINICAL)))
+    return RANKED_CLINICAL[:k], riley_check(n, events, k + n_scores, auc=auc)
+
+
+def develop(
+    table: pd.DataFrame,
+    y: Any,
+    *,
+    replicates: np.ndarray | None = None,
+    config: DevelopmentConfig | None = None,
+    progress: StageProgress | None = None,
+    log: Callable[[str], None] = print,
+) -> DevelopmentResult:
+    """Run the full development on a feature table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Feature table (clinical, radiomics ``roi__name``, optional deep columns), one row per recipient.
+    y : array-like
+        Outcome 0/1.
+    replicates : ndarray, optional
+        Radiomics re-extracted from perturbed masks (rows of ``table``, radiomics columns in table order).
+    config : DevelopmentConfig, optional
+        Seeds and sizes.
+    progress : callable, optional
+        ``(stage, done, total)``.
+    log : callable
+        Where the sample-size report and notes go.
+
+    Returns
+    -------
+    DevelopmentResult
+        Locked candidate, every validation result.
+    """
+    cfg = config or DevelopmentConfig()
+    yb = np.asarray(y).astype(np.int64)
+    n, events = int(yb.shape[0]), int(yb.sum())
+    blocks = split_blocks(table.columns)
+    has_rad = bool(blocks["radiomics"])
+    has_deep = bool(blocks["deep"])
+    n_scores = int(has_rad) + int(has_deep)
+    clinical, check = choose_clinical(n, events, n_scores, cfg.anticipated_auc)
+    log(check.report())
+    log(
+        f"Clinical predictors (pre-specified order, {len(clinical)} kept for the sample size): {', '.join(clinical)}"
+    )
+    rs = cfg.seed % (2**31)
+    base = MultimodalRiskModel(clinical=clinical, radiomics=has_rad, deep=has_deep, random_state=rs)
+    candidates: dict[str, MultimodalRiskModel] = {
+        "clinical": clone(base).set_params(radiomics=False, deep=False),
+    }
+    if has_rad:
+        candidates["rad_score"] = clone(base).set_params(clinical=(), deep=False)
+    if has_deep:
+        candidates["dl_score"] = clone(base).set_params(clinical=(), radiomics=False)
+    candidates["multimodal"] = base
+    if cfg.comparators:
+        candidates["gbm"] = clone(base).set_params(meta="gbm", class_weight="balanced")
+        candidates["rf"] = clone(base).set_params(meta="rf", class_weight="balanced")
+    nested: dict[str, NestedCvResult] = {}
+    for name, est in candidates.items():
+
+        def tick(done: int, total: int, name: str = name) -> None:
+            if progress:
+                progress(f"nested CV: {name}", done, total)
+
+        nested[name] = nested_cv(
+            est,
+            table,
+            yb,
+            replicates=replicates,
+            n_splits=cfg.n_splits,
+            n_repeats=cfg.n_repeats,
+            seed=rs,
+            n_jobs=cfg.n_jobs,
+            progress=tick,
+        )
+    paired = {
+        other: delong_paired_test(yb, nested["multimodal"].mean_oof, nested[other].mean_oof).as_dict()
+        for other in nested
+        if other != "multimodal"
+    }
+    boots: dict[str, BootstrapResult] = {}
+    for name in ("multimodal", "clinical"):
+
+        def btick(done: int, total: int, name: str = name) -> None:
+            if progress:
+                progress(f"bootstrap: {name}", done, total)
+
+        n_b = cfg.n_boot if name == "multimodal" else max(cfg.n_boot // 2, 1)
+        boots[name] = bootstrap_validation(
+            candidates[name],
+            table,
+            yb,
+            replicates=replicates,
+            n_boot=n_b,
+            seed=rs,
+            n_jobs=cfg.n_jobs,
+            progress=btick,
+        )
+    if progress:
+        progress("final fit", 0, 1)
+    final = clone(base).fit(table, yb, replicates=replicates)
+    if progress:
+        progress("final fit", 1, 1)
+    oof = nested["multimodal"].mean_oof
+    metrics: dict[str, Any] = {
+        "internal_validation": "nested CV out-of-fold predictions (mean over repeats)",
+        "multimodal_oof": evaluate_predictions(
+            yb, oof, cuts=cfg.band_thresholds, n_boot=cfg.n_boot_ci, seed=rs
+        ),
+        "nested_cv": {k: v.as_dict() for k, v in nested.items()},
+        "bootstrap": {k: v.as_dict() for k, v in boots.items()},
+        "paired_delong_vs_multimodal": paired,
+        "sample_size": check.as_dict(),
+    }
+    # risk factors: unshrunk multivariable odds ratios of the multimodal meta-learner
+    per = []
+    for term in final.terms_:
+        if term in ("rad_score", "dl_score"):
+            per.append("per unit of score (log-odds scale)")
+        else:
+            per.append("per doubling" if transform_name(term) == "log2" else "per unit")
+    ors = [o.__dict__ for o in odds_ratios(final.unshrunk_, list(final.terms_), per)]
+    bands = band_table(yb, oof, cfg.band_thresholds)
+    notes = []
+    if not check.ok:
+        notes.append("Riley: candidate parameters exceed what the events allow")
+    return DevelopmentResult(
+        model=final,
+        candidates=candidates,
+        sample_size=check,
+        nested=nested,
+        bootstrap=boots,
+        paired=paired,
+        metrics=metrics,
+        odds_ratios=ors,
+        bands=bands,
+        notes=notes,
+    )
+
+
+def band_table(y: Any, p: Any, thresholds: tuple[float, float]) -> dict[str, dict[str, float]]:
+    """Recipients, events and observed event rate per risk band.
+
+    Parameters
+    ----------
+    y : array-like
+        Outcome 0/1.
+    p : array-like
+        Predicted risks.
+    thresholds : tuple of float
+        Band cut-offs.
+
+    Returns
+    -------
+    dict
+        Band -> ``{"n", "events", "rate", "mean_predicted"}``.
+    """
+    yy = np.asarray(y).astype(int)
+    pp = np.asarray(p, dtype=float)
+    labels = np.array([band_of(float(v), thresholds) for v in pp])
+    out = {}
+    for b in BANDS:
+        sel = labels == b
+        k = int(sel.sum())
+        out[b] = {
+            "n": k,
+            "events": int(yy[sel].sum()),
+            "rate": float(yy[sel].mean()) if k else float("nan"),
+            "mean_predicted": float(pp[sel].mean()) if k else float("nan"),
+        }
+    return out
+
+
+def write_bundle(
+    result: DevelopmentResult,
+    table: pd.DataFrame,
+    y: Any,
+    out: Path | str,
+    *,
+    name: str,
+    version: str,
+    outcome_definition_id: str,
+    training_summary: Mapping[str, Any],
+    config: DevelopmentConfig,
+    extra: Mapping[str, Any] | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Lock a development result as a bundle with figures.
+
+    Parameters
+    ----------
+    result : DevelopmentResult
+        From :func:`develop`.
+    table : pandas.DataFrame
+        The development feature table.
+    y : array-like
+        Outcome.
+    out : Path
+        Bundle folder.
+    name, version : str
+        Model identity.
+    outcome_definition_id : str
+        Outcome definition id.
+    training_summary : mapping
+        Cohort description.
+    config : DevelopmentConfig
+        The run's settings (recorded).
+    extra : mapping, optional
+        More manifest fields.
+    overwrite : bool
+        Replace an existing bundle.
+
+    Returns
+    -------
+    Path
+        The bundle folder.
+    """
+    import tempfile
+
+    from models.figures import calibration_figure, dca_figure, roc_figure
+
+    yb = np.asarray(y).astype(np.int64)
+    oof = result.nested["multimodal"].mean_oof
+    spec = result.model.to_dict()
+    with tempfile.TemporaryDirectory() as tmp:
+        figs = []
+        figs += roc_figure(
+            yb, oof, Path(tmp) / "roc", title="ROC (nested-CV out-of-fold)", seed=config.seed % 2**31
+        )
+        figs += calibration_figure(
+            yb, oof, Path(tmp) / "calibration", title="Calibration (nested-CV out-of-fold)"
+        )
+        figs += dca_figure(yb, oof, Path(tmp) / "dca", title="Decision curve (nested-CV out-of-fold)")
+        validation = dict(result.metrics)
+        validation["odds_ratios"] = result.odds_ratios
+        validation["selection"] = result.model.selection_report_
+        validation["shrinkage_factor"] = result.model.shrinkage_factor_
+        manifest_extra = {
+            "development": {
+                "config": config.__dict__,
+                "risks": [round(float(v), 6) for v in oof],
+                "terms": list(result.model.terms_),
+            },
+            **(dict(extra) if extra else {}),
+        }
+        return save_bundle(
+            out,
+            spec,
+            name=name,
+            version=version,
+            features=feature_entries(spec, table),
+            band_thresholds=config.band_thresholds,
+            band_observed=result.bands,
+            training_summary=training_summary,
+            validation=validation,
+            outcome_definition_id=outcome_definition_id,
+            intended_use=INTENDED_USE,
+            figures=figs,
+            extra=manifest_extra,
+            overwrite=overwrite,
+        )
