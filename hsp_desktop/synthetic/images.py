@@ -170,15 +170,26 @@ class _Grid:
 def _smooth_field(
     rng: np.random.Generator, shape: tuple[int, ...], sigma_mm: float, spacing_zyx: tuple[float, ...]
 ) -> FloatArray:
-    """Gaussian-smoothed white noise normalised to zero mean and unit SD (a correlated texture field)."""
-    noise = rng.standard_normal(shape, dtype=np.float32)
-    sigma = [max(sigma_mm / s, 0.5) for s in spacing_zyx]
-    field = ndimage.gaussian_filter(noise, sigma=sigma, mode="reflect", truncate=3.0)
+    """Gaussian-smoothed white noise normalised to zero mean and unit SD (a correlated texture field).
+
+    Wide kernels are applied on a coarser lattice (at most ~1.5 voxels per sigma) and interpolated linearly to
+    ``shape``, which keeps full-resolution phantoms fast without changing the field's character.
+    """
+    sigma = [max(sigma_mm / sp, 0.5) for sp in spacing_zyx]
+    factor = [max(1, int(sg // 1.5)) for sg in sigma]
+    coarse_shape = tuple(max(2, -(-n // f) + 1) if f > 1 else n for n, f in zip(shape, factor, strict=True))
+    noise = rng.standard_normal(coarse_shape, dtype=np.float32)
+    coarse_sigma = [sg / f for sg, f in zip(sigma, factor, strict=True)]
+    field = ndimage.gaussian_filter(noise, sigma=coarse_sigma, mode="reflect", truncate=3.0)
+    if coarse_shape != tuple(shape):
+        zoom = [n / c for n, c in zip(shape, coarse_shape, strict=True)]
+        field = ndimage.zoom(field, zoom, order=1, mode="nearest", grid_mode=False)
+        field = field[tuple(slice(0, n) for n in shape)]
     field -= field.mean()
     sd = float(field.std())
     if sd > 0:
         field /= sd
-    return field
+    return field.astype(np.float32, copy=False)
 
 
 def _wave_field(
@@ -313,9 +324,82 @@ def _spleen_frame(length_mm: float, volume_mm3: float) -> dict[str, Any]:
     }
 
 
-def _render_spleen(
-    grid: _Grid, cavity2d: BoolArray, anatomy: CaseAnatomy, rng: np.random.Generator, z_top: float
-) -> tuple[tuple[slice, slice, slice], BoolArray, dict[str, float]]:
+def _keep_one_piece(mask: BoolArray, level: FloatArray) -> BoolArray:
+    """Keep the largest face-connected part and regrow it to the same voxel count from its lowest-level shell."""
+    structure = ndimage.generate_binary_structure(3, 1)
+    comp, n = ndimage.label(mask, structure=structure)
+    if n <= 1:
+        return mask
+    count = int(np.count_nonzero(mask))
+    sizes = np.bincount(comp.ravel())
+    sizes[0] = 0
+    main = comp == int(np.argmax(sizes))
+    finite = np.isfinite(level)
+    while (deficit := count - int(np.count_nonzero(main))) > 0:
+        shell = ndimage.binary_dilation(main, structure=structure) & ~main & finite
+        idx = np.flatnonzero(shell)
+        if idx.size == 0:
+            break
+        take = idx if idx.size <= deficit else idx[np.argpartition(level.ravel()[idx], deficit - 1)[:deficit]]
+        main.ravel()[take] = True
+    return main
+
+
+def _spleen_level(
+    grid: _Grid,
+    allowed2d: BoolArray,
+    length: float,
+    volume: float,
+    z_top: float,
+    lobe_seed: int,
+) -> tuple[tuple[slice, slice, slice], FloatArray, dict[str, float]]:
+    """The spleen's level-set function over its search box (inf where the spleen may not go)."""
+    c = length / 2.0
+    # Level set |s/a|^2 + |n/b|^2 + |dz/c|^3 (volume 1.5 pi a b c): blunt poles keep the craniocaudal extent near
+    # 2c when the in-plane room is clipped by the body wall.
+    ab = volume / (1.5 * math.pi * c)
+    f = _spleen_frame(2.0 * c, 4.0 / 3.0 * math.pi * ab * c)
+    b = math.sqrt(ab / 1.7)
+    a = 1.7 * b
+    zc = z_top - 10.0 - c
+    cx, cy = f["cx"], f["cy"]
+    tx, ty = f["t"]
+    nx, ny = f["n"]
+    reach = 1.8 * max(a, b) + 10.0
+    lo = (max(cx - reach, -45.0), max(cy - reach, _BODY_CY - _CAV_B), zc - 2.5 * c)
+    hi = (min(cx + reach, _CAV_A), min(cy + reach, _BODY_CY + _CAV_B), zc + 2.5 * c)
+    box = grid.box(lo, hi)
+    assert box is not None
+    sl, pz, py, px = box
+    dx, dy, dz = px - np.float32(cx), py - np.float32(cy), pz - np.float32(zc)
+    s = dx * np.float32(tx) + dy * np.float32(ty)
+    n = dx * np.float32(nx) + dy * np.float32(ny)
+    # Superior pole posterior, inferior pole anterior; crescent bent around the wall; hilum notch medially.
+    s = s + np.float32(0.25 * a / c) * dz
+    n = n - np.float32(0.35 * b) * (s / np.float32(a)) ** 2
+    level = (s / np.float32(a)) ** 2 + (n / np.float32(b)) ** 2 + np.abs(dz / np.float32(c)) ** 3
+    level += (
+        np.float32(0.25)
+        * np.exp(
+            -((s / np.float32(a)) ** 2) / np.float32(0.08) - (dz / np.float32(c)) ** 2 / np.float32(0.15)
+        )
+        * np.clip(n / np.float32(b), 0.0, 1.0)
+    )
+    level += np.float32(0.05) * _wave_field(np.random.default_rng(lobe_seed), dz, dy, dx, 4, (45.0, 90.0))
+    level = np.where(allowed2d[sl[1], sl[2]][None, :, :], level, np.float32(np.inf)).astype(np.float32)
+    info = {"a": a, "b": b, "c": c, "cx": cx, "cy": cy, "cz": zc, "nx": nx, "ny": ny}
+    return sl, level, info
+
+
+def _fit_spleen(
+    grid: _Grid,
+    cavity2d: BoolArray,
+    anatomy: CaseAnatomy,
+    lobe_seed: int,
+    z_top: float,
+    c_start: float | None,
+) -> tuple[tuple[slice, slice, slice], BoolArray, FloatArray, dict[str, float]]:
+    """Cut the spleen level set at its volume; adjust the semi-axis c until the extent matches the length."""
     fov_z = float(grid.z[-1] - grid.z[0])
     sz = grid.spec.spacing[2]
     length = float(np.clip(anatomy.spleen_length_cm * 10.0, 30.0, fov_z - 20.0))
@@ -325,47 +409,37 @@ def _render_spleen(
     allowed2d = cavity2d & (grid.x[None, :] > -30.0)
     if count > int(np.count_nonzero(allowed2d)) * grid.shape[0] * 0.8:
         allowed2d = cavity2d
-    waves = np.random.default_rng(rng.integers(2**63))
-    c_shape = length / 2.0
-    best: tuple[float, tuple[slice, slice, slice], BoolArray, dict[str, float]] | None = None
-    for _ in range(4):
-        # Level set |s/a|^2 + |n/b|^2 + |dz/c|^3: blunt poles keep the craniocaudal extent near 2c when the
-        # in-plane room is clipped by the body wall.
-        c = c_shape
-        ab = volume / (1.5 * math.pi * c)
-        f = _spleen_frame(2.0 * c, 4.0 / 3.0 * math.pi * ab * c)
-        b = math.sqrt(ab / 1.7)
-        a = 1.7 * b
-        zc = z_top - 10.0 - c
-        cx, cy = f["cx"], f["cy"]
-        tx, ty = f["t"]
-        nx, ny = f["n"]
-        reach = 1.8 * max(a, b) + 10.0
-        box = grid.box((cx - reach, cy - reach, zc - 2.5 * c), (cx + reach, cy + reach, zc + 2.5 * c))
-        assert box is not None
-        sl, pz, py, px = box
-        dx, dy, dz = px - cx, py - cy, pz - zc
-        s = dx * tx + dy * ty
-        n = dx * nx + dy * ny
-        # Superior pole posterior, inferior pole anterior; crescent bent around the wall; hilum notch medially.
-        s = s + 0.25 * a * (dz / c)
-        n = n - 0.35 * b * (s / a) ** 2
-        level = (s / a) ** 2 + (n / b) ** 2 + np.abs(dz / c) ** 3
-        notch = 0.25 * np.exp(-((s / a) ** 2) / 0.08 - (dz / c) ** 2 / 0.15) * np.clip(n / b, 0.0, 1.0)
-        lobes = _wave_field(np.random.default_rng(waves.integers(2**63)), dz, n, s, 4, (45.0, 90.0))
-        level = level + notch + 0.05 * lobes
-        level = np.where(allowed2d[sl[1], sl[2]][None, :, :], level, np.float32(np.inf)).astype(np.float32)
+    c_shape = c_start if c_start is not None else length / 2.0
+    best: tuple[float, tuple[slice, slice, slice], BoolArray, FloatArray, dict[str, float]] | None = None
+    for _ in range(1 if c_start is not None else 4):
+        sl, level, info = _spleen_level(grid, allowed2d, 2.0 * c_shape, volume, z_top, lobe_seed)
         mask = _select_smallest(level, count)
         extent = float(np.count_nonzero(mask.any(axis=(1, 2)))) * sz
-        info = {"length_mm": extent, "a": a, "b": b, "c": c, "cx": cx, "cy": cy, "cz": zc, "nx": nx, "ny": ny}
+        info["length_mm"] = extent
+        info["target_length_mm"] = length
         err = abs(extent - length)
         if best is None or err < best[0]:
-            best = (err, sl, mask, info)
+            best = (err, sl, mask, level, info)
         if err <= sz:
             break
         c_shape = float(np.clip(c_shape * length / max(extent, sz), 10.0, fov_z / 2.0 - 5.0))
     assert best is not None
-    return best[1], best[2], best[3]
+    return best[1], best[2], best[3], best[4]
+
+
+def _render_spleen(
+    grid: _Grid, cavity2d: BoolArray, anatomy: CaseAnatomy, rng: np.random.Generator, z_top: float
+) -> tuple[tuple[slice, slice, slice], BoolArray, dict[str, float]]:
+    lobe_seed = int(rng.integers(2**63))
+    c_start = None
+    if grid.spec.voxel_ml < LOW_RES_GRID.voxel_ml / 4:
+        # find the craniocaudal semi-axis on the default grid (same field of view), then cut once at full size
+        low = _Grid(LOW_RES_GRID)
+        _, _, _, info = _fit_spleen(low, _cross_section(low)["cavity"], anatomy, lobe_seed, z_top, None)
+        c_start = info["c"]
+    sl, mask, level, info = _fit_spleen(grid, cavity2d, anatomy, lobe_seed, z_top, c_start)
+    mask = _keep_one_piece(mask, level)
+    return sl, mask, info
 
 
 def _render_liver(
@@ -390,7 +464,7 @@ def _render_liver(
     level = np.where(allowed[sl], level, np.float32(np.inf)).astype(np.float32)
     count = round(anatomy.liver_volume_ml / grid.spec.voxel_ml)
     full = np.zeros(grid.shape, dtype=bool)
-    full[sl] = _select_smallest(level, count)
+    full[sl] = _keep_one_piece(_select_smallest(level, count), level)
     return full
 
 
@@ -526,6 +600,9 @@ def render_case(anatomy: CaseAnatomy) -> tuple[CtVolume, LabelMap]:
     field_sd = math.sqrt(max(total_sd**2 - anatomy.scanner_noise_hu**2, 9.0))
     coarse_w = float(np.clip(0.45 + 0.15 * anatomy.texture, 0.15, 0.85))
     fine_w = math.sqrt(1.0 - coarse_w**2)
+    tight = ndimage.find_objects(sp_mask.astype(np.uint8))[0]
+    sp_sl = tuple(slice(o.start + t.start, o.start + t.stop) for o, t in zip(sp_sl, tight, strict=True))  # type: ignore[assignment]
+    sp_mask = sp_mask[tight]
     sp_shape = sp_mask.shape
     fine = _smooth_field(rng, sp_shape, 1.8, spacing_zyx)
     coarse = _smooth_field(rng, sp_shape, 6.0, spacing_zyx)
@@ -577,7 +654,9 @@ def render_case(anatomy: CaseAnatomy) -> tuple[CtVolume, LabelMap]:
         "spleen_mean_hu_target": round(spleen_mean + anatomy.scanner_offset_hu, 3),
         "spleen_sd_hu_target": round(total_sd, 3),
         "liver_mean_hu_target": round(liver_mean + anatomy.scanner_offset_hu, 3),
-        "spleen_length_mm_rendered": round(sp["length_mm"], 3),
+        "spleen_length_mm_rendered": round(
+            float(np.count_nonzero(sp_mask.any(axis=(1, 2)))) * spec.spacing[2], 3
+        ),
         "hyperdense_foci": foci_done,
     }
     ct_vol = CtVolume(
