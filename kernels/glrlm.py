@@ -1,9 +1,9 @@
 """Grey-level run-length matrix (GLRLM) accumulation, as PyRadiomics 3.0.1's C extension counts it.
 
 A run is a maximal sequence of ROI voxels of equal level along an offset ``a`` (a voxel outside the
-ROI ends it).  ``P[a, i-1, r-1]`` counts the runs of level ``i`` and length ``r``.  All offsets are
-handled in one pass: a voxel starts a run when the voxel before it (at ``-a``) is not an ROI voxel of
-the same level, and the run is followed from there.  As in PyRadiomics, an offset along which no line
+ROI ends it).  ``P[a, i-1, r-1]`` counts the runs of level ``i`` and length ``r``.  Each offset takes
+one sweep over the image: a voxel starts a run when the voxel before it (at ``-a``) is not an ROI voxel
+of the same level, and the run is followed from there.  As in PyRadiomics, an offset along which no line
 of the box holds more than one ROI voxel (the ROI is flat in that direction) gets an all-zero matrix,
 so that the caller drops it as an empty direction.
 """
@@ -58,12 +58,12 @@ def _glrlm(
     out: npt.NDArray[np.float64],
 ) -> None:
     na = offsets.shape[0]
-    for idx in range(levels.shape[0]):
-        if not mask[idx]:
-            continue
-        gl = levels[idx]
-        for a in range(na):
-            step = offsets[a]
+    for a in range(na):  # one sweep per direction: two streams through memory, prefetch-friendly
+        step = offsets[a]
+        for idx in range(levels.shape[0]):
+            if not mask[idx]:
+                continue
+            gl = levels[idx]
             prev = idx - step
             if mask[prev] and levels[prev] == gl:
                 continue  # inside a run that started earlier

@@ -1,7 +1,8 @@
 """Texture features (GLCM, GLRLM, GLSZM, GLDM, NGTDM) numerically equal to PyRadiomics 3.0.1.
 
-The matrices are accumulated by the Numba kernels in :mod:`kernels` (one pass over the ROI box per
-matrix family, all directions at once); the features are NumPy formulas on those small matrices,
+The matrices are accumulated by the Numba kernels in :mod:`kernels` (one pass over the ROI box for
+GLCM + GLDM + NGTDM, all directions at once; one sweep per direction for GLRLM; one union-find pass
+for GLSZM); the features are NumPy formulas on those small matrices,
 following PyRadiomics 3.0.1 step by step:
 
 * the image is cropped to the bounding box of the ROI (as PyRadiomics' extractor does) and the
@@ -43,6 +44,7 @@ from kernels.glrlm import glrlm_matrices
 from kernels.glszm import glszm_matrix
 from kernels.ngtdm import ngtdm_matrix
 from kernels.texture_common import texture_angles
+from kernels.texture_neighbours import neighbour_matrices
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -415,12 +417,25 @@ def texture_features(
             field="mask",
         )
     result: dict[str, float] = {}
+    mono = texture_angles(box_shape, cfg.distances, force2d_dimension=dim2d)
+    both_ways = texture_angles(box_shape, cfg.distances, bidirectional=True, force2d_dimension=dim2d)
+    neighbour_classes = {"glcm", "gldm", "ngtdm"} & set(wanted)
+    if neighbour_classes and mono.shape[0] == 0:
+        raise InputError(
+            "no voxel pair at the requested texture distances fits in the ROI",
+            expected=f"an ROI box longer than the smallest distance {min(cfg.distances)} in some direction",
+            found=f"ROI bounding box {box_shape} (z, y, x), distances {list(cfg.distances)}",
+            fix="include distance 1 in the distances setting or use a larger ROI",
+            field="distances",
+        )
+    fused = None
+    if len(neighbour_classes) > 1:  # one neighbour pass for all three
+        fused = neighbour_matrices(lv, mk, n_levels, mono, cfg.gldm_a)
     with np.errstate(divide="ignore", invalid="ignore"), _single_threaded_blas():
         for cls in wanted:
             if cls == "glcm":
-                angles = texture_angles(box_shape, cfg.distances, force2d_dimension=dim2d)
-                raw = glcm_matrices(lv, mk, n_levels, angles)
-                values = glcm_features(raw, present, angles, spacing_zyx, cfg)
+                raw = fused[0] if fused is not None else glcm_matrices(lv, mk, n_levels, mono)
+                values = glcm_features(raw, present, mono, spacing_zyx, cfg)
             elif cls == "glrlm":
                 angles = texture_angles(box_shape, (1,), force2d_dimension=dim2d)
                 raw = glrlm_matrices(lv, mk, n_levels, angles)
@@ -430,15 +445,11 @@ def texture_features(
                 zones, sizes = glszm_matrix(lv, mk, n_levels, offsets)
                 values = glszm_features(zones, sizes, present)
             elif cls == "gldm":
-                offsets = texture_angles(
-                    box_shape, cfg.distances, bidirectional=True, force2d_dimension=dim2d
-                )
-                values = gldm_features(gldm_matrix(lv, mk, n_levels, offsets, cfg.gldm_a), present)
+                raw = fused[1] if fused is not None else gldm_matrix(lv, mk, n_levels, both_ways, cfg.gldm_a)
+                values = gldm_features(raw, present)
             else:
-                offsets = texture_angles(
-                    box_shape, cfg.distances, bidirectional=True, force2d_dimension=dim2d
-                )
-                values = ngtdm_features(ngtdm_matrix(lv, mk, n_levels, offsets))
+                raw = fused[2] if fused is not None else ngtdm_matrix(lv, mk, n_levels, both_ways)
+                values = ngtdm_features(raw)
             for name in FEATURE_NAMES[cls]:
                 result[f"{cls}_{name}"] = float(values[name])
     return result

@@ -27,6 +27,7 @@ from kernels.glrlm import glrlm_matrices
 from kernels.glszm import glszm_matrix
 from kernels.ngtdm import ngtdm_matrix
 from kernels.texture_common import check_angles, check_levels_mask, texture_angles
+from kernels.texture_neighbours import neighbour_matrices
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,6 +68,10 @@ def _all_matrices(levels, mask, n_levels, distances, dim2d, alpha):
             )
         )
         pairs.append((ngtdm_matrix(levels, mask, n_levels, bi), ngtdm_reference(levels, mask, n_levels, bi)))
+        fused = neighbour_matrices(levels, mask, n_levels, mono, alpha)
+        pairs.append((fused[0], pairs[0][1]))
+        pairs.append((fused[1], pairs[1][1]))
+        pairs.append((fused[2], pairs[2][1]))
     if len(mono1):
         pairs.append(
             (glrlm_matrices(levels, mask, n_levels, mono1), glrlm_reference(levels, mask, n_levels, mono1))
@@ -205,6 +210,10 @@ def test_bad_angles_and_settings_raise_value_error() -> None:
         texture_angles((3, 3, 3), force2d_dimension=3)
     with pytest.raises(ValueError, match="alpha"):
         gldm_matrix(np.ones((2, 2, 2), np.int32), np.ones((2, 2, 2), bool), 1, texture_angles((2, 2, 2)), -1)
+    with pytest.raises(ValueError, match="alpha"):
+        neighbour_matrices(
+            np.ones((2, 2, 2), np.int32), np.ones((2, 2, 2), bool), 1, texture_angles((2, 2, 2)), -2
+        )
     with pytest.raises(ValueError, match="opposite pairs"):
         glszm_matrix(np.ones((2, 2, 2), np.int32), np.ones((2, 2, 2), bool), 1, texture_angles((2, 2, 2)))
 
@@ -232,7 +241,8 @@ rng = np.random.default_rng(0)
 lv = rng.integers(1, 4, (3, 5, 6)).astype(np.int32)
 mk = rng.random((3, 5, 6)) < 0.8
 a = texture_angles(lv.shape); b = texture_angles(lv.shape, bidirectional=True)
-mats = [glcm_matrices(lv, mk, 3, a), glrlm_matrices(lv, mk, 3, a), glszm_matrix(lv, mk, 3, b)[0],
+from kernels.texture_neighbours import neighbour_matrices
+mats = [*neighbour_matrices(lv, mk, 3, a, 1), glcm_matrices(lv, mk, 3, a), glrlm_matrices(lv, mk, 3, a), glszm_matrix(lv, mk, 3, b)[0],
         gldm_matrix(lv, mk, 3, b, 1), ngtdm_matrix(lv, mk, 3, b)]
 feats = texture_features(lv, mk, (1.0, 1.0, 2.0), TextureSettings(weighting_norm="euclidean"))
 import json

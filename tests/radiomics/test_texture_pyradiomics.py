@@ -251,3 +251,13 @@ def test_larger_roi_with_many_levels_agrees() -> None:
     assert mask.sum() > 5000
     for cfg in (TextureSettings(), TextureSettings(weighting_norm="no_weighting", distances=(1, 2))):
         compare(texture_features(levels, mask, spacing, cfg), pyradiomics_texture(levels, mask, spacing, cfg))
+
+
+@pytest.mark.parametrize("cls", TEXTURE_CLASSES)
+def test_single_class_requests_agree(cls: str) -> None:
+    """One class alone takes the per-family kernel instead of the fused neighbour pass."""
+    levels, mask, spacing = random_case(21)
+    cfg = TextureSettings(distances=(1, 2), gldm_a=1, weighting_norm="euclidean")
+    ours = texture_features(levels, mask, spacing, cfg, [cls])
+    assert list(ours) == [f"{cls}_{n}" for n in FEATURE_NAMES[cls]]
+    compare(ours, pyradiomics_texture(levels, mask, spacing, cfg, [cls]))

@@ -132,3 +132,13 @@ def test_values_outside_the_mask_and_position_do_not_matter() -> None:
     moved_mask[5:9, 2:7, 3:9] = mask
     moved = texture_features(moved_levels, moved_mask, (1, 1, 2), TextureSettings(weighting_norm="manhattan"))
     assert moved == base
+
+
+def test_distances_that_fit_no_pair_are_refused() -> None:
+    levels = np.ones((2, 2, 2), np.int32)
+    mask = np.ones((2, 2, 2), bool)
+    with pytest.raises(InputError, match="distances") as info:
+        texture_features(levels, mask, (1, 1, 1), TextureSettings(distances=(2,)), ["glcm"])
+    assert info.value.field == "distances"
+    # GLRLM and GLSZM always use distance 1
+    assert texture_features(levels, mask, (1, 1, 1), TextureSettings(distances=(2,)), ["glszm"])

@@ -1,0 +1,102 @@
+"""GLCM, GLDM and NGTDM accumulated together in one pass over the ROI.
+
+The three matrices look at the same neighbours: GLCM at the mono-directional offsets, GLDM and NGTDM
+at those offsets and their opposites.  Reading each neighbour once for all three halves the memory
+traffic of three separate passes (:mod:`kernels.glcm`, :mod:`kernels.gldm`, :mod:`kernels.ngtdm`,
+which give the same numbers and stay as the per-family reference points).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from kernels._jit import njit
+from kernels.texture_common import check_angles, check_levels_mask, flat_offsets, reach
+
+
+def neighbour_matrices(
+    levels: npt.ArrayLike, mask: npt.ArrayLike, n_levels: int, angles: npt.ArrayLike, alpha: int = 0
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Accumulate the GLCM (per offset), the GLDM and the NGTDM in one pass.
+
+    Parameters
+    ----------
+    levels : array_like of int, shape (z, y, x)
+        Discretised grey levels, ``1..n_levels`` inside the ROI.
+    mask : array_like of bool, shape (z, y, x)
+        The ROI.
+    n_levels : int
+        Number of grey levels ``Ng``.
+    angles : array_like of int, shape (Na, 3)
+        Mono-directional offsets (:func:`kernels.texture_common.texture_angles`); GLDM and NGTDM use
+        them and their opposites.
+    alpha : int
+        GLDM coarseness (a neighbour is dependent when its level differs by at most ``alpha``).
+
+    Returns
+    -------
+    glcm : ndarray of float64, shape (Na, Ng, Ng)
+        As :func:`kernels.glcm.glcm_matrices`.
+    gldm : ndarray of float64, shape (Ng, 2 Na + 1)
+        As :func:`kernels.gldm.gldm_matrix`.
+    ngtdm : ndarray of float64, shape (Ng, 2)
+        As :func:`kernels.ngtdm.ngtdm_matrix`.
+
+    Raises
+    ------
+    ValueError
+        On a negative ``alpha`` and on the input checks of :func:`kernels.texture_common.check_levels_mask`.
+    """
+    if isinstance(alpha, bool) or int(alpha) != alpha or alpha < 0:
+        raise ValueError(f"alpha must be a non-negative integer, got {alpha}")
+    ang = check_angles(angles)
+    lv, mk = check_levels_mask(levels, mask, n_levels, reach(ang))
+    ng = int(n_levels)
+    glcm = np.zeros((ang.shape[0], ng, ng), dtype=np.float64)
+    gldm = np.zeros((ng, 2 * ang.shape[0] + 1), dtype=np.float64)
+    ngtdm = np.zeros((ng, 2), dtype=np.float64)
+    _neighbours(lv.ravel(), mk.ravel(), flat_offsets(ang, lv.shape), int(alpha), glcm, gldm, ngtdm)
+    return glcm, gldm, ngtdm
+
+
+@njit
+def _neighbours(
+    levels: npt.NDArray[np.int32],
+    mask: npt.NDArray[np.bool_],
+    offsets: npt.NDArray[np.int64],
+    alpha: int,
+    glcm: npt.NDArray[np.float64],
+    gldm: npt.NDArray[np.float64],
+    ngtdm: npt.NDArray[np.float64],
+) -> None:
+    na = offsets.shape[0]
+    for idx in range(levels.shape[0]):
+        if not mask[idx]:
+            continue
+        gl = levels[idx]
+        dep = 0
+        count = 0
+        total = 0
+        for a in range(na):
+            nb = idx + offsets[a]
+            if mask[nb]:
+                other = levels[nb]
+                glcm[a, gl - 1, other - 1] += 1.0
+                count += 1
+                total += other
+                if abs(gl - other) <= alpha:
+                    dep += 1
+            nb = idx - offsets[a]
+            if mask[nb]:
+                other = levels[nb]
+                count += 1
+                total += other
+                if abs(gl - other) <= alpha:
+                    dep += 1
+        gldm[gl - 1, dep] += 1.0
+        diff = 0.0
+        if count > 0:
+            diff = abs(float(gl) - float(total) / float(count))
+        ngtdm[gl - 1, 0] += 1.0
+        ngtdm[gl - 1, 1] += diff
