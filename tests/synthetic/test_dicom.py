@@ -118,3 +118,14 @@ def test_bad_input_is_refused(
     assert info.value.field == field
     assert info.value.fix
     assert not list((tmp_path / "x").glob("*.dcm"))
+
+
+def test_fast_slice_encoder_equals_pydicom_writer(case: CtVolume, tmp_path: Path) -> None:
+    import io
+
+    paths = write_dicom_series(case, tmp_path, patient_id="HSP-0009", study_date="20250505", seed=2)
+    for path in (paths[0], paths[7]):
+        ds = pydicom.dcmread(path)
+        buffer = io.BytesIO()
+        ds.save_as(buffer, enforce_file_format=True)
+        assert buffer.getvalue() == path.read_bytes()
