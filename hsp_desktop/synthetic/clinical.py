@@ -138,7 +138,7 @@ POST_LT_NOISE_SD = 0.8
 
 #: Dates: development transplants, prospective (validation) transplants, and the cohort's reference "today".
 DEVELOPMENT_DATES = (dt.date(2021, 1, 4), dt.date(2024, 6, 28))
-PROSPECTIVE_DATES = (dt.date(2025, 3, 3), dt.date(2025, 11, 28))
+PROSPECTIVE_DATES = (dt.date(2025, 3, 3), dt.date(2025, 12, 19))
 REFERENCE_DATE = dt.date(2026, 6, 30)
 
 #: Column order of the public clinical table (CONTRACTS section A).
