@@ -37,44 +37,42 @@ def identity_permitted(registry: Any, user: Any) -> bool:
 
 
 def model_summary(model: Any) -> ModelSummary:
-    """What the reports print about a loaded bundle (name, version, hash, bands, development performance)."""
+    """What the reports print about a loaded bundle (name, version, hash, bands, development performance).
+
+    Reads the manifest written by :func:`models.development.write_bundle`: ``validation.multimodal_oof`` (AUC with
+    DeLong CI, calibration, curves of the nested-CV out-of-fold predictions), ``validation.bootstrap`` (optimism
+    correction), ``training`` (cohort) and ``development.risks`` (out-of-fold risks).
+    """
     m = model.manifest
     name, version = model_info.model_identity(model)
     risks = model_info.development_risks(m)
 
     def num(*paths: str) -> float | None:
         v = model_info.find(m, *paths)
-        if isinstance(v, Mapping):  # {"auc": .., "ci_low": .., "ci_high": ..}
-            v = v.get("auc", v.get("value"))
-        return float(v) if v is not None else None
+        return float(v) if isinstance(v, int | float) else None
 
     def integer(*paths: str) -> int | None:
         v = model_info.find(m, *paths)
-        return int(v) if v is not None else None
+        return int(v) if isinstance(v, int | float) else None
 
-    auc_ci = model_info.find(m, "metrics.auc_ci", "validation.auc_ci")
-    auc_block = model_info.find(m, "validation.auc", "metrics.auc")
-    if auc_ci is None and isinstance(auc_block, Mapping) and "ci_low" in auc_block:
-        auc_ci = (auc_block["ci_low"], auc_block["ci_high"])
+    lo = num("validation.multimodal_oof.auc.ci_low", "metrics.auc_ci.0")
+    hi = num("validation.multimodal_oof.auc.ci_high", "metrics.auc_ci.1")
     return ModelSummary(
         name=name,
         version=version,
         sha256=str(model.sha256),
         band_thresholds=model_info.band_thresholds(m),
         band_event_rates=model_info.band_event_rates(m),
-        auc=num("validation.auc", "metrics.auc"),
-        auc_ci=(float(auc_ci[0]), float(auc_ci[1])) if auc_ci is not None else None,
-        auc_corrected=num(
-            "validation.auc_corrected",
-            "validation.optimism.auc_corrected",
-            "validation.bootstrap.auc_corrected",
-            "metrics.auc_corrected",
+        auc=num("validation.multimodal_oof.auc.auc", "metrics.auc"),
+        auc_ci=(lo, hi) if lo is not None and hi is not None else None,
+        auc_corrected=num("validation.bootstrap.multimodal.corrected.auc", "metrics.auc_corrected"),
+        calibration_slope=num("validation.multimodal_oof.calibration.slope", "metrics.calibration_slope"),
+        calibration_intercept=num(
+            "validation.multimodal_oof.calibration.intercept", "metrics.calibration_intercept"
         ),
-        calibration_slope=num("validation.calibration.slope", "metrics.calibration_slope"),
-        calibration_intercept=num("validation.calibration.intercept", "metrics.calibration_intercept"),
-        brier=num("validation.calibration.brier", "validation.brier", "metrics.brier"),
-        n_development=integer("training.n", "validation.n", "metrics.n"),
-        events_development=integer("training.events", "validation.events", "metrics.events"),
+        brier=num("validation.multimodal_oof.calibration.brier", "metrics.brier"),
+        n_development=integer("training.recipients_used", "validation.multimodal_oof.n", "metrics.n"),
+        events_development=integer("training.events", "validation.multimodal_oof.events", "metrics.events"),
         distribution=CohortDistribution(tuple(risks)) if risks else None,
     )
 
@@ -392,10 +390,40 @@ def prospective_summary(rows: list[tuple[dict[str, Any], dict[str, Any]]]) -> An
     )
 
 
-def _curve(values: Mapping[str, Any] | None, *keys: str) -> tuple[tuple[float, ...], ...] | None:
+CANDIDATE_NAMES: dict[str, str] = {
+    "clinical": "Clinical predictors (logistic)",
+    "rad_score": "Rad-score only",
+    "dl_score": "DL-score (CNN) only",
+    "multimodal": "Multimodal: clinical + scores (stacked logistic)",
+    "gbm": "Gradient boosting on the stacked inputs",
+    "rf": "Random forest on the stacked inputs",
+}
+SELECTED = "multimodal"
+
+
+def _curve(values: Any, *keys: str) -> tuple[tuple[float, ...], ...] | None:
     if not isinstance(values, Mapping) or any(k not in values for k in keys):
         return None
     return tuple(tuple(float(v) for v in values[k]) for k in keys)
+
+
+def _term_label(term: str) -> str:
+    from models.features import CLINICAL_UNITS
+
+    if term == "rad_score":
+        return "Rad-score (spleen radiomics)"
+    if term == "dl_score":
+        return "DL-score (CNN)"
+    label, unit, _ = CLINICAL_UNITS.get(term, (term, "", (0, 0)))
+    return f"{label} ({unit})" if unit else label
+
+
+def _bundle_figure(model: Any, stem: str) -> bytes | None:
+    rel = f"figures/{stem}.png"
+    if rel not in model_info.find(model.manifest, "files", default={}):
+        return None
+    path = Path(model.path) / rel
+    return path.read_bytes() if path.is_file() else None
 
 
 def validation_inputs(model: Any, *, registry: Any = None, report_date: str | None = None) -> Any:
@@ -414,56 +442,65 @@ def validation_inputs(model: Any, *, registry: Any = None, report_date: str | No
         CalibrationCurve,
         CandidateModel,
         DecisionCurve,
+        FlowStep,
         OddsRatio,
         RocCurve,
-        Table1Row,
         ValidationReportInputs,
     )
 
     m = model.manifest
     summary = model_summary(model)
-    v = model_info.find(m, "validation", default={}) or {}
-    training = model_info.find(m, "training", default={}) or {}
+    v: Mapping[str, Any] = model_info.find(m, "validation", default={}) or {}
+    oof: Mapping[str, Any] = v.get("multimodal_oof") or {}
+    training: Mapping[str, Any] = model_info.find(m, "training", default={}) or {}
 
     roc = None
-    roc_raw = _curve(v.get("roc"), "fpr", "tpr")
+    roc_raw = _curve(oof.get("roc"), "fpr", "tpr")
     if roc_raw is not None:
-        band = _curve(v.get("roc"), "tpr_low", "tpr_high") or ((), ())
+        band = _curve(oof.get("roc"), "tpr_low", "tpr_high") or ((), ())
         roc = RocCurve(roc_raw[0], roc_raw[1], band[0], band[1])
     calibration = None
-    cal = v.get("calibration") if isinstance(v.get("calibration"), Mapping) else None
-    if cal is not None and cal.get("slope") is not None:
-        curve = _curve(v.get("calibration_curve"), "predicted", "observed") or ((), ())
-        groups = _curve(v.get("calibration_groups"), "predicted", "observed") or ((), ())
+    cal = oof.get("calibration")
+    if isinstance(cal, Mapping) and cal.get("slope") is not None:
+        curve = _curve(oof.get("calibration_curve"), "predicted", "observed") or ((), ())
         calibration = CalibrationCurve(
-            groups[0],
-            groups[1],
+            (),
+            (),
             float(cal["slope"]),
             float(cal["intercept"]),
-            float(cal.get("brier", summary.brier or float("nan"))),
-            curve[0],
-            curve[1],
+            float(cal.get("brier", float("nan"))),
+            *curve,
         )
     decision = None
-    dca = _curve(v.get("decision_curve"), "thresholds", "model", "treat_all")
+    dca = _curve(oof.get("decision_curve"), "thresholds", "model", "treat_all")
     if dca is not None:
-        decision = DecisionCurve(dca[0], dca[1], dca[2])
-    candidates = [
-        CandidateModel(
-            name=str(c["name"]),
-            n_params=int(c.get("n_params", 0)),
-            auc=float(c["auc"]),
-            ci_low=float(c["ci_low"]),
-            ci_high=float(c["ci_high"]),
-            auc_corrected=float(c["auc_corrected"]) if c.get("auc_corrected") is not None else None,
-            delong_p=float(c["delong_p"]) if c.get("delong_p") is not None else None,
-            selected=bool(c.get("selected", False)),
+        decision = DecisionCurve(*dca)
+
+    nested: Mapping[str, Any] = v.get("nested_cv") or {}
+    boots: Mapping[str, Any] = v.get("bootstrap") or {}
+    paired: Mapping[str, Any] = v.get("paired_delong_vs_multimodal") or {}
+    sample: Mapping[str, Any] = v.get("sample_size") or {}
+    auc_block: Mapping[str, Any] = oof.get("auc") or {}
+    candidates = []
+    for key, res in nested.items():
+        selected = key == SELECTED
+        corrected = model_info.find(boots, f"{key}.corrected.auc")
+        candidates.append(
+            CandidateModel(
+                name=CANDIDATE_NAMES.get(key, key),
+                n_params=int(sample["parameters"]) if selected and "parameters" in sample else None,
+                auc=float(auc_block["auc"]) if selected and "auc" in auc_block else float(res["auc_mean"]),
+                ci_low=float(auc_block["ci_low"]) if selected and "ci_low" in auc_block else None,
+                ci_high=float(auc_block["ci_high"]) if selected and "ci_high" in auc_block else None,
+                auc_corrected=float(corrected) if corrected is not None else None,
+                delong_p=float(paired[key]["p_value"]) if key in paired else None,
+                selected=selected,
+                auc_sd=float(res["auc_sd"]) if "auc_sd" in res else None,
+            )
         )
-        for c in v.get("candidates", [])
-    ]
     odds = [
         OddsRatio(
-            str(o["label"]),
+            _term_label(str(o.get("name", o.get("label", "")))),
             str(o.get("per", "")),
             float(o["odds_ratio"]),
             float(o["ci_low"]),
@@ -471,27 +508,28 @@ def validation_inputs(model: Any, *, registry: Any = None, report_date: str | No
         )
         for o in v.get("odds_ratios", [])
     ]
+    n_used = int(training.get("recipients_used", summary.n_development or 0))
+    n1 = int(training.get("events", summary.events_development or 0))
+    n0 = n_used - n1
+    flow: list[Any] = []
+    table1: list[Any] = []
+    prospective = None
     if registry is not None:
         dev_rows = _cohort_rows(registry, "development")
-        flow = cohort_flow(dev_rows, "Development")
-        table1, n0, n1 = table_one(dev_rows)
+        if dev_rows:
+            flow = cohort_flow(dev_rows, "Development")
+            table1, r0, r1 = table_one(dev_rows)
+            if r0 + r1 > 0:
+                n0, n1 = r0, r1
         prospective = prospective_summary(_cohort_rows(registry, "validation"))
-    else:
-        flow = []
-        table1 = [
-            Table1Row(str(r["label"]), str(r["without"]), str(r["with"]), r.get("p"))
-            for r in training.get("table1", [])
+    if not flow and training.get("recipients_in_file") is not None:
+        flow = [
+            FlowStep("Recipients in the development cohort file", int(training["recipients_in_file"])),
+            FlowStep("Used for development (eligible, outcome derived)", n_used),
         ]
-        n1 = int(training.get("events", summary.events_development or 0))
-        n0 = int(training.get("n", summary.n_development or 0)) - n1
-        prospective = None
-    if not table1 and summary.n_development is not None and summary.events_development is not None:
-        n1 = summary.events_development
-        n0 = summary.n_development - n1
+    site = model_info.registry_setting(registry, "site_name", "") if registry is not None else ""
     return ValidationReportInputs(
-        site_name=str(model_info.registry_setting(registry, "site_name", "") or "HSP study site")
-        if registry is not None
-        else "HSP study site",
+        site_name=str(site or "HSP study site"),
         report_date=report_date or dt.date.today().isoformat(),
         model=summary,
         flow=flow,
@@ -503,8 +541,8 @@ def validation_inputs(model: Any, *, registry: Any = None, report_date: str | No
         calibration=calibration,
         decision=decision,
         odds_ratios=odds,
-        n_candidate_params=int(
-            training.get("candidate_parameters", v.get("candidate_parameters", len(model.feature_names)))
-        ),
+        n_candidate_params=int(sample.get("parameters", len(model.feature_names))),
         prospective=prospective,
+        roc_png=_bundle_figure(model, "roc") if roc is None else None,
+        sample_size=dict(sample) or None,
     )

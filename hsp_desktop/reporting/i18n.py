@@ -120,6 +120,7 @@ TEXT: dict[str, dict[str, str]] = {
         "v_outcome0": "No outcome (n={n})",
         "v_outcome1": "Outcome (n={n})",
         "v_p": "p",
+        "v_table1_none": "Not available: the registry holds no development-cohort recipients with a derived outcome.",
         "v_candidates": "3. Candidate models compared",
         "v_cand_model": "Model",
         "v_cand_params": "Parameters",
@@ -150,6 +151,12 @@ TEXT: dict[str, dict[str, str]] = {
             "{n} recipients with {events} outcome events ({prevalence:.1f}%), {params} candidate parameters: "
             "{epp:.1f} events per parameter."
         ),
+        "v_sample_riley": (
+            "Riley et al. (BMJ 2020) minimum sample size for these parameters: {required} recipients; the data "
+            "support at most {max_params} parameters with shrinkage >= 0.9. {verdict}"
+        ),
+        "v_sample_ok": "The criteria are met.",
+        "v_sample_not_ok": "The criteria are NOT met: interpret the model with caution.",
         "v_prospective": "9. Prospective validation cohort",
         "v_prosp_pending": (
             "{n} recipients enrolled; {complete} with a derived 6-month outcome, {pending} pending, {competing} "
@@ -263,6 +270,7 @@ TEXT: dict[str, dict[str, str]] = {
         "v_outcome0": "未发生（n={n}）",
         "v_outcome1": "发生（n={n}）",
         "v_p": "p值",
+        "v_table1_none": "无法提供：登记库中没有已得出结局的建模队列受者。",
         "v_candidates": "3. 候选模型比较",
         "v_cand_model": "模型",
         "v_cand_params": "参数个数",
@@ -290,6 +298,9 @@ TEXT: dict[str, dict[str, str]] = {
         "v_per": "每",
         "v_sample_size": "8. 样本量",
         "v_sample_sentence": "{n} 例受者，{events} 例结局事件（{prevalence:.1f}%），候选参数 {params} 个：每参数事件数 {epp:.1f}。",
+        "v_sample_riley": "按 Riley 等（BMJ 2020）标准，该参数数所需最小样本量为 {required} 例；现有数据在收缩系数 >= 0.9 时最多支持 {max_params} 个参数。{verdict}",
+        "v_sample_ok": "满足标准。",
+        "v_sample_not_ok": "未满足标准：解释模型时需谨慎。",
         "v_prospective": "9. 前瞻性验证队列",
         "v_prosp_pending": (
             "已入组 {n} 例；{complete} 例已得出6个月结局，{pending} 例待定，{competing} 例竞争事件。"

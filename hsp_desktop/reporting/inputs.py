@@ -199,16 +199,17 @@ class Table1Row:
 
 @dataclass(frozen=True)
 class CandidateModel:
-    """One candidate model's discrimination."""
+    """One candidate model's discrimination (DeLong CI when known, else the SD over nested-CV repeats)."""
 
     name: str
-    n_params: int
+    n_params: int | None
     auc: float
-    ci_low: float
-    ci_high: float
+    ci_low: float | None = None
+    ci_high: float | None = None
     auc_corrected: float | None = None
     delong_p: float | None = None
     selected: bool = False
+    auc_sd: float | None = None
 
 
 @dataclass(frozen=True)
@@ -288,6 +289,10 @@ class ValidationReportInputs:
     odds_ratios: Sequence[OddsRatio]
     n_candidate_params: int
     prospective: ProspectiveSummary | None = None
+    roc_png: bytes | None = None
+    """The bundle's own ROC figure (hash-verified), used when the manifest has no ROC points."""
+    sample_size: Mapping[str, Any] | None = None
+    """Riley et al. check (``required_overall``, ``max_parameters``, ...), when the manifest carries it."""
     app_version: str = __version__
     app_build: str = field(default_factory=app_build)
     intended_use: str = INTENDED_USE

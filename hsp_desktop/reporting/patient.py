@@ -299,7 +299,7 @@ def _images(inp: PatientReportInputs, lang: Language, st: Styles, fonts: FontSet
     tbl = Table([cells, captions], colWidths=[CONTENT_W / 2] * 2)
     tbl.setStyle(TableStyle([("ALIGN", (0, 0), (-1, -1), "CENTER"), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
     out.append(tbl)
-    return out
+    return [KeepTogether(out)]
 
 
 def _model(inp: PatientReportInputs, lang: Language, st: Styles, fonts: FontSet) -> list[Flowable]:

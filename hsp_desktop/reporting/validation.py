@@ -88,7 +88,7 @@ def _table1(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: Font
         ]
     ]
     if not inp.table1:
-        return [p(t(lang, "v_table1"), st.h2), p(t(lang, "v_none"), st.body)]
+        return [p(t(lang, "v_table1"), st.h2), p(t(lang, "v_table1_none"), st.body)]
     for r in inp.table1:
         rows.append([p(r.label, st.cell), r.without_outcome, r.with_outcome, fmt_p(r.p_value)])
     return [
@@ -116,11 +116,17 @@ def _candidates(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: 
         name = c.name + (f" ({t(lang, 'v_selected')})" if c.selected else "")
         if c.selected:
             selected_rows.append(i)
+        if c.ci_low is not None and c.ci_high is not None:
+            auc = f"{c.auc:.3f} ({c.ci_low:.3f} - {c.ci_high:.3f})"
+        elif c.auc_sd:
+            auc = f"{c.auc:.3f} (SD {c.auc_sd:.3f})"
+        else:
+            auc = f"{c.auc:.3f}"
         rows.append(
             [
                 p(name, st.cell),
-                str(c.n_params),
-                f"{c.auc:.3f} ({c.ci_low:.3f} - {c.ci_high:.3f})",
+                str(c.n_params) if c.n_params is not None else "-",
+                auc,
                 f"{c.auc_corrected:.3f}" if c.auc_corrected is not None else "-",
                 fmt_p(c.delong_p) if not c.selected else "-",
             ]
@@ -157,6 +163,16 @@ def _curves(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: Font
                 ),
             ]
         )
+    if inp.roc is None and inp.roc_png is not None:
+        import io
+
+        from reportlab.platypus import Image
+
+        img = Image(io.BytesIO(inp.roc_png))
+        scale = (CONTENT_W / 2 - 8) / img.drawWidth
+        img.drawWidth, img.drawHeight = img.drawWidth * scale, img.drawHeight * scale
+        heads.insert(0, p(t(lang, "v_roc"), st.h2))
+        cells.insert(0, img)
     if cells:
         tbl = Table([heads, cells], colWidths=[CONTENT_W / 2] * len(cells))
         tbl.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
@@ -200,7 +216,22 @@ def _sample_size(inp: ValidationReportInputs, lang: Language, st: Styles) -> lis
         params=inp.n_candidate_params,
         epp=events / params,
     )
-    return [p(t(lang, "v_sample_size"), st.h2), p(text, st.body)]
+    out = [p(t(lang, "v_sample_size"), st.h2), p(text, st.body)]
+    ss = inp.sample_size
+    if ss and ss.get("required_overall") is not None:
+        out.append(
+            p(
+                t(
+                    lang,
+                    "v_sample_riley",
+                    required=int(ss["required_overall"]),
+                    max_params=int(ss.get("max_parameters", 0)),
+                    verdict=t(lang, "v_sample_ok" if ss.get("ok") else "v_sample_not_ok"),
+                ),
+                st.body,
+            )
+        )
+    return out
 
 
 def _prospective(inp: ValidationReportInputs, lang: Language, st: Styles) -> list[Flowable]:
