@@ -188,12 +188,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = Path(tmp) / "cnn-bench"
         if not args.skip_training:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             oof = out_of_fold_scores(x, y, config, cnn_config, progress=True)
-            t_oof = time.perf_counter() - t0
-            t0 = time.perf_counter()
+            t_oof, c_oof = time.perf_counter() - t0, time.process_time() - c0
+            t0, c0 = time.perf_counter(), time.process_time()
             final = fit_cnn(x, y, config, cnn_config, progress=True, desc="final CNN")
-            t_final = time.perf_counter() - t0
+            t_final, c_final = time.perf_counter() - t0, time.process_time() - c0
             auc = delong_auc(y, oof.logits)
             sv = np.array([r["spleen_volume_ml"] for r in rows])
             tex = np.array([r["texture"] for r in rows])
@@ -204,6 +204,9 @@ def main(argv: list[str] | None = None) -> int:
                 "oof_seconds": t_oof,
                 "final_fit_seconds": t_final,
                 "total_seconds": t_oof + t_final,
+                "oof_cpu_seconds": c_oof,
+                "final_fit_cpu_seconds": c_final,
+                "load_avg_1min_after": os.getloadavg()[0],
                 "folds": config.folds,
                 "epochs_per_fold": [f.epochs_run for f in oof.fits],
                 "best_epoch_per_fold": [f.best_epoch for f in oof.fits],

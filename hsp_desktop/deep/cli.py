@@ -26,7 +26,7 @@ def register(subparsers: Any) -> None:
         "--labels", type=Path, help="CSV study_id,y (default: outcomes derived from followup.csv)"
     )
     train.add_argument("--folds", type=int, default=5, help="folds of the out-of-fold scores (default 5)")
-    train.add_argument("--epochs", type=int, help="maximum epochs per fit (default 40, early stopping)")
+    train.add_argument("--epochs", type=int, help="maximum epochs per fit (default 30, early stopping)")
     train.add_argument("--seed", type=int, help="random seed (default 20260)")
     train.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     train.add_argument("--grid", type=int, default=48, help="crop edge in voxels (default 48)")

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -64,9 +64,9 @@ class TrainConfig:
     """Optimisation settings (recorded in the manifest)."""
 
     seed: int = 20260
-    max_epochs: int = 40
+    max_epochs: int = 30
     min_epochs: int = 6
-    patience: int = 8
+    patience: int = 6
     batch_size: int = 8
     learning_rate: float = 2e-3
     weight_decay: float = 1e-3
@@ -199,6 +199,11 @@ def predict(
     return np.concatenate(logits), np.concatenate(embs)
 
 
+def _with_memory_format(model: SpleenCnn, fmt: torch.memory_format) -> SpleenCnn:
+    """``model.to(memory_format=fmt)`` (the torch stubs omit this keyword)."""
+    return cast(SpleenCnn, cast(Any, model).to(memory_format=fmt))
+
+
 def _bce(logit: torch.Tensor, target: torch.Tensor, pos_weight: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logit, target, pos_weight=pos_weight)
 
@@ -249,7 +254,8 @@ def fit_cnn(
     with _torch_threads(config.threads):
         torch.manual_seed(seed)
         gen = torch.Generator().manual_seed(seed)
-        model = SpleenCnn(cnn_config)
+        # channels-last 3-D memory layout: about twice as fast for 3-D convolutions on CPU (oneDNN)
+        model = _with_memory_format(SpleenCnn(cnn_config), torch.channels_last_3d)
         opt = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.max_epochs)
         pos_weight = torch.tensor([pos_weight_value])
@@ -274,7 +280,9 @@ def fit_cnn(
                 sel = order[start : start + config.batch_size]
                 if sel.numel() < 2:  # batch norm needs two samples
                     continue
-                xb = augment_batch(x_tr[sel], config.augment, gen)
+                xb = augment_batch(x_tr[sel], config.augment, gen).contiguous(
+                    memory_format=torch.channels_last_3d
+                )
                 logit, _ = model(xb)
                 loss = _bce(logit, y_tr[sel], pos_weight)
                 opt.zero_grad()
@@ -306,6 +314,7 @@ def fit_cnn(
                 break
         bar.close()
         model.load_state_dict(best_state)
+        model = _with_memory_format(model, torch.contiguous_format)
         model.eval()
     return FitResult(
         model=model,
