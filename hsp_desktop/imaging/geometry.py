@@ -7,8 +7,7 @@ spacing, as SimpleITK and PyRadiomics' ``geometryTolerance`` do).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -18,18 +17,8 @@ from hsp_desktop.errors import GeometryError
 __all__ = ["GridLike", "check_geometry", "geometry_differences", "resample_labels_to"]
 
 
-class GridLike(Protocol):
-    """Anything with an array and its geometry (CtVolume, LabelMap)."""
-
-    @property
-    def shape(self) -> tuple[int, int, int]:
-        """Array shape (z, y, x)."""
-        ...
-
-    spacing: tuple[float, float, float]
-    origin: tuple[float, float, float]
-    direction: tuple[float, float, float, float, float, float, float, float, float]
-    source: str
+#: Anything with an array and its geometry.
+GridLike = CtVolume | LabelMap
 
 
 def _num(value: float, digits: int) -> str:
@@ -37,7 +26,7 @@ def _num(value: float, digits: int) -> str:
     return "0" if text in ("", "-0") else text
 
 
-def _fmt(values: Sequence[float], digits: int = 3, sep: str = "x") -> str:
+def _fmt(values: Iterable[float], digits: int = 3, sep: str = "x") -> str:
     return sep.join(_num(float(v), digits) for v in values)
 
 

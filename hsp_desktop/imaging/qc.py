@@ -13,6 +13,7 @@ import numpy as np
 from scipy import ndimage
 
 from hsp_desktop.domain import CtVolume, LabelMap, QcCheck, QcReport
+from hsp_desktop.domain.imaging import QcStatus
 from hsp_desktop.errors import QcError
 from hsp_desktop.imaging.geometry import geometry_differences
 
@@ -69,6 +70,8 @@ def run_qc(ct: CtVolume, mask: LabelMap, label: int = 1, limits: QcLimits = DEFA
         evaluated because an earlier one failed are reported as failed with the reason.
     """
     checks: list[QcCheck] = []
+    status: QcStatus
+    msg: str
     name = mask.labels.get(label, f"label {label}")
     is_spleen = name.lower() == "spleen" or (label == 1 and not mask.labels)
 
@@ -123,7 +126,7 @@ def run_qc(ct: CtVolume, mask: LabelMap, label: int = 1, limits: QcLimits = DEFA
         "fail": f"Slice spacing {sz:g} mm is unusable for 3-D texture: load a reconstruction with "
         f"{_r(limits.slice_thickness_mm, 'mm')} slices.",
     }[status]
-    checks.append(QcCheck("slice_thickness", status, value, _r(limits.slice_thickness_mm, "mm"), msg))  # type: ignore[arg-type]
+    checks.append(QcCheck("slice_thickness", status, value, _r(limits.slice_thickness_mm, "mm"), msg))
     inplane = (float(ct.spacing[0]), float(ct.spacing[1]))
     lo, hi = limits.in_plane_mm
     flo, fhi = limits.in_plane_fail_mm
@@ -143,7 +146,7 @@ def run_qc(ct: CtVolume, mask: LabelMap, label: int = 1, limits: QcLimits = DEFA
     checks.append(
         QcCheck(
             "in_plane_spacing", status, f"{inplane[0]:g}x{inplane[1]:g} mm", _r(limits.in_plane_mm, "mm"), msg
-        )  # type: ignore[arg-type]
+        )
     )
 
     # image HU range -----------------------------------------------------------------------------------------
@@ -178,7 +181,7 @@ def run_qc(ct: CtVolume, mask: LabelMap, label: int = 1, limits: QcLimits = DEFA
         checks.append(
             QcCheck(
                 "image_hu_range",
-                status,  # type: ignore[arg-type]
+                status,
                 f"{vmin:g}..{vmax:g} HU",
                 f"min {_r(limits.image_min_hu)}, max {_r(limits.image_max_hu)} HU",
                 msg,
@@ -241,7 +244,7 @@ def run_qc(ct: CtVolume, mask: LabelMap, label: int = 1, limits: QcLimits = DEFA
         checks.append(
             QcCheck(
                 "roi_size",
-                status,  # type: ignore[arg-type]
+                status,
                 f"{count} voxels, {volume_ml:.1f} ml",
                 f">= {limits.min_roi_voxels} voxels (warn < {limits.warn_roi_voxels})",
                 msg,
@@ -284,7 +287,7 @@ def run_qc(ct: CtVolume, mask: LabelMap, label: int = 1, limits: QcLimits = DEFA
             else:
                 status, msg = "ok", f"Mean {name} attenuation {mean_hu:.0f} HU."
             checks.append(
-                QcCheck("roi_mean_hu", status, f"{mean_hu:.1f} HU", _r(limits.roi_mean_hu, "HU"), msg)  # type: ignore[arg-type]
+                QcCheck("roi_mean_hu", status, f"{mean_hu:.1f} HU", _r(limits.roi_mean_hu, "HU"), msg)
             )
         # connected components (26-connectivity)
         comp, n = ndimage.label(roi, structure=np.ones((3, 3, 3), dtype=bool))
@@ -309,7 +312,7 @@ def run_qc(ct: CtVolume, mask: LabelMap, label: int = 1, limits: QcLimits = DEFA
         checks.append(
             QcCheck(
                 "connected_components",
-                status,  # type: ignore[arg-type]
+                status,
                 value,
                 f"1 large component (large = >= {limits.large_component_fraction:.0%} of ROI and "
                 f">= {limits.large_component_ml:g} ml)",

@@ -189,16 +189,20 @@ def read_seg(path: Path) -> LabelMap:
     axes = [affine[:3, 2], affine[:3, 1], affine[:3, 0]]
     spacing = tuple(float(np.linalg.norm(a)) for a in axes)
     direction = np.column_stack([a / n for a, n in zip(axes, spacing, strict=True)])
-    geometry = {
-        "spacing": spacing,
-        "origin": tuple(float(v) for v in affine[:3, 3]),
-        "direction": tuple(float(v) for v in direction.ravel()),
-    }
+    origin = tuple(float(v) for v in affine[:3, 3])
+    cosines = tuple(float(v) for v in direction.ravel())
     names = {}
     for n in numbers:
         desc = seg.get_segment_description(n)
         names[n] = str(getattr(desc, "SegmentLabel", "") or f"segment {n}")
-    return LabelMap(array=array.astype(np.uint8), labels=names, source=str(path), **geometry)
+    return LabelMap(
+        array=array.astype(np.uint8),
+        spacing=spacing,  # type: ignore[arg-type]
+        origin=origin,  # type: ignore[arg-type]
+        direction=cosines,  # type: ignore[arg-type]
+        labels=names,
+        source=str(path),
+    )
 
 
 def _contour_planes(reference: CtVolume) -> tuple[np.ndarray, np.ndarray]:
@@ -382,6 +386,7 @@ def read_mask(
         RTSTRUCT without reference, unknown label, folder without a single mask object.
     """
     path = Path(path)
+    kind: str | None
     if path.is_dir():
         found = [(p, _dicom_kind(p)) for p in dicom_files(path)]
         masks = [(p, k) for p, k in found if k in ("SEG", "RTSTRUCT")]

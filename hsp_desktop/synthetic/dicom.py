@@ -14,7 +14,7 @@ import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_dataset, write_file_meta_info
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import UID, CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
 from hsp_desktop.domain import CtVolume
 from hsp_desktop.errors import InputError
@@ -34,7 +34,7 @@ _PHASE_CODES = {
 }
 
 
-def _uid(*parts: object) -> str:
+def _uid(*parts: object) -> UID:
     """A deterministic UID under pydicom's root, from the given parts."""
     return generate_uid(entropy_srcs=[repr(p) for p in parts])
 
@@ -49,7 +49,7 @@ def _ds(value: float) -> str:
     return text
 
 
-def _file_meta(sop_uid: str) -> FileMetaDataset:
+def _file_meta(sop_uid: UID) -> FileMetaDataset:
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = CTImageStorage
     meta.MediaStorageSOPInstanceUID = sop_uid
