@@ -16,7 +16,7 @@ import numpy as np
 
 from hsp_desktop.domain import CtVolume
 from hsp_desktop.errors import FileFormatError
-from hsp_desktop.importers.dicom import SeriesInfo, list_dicom_series, read_dicom_ct
+from hsp_desktop.importers.dicom import SeriesInfo, list_dicom_series, read_dicom_ct, read_header
 from hsp_desktop.importers.files import image_suffix, read_sitk, write_image
 from hsp_desktop.importers.masks import read_mask
 
@@ -29,7 +29,8 @@ def read_ct(path: Path | str, *, series_uid: str | None = None) -> CtVolume:
     Parameters
     ----------
     path : Path or str
-        A folder of DICOM files (several series allowed, see ``series_uid``), or an image file.
+        A folder of DICOM files (several series allowed, see ``series_uid``), one DICOM file of a series (the
+        series is read from its folder), or an image file.
     series_uid : str, optional
         The SeriesInstanceUID to read when the folder holds several CT series (:func:`list_dicom_series`).
 
@@ -53,6 +54,10 @@ def read_ct(path: Path | str, *, series_uid: str | None = None) -> CtVolume:
     if path.is_dir():
         return read_dicom_ct(path, series_uid=series_uid)
     if image_suffix(path) is None:
+        header = read_header(path) if path.is_file() else None
+        if header is not None and "SeriesInstanceUID" in header:
+            # one slice of a series: read the whole series from its folder
+            return read_dicom_ct(path.parent, series_uid=str(header.SeriesInstanceUID))
         if path.is_file():
             raise FileFormatError(
                 f"{path.name} is not a CT file type HSP Desktop reads",

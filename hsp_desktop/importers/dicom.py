@@ -18,7 +18,7 @@ import numpy as np
 from hsp_desktop.domain import CtVolume
 from hsp_desktop.errors import FileFormatError, GeometryError, InputError
 
-__all__ = ["SeriesInfo", "dicom_files", "list_dicom_series", "read_dicom_ct", "series_phase"]
+__all__ = ["SeriesInfo", "dicom_files", "list_dicom_series", "read_dicom_ct", "read_header", "series_phase"]
 
 #: Relative tolerance on slice spacing (and absolute mm floor) before a series counts as non-uniform.
 SPACING_RTOL = 0.01
@@ -116,7 +116,7 @@ def dicom_files(folder: Path) -> Iterable[Path]:
             yield path
 
 
-def _read_header(path: Path) -> Any | None:
+def read_header(path: Path) -> Any | None:
     """The header of a DICOM file, or None when the file is not DICOM."""
     import pydicom
     from pydicom.errors import InvalidDicomError
@@ -170,7 +170,7 @@ def list_dicom_series(folder: Path | str) -> list[SeriesInfo]:
         )
     groups: dict[str, list[tuple[Path, Any]]] = {}
     for path in dicom_files(folder):
-        ds = _read_header(path)
+        ds = read_header(path)
         if ds is None or "SeriesInstanceUID" not in ds:
             continue
         groups.setdefault(str(ds.SeriesInstanceUID), []).append((path, ds))

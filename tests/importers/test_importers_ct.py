@@ -52,6 +52,12 @@ def test_dicom_round_trip_identical_hu_and_geometry(tmp_path: Path) -> None:
     assert back.meta["patient_id"] == "HSP-0002" and back.meta["study_date"] == "20250131"
 
 
+def test_one_file_of_a_series_reads_the_series(tmp_path: Path) -> None:
+    ct, paths = _series(tmp_path)
+    back = read_ct(paths[3])
+    assert np.array_equal(back.array, ct.array)
+
+
 def test_slices_sorted_by_position_not_file_name(tmp_path: Path) -> None:
     ct, paths = _series(tmp_path / "s")
     # give the files names in reverse order of position
