@@ -72,9 +72,57 @@ def band_event_rates(manifest: Mapping[str, Any]) -> dict[str, tuple[int, int]]:
     return out
 
 
-def radiomics_settings(manifest: Mapping[str, Any]) -> Any:
-    """The radiomics extraction settings the model's features were extracted with (None: engine defaults)."""
-    return find(manifest, "radiomics.settings", "radiomics_settings", "extraction.settings")
+def settings_sha256(settings: Any) -> str:
+    """SHA-256 of extraction settings as the development records it (``{"defaults": true}`` for the defaults)."""
+    import hashlib
+    import json
+
+    as_dict = settings.as_dict() if hasattr(settings, "as_dict") else (settings or {"defaults": True})
+    return hashlib.sha256(json.dumps(as_dict, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def radiomics_settings(manifest: Mapping[str, Any], bundle: Path | None = None) -> Any:
+    """The radiomics settings the model's features were developed with, checked against the recorded hash.
+
+    ``radiomics.settings`` is a parameter file (looked up as given, then inside the bundle) or a mapping, or
+    None for the engine defaults.  When the manifest records ``radiomics.settings_sha256``, the settings found
+    must hash to it: features extracted with other settings would silently shift the risk.
+
+    Raises
+    ------
+    ModelArtefactError
+        The settings file is missing, or its settings differ from the ones the model was developed with.
+    """
+    block = find(manifest, "radiomics", default={}) or {}
+    raw = block.get("settings") if isinstance(block, Mapping) else None
+    resolved: Any = None
+    if raw is not None:
+        from hsp_desktop.radiomics import load_params
+
+        source: Any = raw
+        if isinstance(raw, str):
+            candidates = [Path(raw)] + ([bundle / Path(raw).name] if bundle is not None else [])
+            found = next((c for c in candidates if c.is_file()), None)
+            if found is None:
+                raise ModelArtefactError(
+                    "The radiomics parameter file the model was developed with is not available",
+                    expected=" or ".join(str(c) for c in candidates),
+                    found="no such file",
+                    fix="ship the parameter file inside the model bundle, or reinstall the bundle",
+                    field="radiomics.settings",
+                )
+            source = found
+        resolved = load_params(source)
+    expected = block.get("settings_sha256") if isinstance(block, Mapping) else None
+    if expected and settings_sha256(resolved) != expected:
+        raise ModelArtefactError(
+            "The radiomics settings differ from those the model was developed with",
+            expected=f"settings with SHA-256 {str(expected)[:12]}",
+            found=f"settings with SHA-256 {settings_sha256(resolved)[:12]}",
+            fix="use the parameter file recorded in the model bundle",
+            field="radiomics.settings",
+        )
+    return resolved
 
 
 def deep_artifact(manifest: Mapping[str, Any], bundle: Path) -> Path:

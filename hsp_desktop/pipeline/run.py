@@ -426,6 +426,11 @@ def run_case(
         try:
             locked = impl.load_model(bundle_path)
             feature_names = [str(c) for c in locked.feature_names]
+            settings = (
+                model_info.radiomics_settings(locked.manifest, bundle_path)
+                if _assemble.radiomics_rois(feature_names)
+                else None
+            )
         except Exception as exc:
             raise stage_error(stage, exc, f"model bundle {bundle_path}") from exc
         blocks = _assemble.needs(feature_names)
@@ -465,7 +470,6 @@ def run_case(
         yield begin(
             stage, f"{_LABELS[stage]}: {', '.join(rois)}" if rois else "Radiomics: not used by this model"
         )
-        settings = model_info.radiomics_settings(locked.manifest)
         for roi in rois:
             if roi not in labels:
                 exc2 = HspError(

@@ -165,3 +165,27 @@ def test_unknown_recipient(tmp_path: Path) -> None:
     with pytest.raises(PipelineError, match="No recipient HSP-0001") as info:
         _run(tmp_path, registry)
     assert info.value.stage == "recipient"
+
+
+class _ModelWithSettings(FakeModel):
+    recorded: str = ""
+
+    @property
+    def manifest(self):  # type: ignore[override]
+        return {**super().manifest, "radiomics": {"settings": None, "settings_sha256": self.recorded}}
+
+
+def test_radiomics_settings_must_match_the_development_hash(tmp_path: Path) -> None:
+    from hsp_desktop.pipeline.model_info import settings_sha256
+
+    good = _ModelWithSettings()
+    good.recorded = settings_sha256(None)
+    (tmp_path / "a").mkdir()
+    _run(tmp_path / "a", parts=fake_parts(load_model=lambda p: good))
+    bad = _ModelWithSettings()
+    bad.recorded = "0" * 64
+    (tmp_path / "b").mkdir()
+    registry = FakeRegistry()
+    with pytest.raises(PipelineError, match="radiomics settings differ") as info:
+        _run(tmp_path / "b", registry, parts=fake_parts(load_model=lambda p: bad))
+    assert info.value.stage == "model" and registry.rows() == 0
