@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hsp_desktop.registry import Registry  # noqa: E402
-from hsp_desktop.registry.passwords import TEST_PARAMS  # noqa: E402
+from hsp_desktop.registry import Registry
+from hsp_desktop.registry.passwords import TEST_PARAMS
 
 VISIT_DAYS = (30, 90, 160, 175, 190)
 
@@ -91,7 +91,8 @@ def main() -> int:
     reg.add_user("admin", "admin-pass-1", "admin", by=None)
     admin = reg.authenticate("admin", "admin-pass-1")
 
-    import_times = []
+    import_times: list[float] = []
+    import_cpu: list[float] = []
     followup_times = []
     n_visits = 0
     for start in range(0, args.n, args.chunk):
@@ -99,21 +100,24 @@ def main() -> int:
         clinical, followup = out / "clinical.csv", out / "followup.csv"
         write_clinical(part, clinical)
         n_visits += write_followup(part, followup, seed=start)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         report = reg.import_csv(clinical, by=admin)
         import_times.append(time.perf_counter() - t)
+        import_cpu.append(time.process_time() - c)
         assert report.ok, report.summary()[:2000]
         t = time.perf_counter()
         report = reg.import_followup_csv(followup, by=admin)
         followup_times.append(time.perf_counter() - t)
         assert report.ok, report.summary()[:2000]
         print(
-            f"{start + len(part):>7} recipients: import {import_times[-1]:.2f} s, "
+            f"{start + len(part):>7} recipients: import {import_times[-1]:.2f} s (cpu {import_cpu[-1]:.2f} s), "
             f"follow-up ({len(part) * len(VISIT_DAYS)} visits) {followup_times[-1]:.2f} s",
             flush=True,
         )
     figures["import_chunk_s"] = [round(x, 2) for x in import_times]
+    figures["import_chunk_cpu_s"] = [round(x, 2) for x in import_cpu]
     figures["import_first_chunk_s"] = round(import_times[0], 2)
+    figures["load_average"] = os.getloadavg() if hasattr(os, "getloadavg") else None
     figures["import_last_chunk_s"] = round(import_times[-1], 2)
     figures["followup_import_chunk_s"] = [round(x, 2) for x in followup_times]
     figures["visits"] = n_visits

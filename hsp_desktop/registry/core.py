@@ -18,7 +18,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, is_dataclass
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "lockout_minutes": 15,
     "study_id_prefix": "HSP",
     "min_password_length": 8,
+    "active_model": "",  # folder of the locked model bundle used for scoring ("" = the shipped demo model)
 }
 _PASSWORD_REDACTED = "<argon2id hash>"
 _WARNED = False  # the WAL-reset warning is logged once per process
@@ -90,8 +91,12 @@ def _as_date(value: str | dt.date | None) -> dt.date | None:
 
 def _plain(obj: Any) -> Any:
     """Convert dataclasses, numpy scalars, tuples and paths into JSON-safe plain data."""
+    if obj is None or isinstance(obj, str | bool | int):
+        return obj
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
     if is_dataclass(obj) and not isinstance(obj, type):
-        return _plain(asdict(obj))
+        return {f.name: _plain(getattr(obj, f.name)) for f in fields(obj)}
     if hasattr(obj, "as_dict") and callable(obj.as_dict):
         return _plain(obj.as_dict())
     if isinstance(obj, Mapping):
@@ -145,6 +150,7 @@ class Registry:
         self._depth = 0
         self._closed = False
         self._dummy: str | None = None
+        self._def_cache: tuple[str, Any, str] | None = None
         self.sqlite_version = sqlite3.sqlite_version
         self.sqlite_affected, self.sqlite_message = sqlite_version_status()
 
@@ -682,9 +688,18 @@ class Registry:
             raise SettingsError(f"Setting {key} must be text", found=repr(value), field=key)
 
     def _definition(self, value: Any = None) -> Any:
+        """Return the configured OutcomeDefinition (cached per setting value) or build one from ``value``."""
         from hsp_desktop.clinical.outcome import OutcomeDefinition
 
-        params = self._get_setting("outcome_definition") if value is None else value
+        if value is None:
+            row = self._conn.execute("SELECT value FROM settings WHERE key = 'outcome_definition'").fetchone()
+            raw = row[0] if row else "{}"
+            if self._def_cache is not None and self._def_cache[0] == raw:
+                return self._def_cache[1]
+            definition = self._definition(json.loads(raw))
+            self._def_cache = (raw, definition, str(definition.definition_id))
+            return definition
+        params = value
         try:
             return OutcomeDefinition(**(params or {}))
         except TypeError as exc:
@@ -1460,7 +1475,11 @@ class Registry:
                               "event_day")
                 }
             )  # fmt: skip
-        def_id = str(definition.definition_id)
+        def_id = (
+            self._def_cache[2]
+            if self._def_cache and self._def_cache[1] is definition
+            else definition.definition_id
+        )
         new = (def_id, status, _dumps(flags), _dumps(reasons), _dumps(secondary))
         old = conn.execute(
             "SELECT definition_id, status, flags, reasons, secondary FROM outcomes WHERE study_id = ?",
