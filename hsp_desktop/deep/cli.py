@@ -46,7 +46,9 @@ def register(subparsers: Any) -> None:
         "--model", type=Path, default=Path("models/artifacts/cnn-demo-1"), help="artefact folder"
     )
     src = feats.add_mutually_exclusive_group(required=True)
-    src.add_argument("--cohort", type=Path, help="cohort folder (images/<id>/ct.nii.gz + mask.nii.gz)")
+    src.add_argument(
+        "--cohort", type=Path, help="cohort folder (images/<id>/ct.nii.gz + mask.nii.gz), or 'demo'"
+    )
     src.add_argument("--ct", type=Path, help="one CT (DICOM folder or NIfTI/NRRD/MHA file); needs --mask")
     feats.add_argument("--mask", type=Path, help="label map of --ct (1 = spleen, 2 = liver)")
     feats.add_argument("--out", type=Path, required=True, help="CSV to write")
@@ -59,13 +61,22 @@ def register(subparsers: Any) -> None:
     feats.set_defaults(handler=_deep_features)
 
 
+def _cohort_folder(path: Path) -> Path:
+    """The folder itself, or the embedded demo cohort (generated on first use) for the word ``demo``."""
+    if str(path) == "demo" and not path.exists():
+        from hsp_desktop.synthetic import demo_cohort_dir
+
+        return Path(demo_cohort_dir())
+    return path
+
+
 def _train(args: argparse.Namespace) -> int:
     from hsp_desktop.deep.training import train_cnn
     from models.cnn.preprocess import PreprocessSpec
 
     spec = PreprocessSpec(grid=args.grid, spacing_mm=args.spacing)
     manifest = train_cnn(
-        args.cohort,
+        _cohort_folder(args.cohort),
         args.out,
         labels=args.labels,
         spec=spec,

@@ -97,9 +97,14 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
     return rows
 
 
-def cohort_ids(cohort: Path | str) -> list[str]:
-    """Study ids in ``clinical.csv`` order."""
+def cohort_ids(cohort: Path | str, subset: str | None = None) -> list[str]:
+    """Study ids in ``clinical.csv`` order; with ``subset`` only rows whose ``cohort`` column equals it.
+
+    A table without a ``cohort`` column counts as one development cohort.
+    """
     rows = _read_csv(Path(cohort) / "clinical.csv")
+    if subset is not None:
+        rows = [r for r in rows if (r.get("cohort") or "development") == subset]
     ids = [r["study_id"] for r in rows]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:

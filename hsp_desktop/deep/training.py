@@ -3,7 +3,8 @@
 Steps (every one seeded):
 
 1. outcomes: derived from ``followup.csv`` with the clinical outcome definition (pending and competing-event
-   recipients are left out), or read from ``--labels``;
+   recipients are left out), or read from ``--labels``; only rows of the development cohort
+   (``clinical.csv`` column ``cohort``) are used, never the prospective validation recipients;
 2. preprocessing of every recipient with an outcome (:func:`hsp_desktop.deep.cohort.preprocess_cohort`);
 3. out-of-fold deep scores by stratified k-fold (:func:`models.cnn.train.out_of_fold_scores`), written to
    ``oof_scores.csv`` for stacking: each recipient's score comes from a network that never trained on it;
@@ -167,8 +168,8 @@ def train_cnn(
         outcome_summary: dict[str, Any] = {"source": f"labels file {Path(labels).name}"}
     else:
         outcome_map, outcome_summary = cohort_outcomes(cohort)
-    ids = [sid for sid in cohort_ids(cohort) if sid in outcome_map]
-    unknown = sorted(set(outcome_map) - set(ids))
+    everyone = cohort_ids(cohort)
+    unknown = sorted(set(outcome_map) - set(everyone))
     if unknown:
         raise InputError(
             "the outcomes name recipients that are not in clinical.csv",
@@ -177,6 +178,8 @@ def train_cnn(
             fix="check that --labels belongs to --cohort",
             field="study_id",
         )
+    # only the development cohort trains; prospective (validation) recipients are never seen
+    ids = [sid for sid in cohort_ids(cohort, "development") if sid in outcome_map]
     if not ids:
         raise InputError(
             "no recipient of the cohort has a known outcome",

@@ -93,6 +93,17 @@ def test_grid_mismatch_is_refused():
         preprocess_volume(ct, coarse, SPEC)
 
 
+def test_cohort_subset_keeps_only_development_rows(tmp_path):
+    (tmp_path / "clinical.csv").write_text(
+        "study_id,cohort\nHSP-0001,development\nHSP-0002,validation\nHSP-0003,development\n"
+    )
+    assert cohort_ids(tmp_path) == ["HSP-0001", "HSP-0002", "HSP-0003"]
+    assert cohort_ids(tmp_path, "development") == ["HSP-0001", "HSP-0003"]
+    (tmp_path / "clinical.csv").write_text("study_id,cohort\nHSP-0001,development\nHSP-0001,development\n")
+    with pytest.raises(ValidationError, match="more than once"):
+        cohort_ids(tmp_path)
+
+
 def test_labels_csv_and_cohort_errors(tmp_path, mini_cohort):
     labels = read_labels_csv(mini_cohort / "labels.csv")
     assert len(labels) == 16 and sorted(set(labels.values())) == [0, 1]
