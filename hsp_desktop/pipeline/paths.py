@@ -10,16 +10,20 @@ DEMO_MODEL = "hsp-demo-1"
 
 
 def user_data_dir() -> Path:
-    """The per-user data folder: ``HSP_DATA_DIR`` if set, else the platform's usual place (not created here)."""
+    """The per-user data folder: ``HSP_DATA_DIR`` if set, else the platform's usual place (not created here).
+
+    Same folder as the demo cohort cache (:mod:`hsp_desktop.synthetic.demo`).
+    """
     env = os.environ.get("HSP_DATA_DIR")
     if env:
         return Path(env).expanduser()
     if sys.platform.startswith("win"):
         base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-        return base / "HSP Desktop"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / "HSP Desktop"
-    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "hsp-desktop"
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "hsp-desktop"
 
 
 def artifacts_dir() -> Path:
