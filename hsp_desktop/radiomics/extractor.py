@@ -1,0 +1,155 @@
+"""``extract_features``: CT + label map + settings -> PyRadiomics-named features, with QC and provenance."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hsp_desktop.domain import CtVolume, FeatureVector, LabelMap, QcReport
+from hsp_desktop.errors import SettingsError
+from hsp_desktop.radiomics.filters import filtered_images
+from hsp_desktop.radiomics.firstorder import firstorder
+from hsp_desktop.radiomics.preprocess import Prepared, discretise, prepare
+from hsp_desktop.radiomics.settings import ExtractionSettings, load_params
+from hsp_desktop.radiomics.shape import shape_features
+
+__all__ = ["ENGINE", "compute_features", "extract_features"]
+
+ENGINE = "hsp-radiomics 0.1 (numba kernels; PyRadiomics 3.0.1-compatible names)"
+_TEXTURE = ("glcm", "glrlm", "glszm", "gldm", "ngtdm")
+
+
+def _run_qc(ct: CtVolume, mask: LabelMap, label: int) -> QcReport | None:
+    try:
+        from hsp_desktop.imaging import qc
+    except ImportError:
+        from hsp_desktop.imaging.geometry import check_geometry
+
+        check_geometry(ct, mask)
+        return None
+    report = qc.run_qc(ct, mask, label)
+    qc.require_qc(report)
+    return report
+
+
+def compute_features(prep: Prepared) -> dict[str, float]:
+    """Compute every enabled feature of a preprocessed ROI (PyRadiomics names and order)."""
+    from hsp_desktop.radiomics.texture import TextureSettings, texture_features
+
+    s = prep.settings
+    classes = s.classes()
+    if "shape2D" in classes and s.force2d:
+        raise SettingsError(
+            "2-D shape features (shape2D) are not implemented",
+            expected="shape (3-D) features",
+            found="featureClass shape2D with force2D",
+            fix="remove shape2D from featureClass",
+            field="shape2D",
+        )
+    values: dict[str, float] = {}
+    if "shape" in classes:
+        for key, value in shape_features(prep.shape_mask, prep.spacing, classes["shape"]).items():
+            values[f"original_{key}"] = value
+    wanted_texture = [c for c in _TEXTURE if c in classes]
+    for image_type, _ in s.image_types:
+        ts = s.for_image_type(image_type)
+        tex_settings = TextureSettings(
+            distances=ts.distances,
+            symmetrical_glcm=ts.symmetrical_glcm,
+            weighting_norm=ts.weighting_norm,
+            gldm_a=ts.gldm_a,
+            force2d=ts.force2d,
+            force2d_dimension=ts.force2d_dimension,
+        )
+        for name, image in filtered_images(image_type, prep.source, prep.box, ts):
+            levels, _ = discretise(image, prep.roi, ts)
+            if "firstorder" in classes:
+                fo = firstorder(
+                    image,
+                    levels,
+                    prep.roi,
+                    prep.spacing,
+                    shift=ts.voxel_array_shift,
+                    names=classes["firstorder"],
+                    excess_kurtosis=ts.mode == "ibsi",
+                )
+                for key, value in fo.items():
+                    values[f"{name}_{key}"] = value
+            if wanted_texture:
+                tex = texture_features(levels, prep.roi, prep.spacing, tex_settings, wanted_texture)
+                for key, value in tex.items():
+                    cls, feat = key.split("_", 1)
+                    if classes[cls] and feat not in classes[cls]:
+                        continue
+                    values[f"{name}_{key}"] = value
+    return values
+
+
+def extract_features(
+    ct: CtVolume,
+    mask: LabelMap,
+    settings: ExtractionSettings | dict[str, Any] | Path | str | None = None,
+    *,
+    label: int | None = None,
+    mode: str | None = None,
+    qc: bool = True,
+) -> FeatureVector:
+    """Extract radiomics features of one ROI.
+
+    Parameters
+    ----------
+    ct : CtVolume
+        The CT in HU.
+    mask : LabelMap
+        Label map on the CT grid.
+    settings : ExtractionSettings, dict, path or None
+        PyRadiomics parameters (YAML path or dict) or settings already loaded; ``None``: PyRadiomics' defaults.
+    label : int, optional
+        ROI label (default: the settings' ``label``, 1).
+    mode : {"pyradiomics", "ibsi"}, optional
+        Overrides the settings' mode.
+    qc : bool
+        Run the imaging QC gate first (``hsp_desktop.imaging.qc.run_qc``; blocking problems raise
+        :class:`~hsp_desktop.errors.QcError`).  The report is kept in the result.
+
+    Returns
+    -------
+    FeatureVector
+        ``values`` keyed by PyRadiomics names (``original_firstorder_Mean``, ``wavelet-LHL_glcm_Contrast``,
+        ``original_shape_MeshVolume``, ...), the settings as applied, the engine, the QC report.
+
+    Raises
+    ------
+    SettingsError
+        Invalid settings.
+    InputError
+        Bad image or mask (see :func:`hsp_desktop.radiomics.preprocess.prepare`).
+    QcError
+        The QC gate blocked the extraction.
+    """
+    s = load_params(settings, mode=mode)
+    roi_label = int(s.label if label is None else label)
+    if roi_label != s.label:
+        s = replace(s, label=roi_label)
+    report = _run_qc(ct, mask, roi_label) if qc else None
+    prep = prepare(ct, mask, s, roi_label)
+    values = compute_features(prep)
+    clean = {
+        k: (float(v) if not (isinstance(v, float) and math.isnan(v)) else math.nan) for k, v in values.items()
+    }
+    roi_name = (
+        mask.labels.get(roi_label, f"label {roi_label}") if isinstance(mask.labels, dict) else str(roi_label)
+    )
+    provenance = s.as_dict()
+    provenance["mode"] = s.mode
+    provenance["diagnostics"] = {
+        k: (list(v) if isinstance(v, tuple) else v) for k, v in prep.diagnostics.items()
+    }
+    provenance["ct_source"] = ct.source
+    provenance["mask_source"] = mask.source
+    _ = np  # numpy kept for type checkers of FeatureVector values
+    return FeatureVector(values=clean, settings=provenance, engine=ENGINE, roi=roi_name, qc=report)
