@@ -45,6 +45,8 @@ class DevelopmentConfig:
     anticipated_auc: float = 0.75
     comparators: bool = True
     n_boot_ci: int = 500
+    #: Extra MultimodalRiskModel parameters (e.g. smaller inner loops in tests).
+    model_params: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass
@@ -134,6 +136,7 @@ def develop(
     )
     rs = cfg.seed % (2**31)
     base = MultimodalRiskModel(clinical=clinical, radiomics=has_rad, deep=has_deep, random_state=rs)
+    base.set_params(**dict(cfg.model_params))
     candidates: dict[str, MultimodalRiskModel] = {
         "clinical": clone(base).set_params(radiomics=False, deep=False),
     }
