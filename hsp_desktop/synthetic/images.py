@@ -556,6 +556,18 @@ def render_case(anatomy: CaseAnatomy) -> tuple[CtVolume, LabelMap]:
     labels[liver] = LIVER
     organ = labels > 0
 
+    # ---- lung bases in the posterior costophrenic recesses of the top slices -----------------------------------
+    lung_top = grid.z >= z_top - 35.0
+    if lung_top.any():
+        recess = cav & (grid.y[:, None] > _BODY_CY - 10.0) & (np.abs(grid.x[None, :]) > 30.0)
+        for k in np.flatnonzero(lung_top):
+            depth = (float(grid.z[k]) - (z_top - 35.0)) / 35.0  # 0 at the lowest lung slice, 1 at the top
+            inner = _ellipse(
+                grid.x[None, :], grid.y[:, None], 0.0, _BODY_CY, _CAV_A - 45.0 * depth, _CAV_B - 30.0 * depth
+            )
+            lung = recess & ~inner & ~organ[k]
+            ct[k][lung] = -860.0
+
     # ---- kidneys and veins (never over spleen or liver) -----------------------------------------------------
     for centre in ((72.0, 58.0, z_top - 150.0), (-70.0, 58.0, z_top - 165.0)):
         ell = _ellipsoid(grid, centre, (30.0, 24.0, 55.0))

@@ -261,3 +261,17 @@ def test_unknown_or_missing_path(tmp_path: Path) -> None:
     (tmp_path / "scan.jpg").write_bytes(b"\xff\xd8\xff")
     with pytest.raises(FileFormatError, match="not a CT file type"):
         read_ct(tmp_path / "scan.jpg")
+
+
+def test_two_dimensional_or_multichannel_files_are_refused(tmp_path: Path) -> None:
+    import SimpleITK as sitk
+
+    flat = sitk.GetImageFromArray(np.zeros((20, 20), dtype=np.int16))
+    sitk.WriteImage(flat, str(tmp_path / "slice.nrrd"))
+    with pytest.raises(FileFormatError, match="not a 3-D single-channel image") as info:
+        read_ct(tmp_path / "slice.nrrd")
+    assert "2-D" in str(info.value)
+    rgb = sitk.GetImageFromArray(np.zeros((4, 5, 6, 3), dtype=np.uint8), isVector=True)
+    sitk.WriteImage(rgb, str(tmp_path / "rgb.mha"))
+    with pytest.raises(FileFormatError, match="3 component"):
+        read_ct(tmp_path / "rgb.mha")
