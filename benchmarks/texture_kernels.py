@@ -73,12 +73,100 @@ def pyradiomics_class(cls: str, image: sitk.Image, label: sitk.Image) -> None:
         feature_class.execute()
 
 
+def pyradiomics_features(levels: np.ndarray, mask: np.ndarray, cfg: TextureSettings) -> dict[str, float]:
+    """PyRadiomics' texture features on the same levels (binWidth=1 keeps them when level 1 occurs)."""
+    image = sitk.GetImageFromArray(levels.astype(np.float64))
+    image.SetSpacing(SPACING_XYZ)
+    label = sitk.GetImageFromArray(mask.astype(np.uint8))
+    label.CopyInformation(image)
+    kwargs = {
+        "binWidth": 1,
+        "distances": list(cfg.distances),
+        "symmetricalGLCM": cfg.symmetrical_glcm,
+        "weightingNorm": cfg.weighting_norm,
+        "gldm_a": cfg.gldm_a,
+        "force2D": cfg.force2d,
+        "force2Ddimension": cfg.force2d_dimension,
+    }
+    out: dict[str, float] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for cls in TEXTURE_CLASSES:
+            feature_class = PYRAD[cls](image, label, **kwargs)
+            feature_class.enableAllFeatures()
+            out.update({f"{cls}_{k}": float(v) for k, v in feature_class.execute().items()})
+    return out
+
+
+def _crop(levels: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    box = tuple(
+        slice(int(idx[0]), int(idx[-1]) + 1)
+        for idx in (np.flatnonzero(mask.any(axis=other)) for other in ((1, 2), (0, 2), (0, 1)))
+    )
+    return levels[box], mask[box]
+
+
+def _worst(ours: dict[str, float], theirs: dict[str, float], worst: dict[str, tuple[float, str]]) -> None:
+    for key, want in theirs.items():
+        got = ours[key]
+        if np.isnan(want) and np.isnan(got):
+            continue
+        diff = abs(got - want) / abs(want) if abs(want) > 1e-9 else abs(got - want)
+        cls = key.split("_", 1)[0]
+        if diff >= worst.get(cls, (0.0, ""))[0]:
+            worst[cls] = (diff, key)
+
+
+def agreement(n_cases: int, big: bool) -> None:
+    """Largest relative difference per class (absolute near 0) over random ROIs and a settings matrix."""
+    settings = [
+        TextureSettings(),
+        TextureSettings(symmetrical_glcm=False, distances=(1, 2)),
+        TextureSettings(weighting_norm="manhattan", gldm_a=1),
+        TextureSettings(weighting_norm="euclidean", force2d=True),
+        TextureSettings(weighting_norm="infinity", force2d=True, force2d_dimension=1),
+        TextureSettings(weighting_norm="no_weighting", distances=(1, 2), symmetrical_glcm=False),
+    ]
+    worst: dict[str, tuple[float, str]] = {}
+    rng = np.random.default_rng(2026)
+    for _ in range(n_cases):
+        shape = tuple(int(s) for s in rng.integers(6, 24, 3))
+        field = ndimage.gaussian_filter(rng.normal(size=shape), float(rng.uniform(0.5, 2.0)))
+        mask = ndimage.gaussian_filter(rng.normal(size=shape), 1.5) > -0.2
+        inside = field[mask]
+        top = int(rng.integers(2, 64))
+        levels = np.clip(((field - inside.min()) / np.ptp(inside) * top).astype(np.int32) + 1, 1, top)
+        for cfg in settings:
+            ours = texture_features(levels, mask, SPACING_XYZ, cfg)
+            _worst(ours, pyradiomics_features(*_crop(levels, mask), cfg), worst)
+    if big:
+        for n_levels in (32, 100):
+            levels, mask = make_case(n_levels)
+            for cfg in settings[:3]:
+                _worst(
+                    texture_features(levels, mask, SPACING_XYZ, cfg),
+                    pyradiomics_features(levels, mask, cfg),
+                    worst,
+                )
+    where = f"{n_cases} random ROIs x {len(settings)} settings" + (" + the 178k-voxel case" if big else "")
+    print(f"agreement with PyRadiomics 3.0.1 ({where}):")
+    for cls in TEXTURE_CLASSES:
+        diff, key = worst[cls]
+        print(f"  {cls:6s} max relative difference {diff:.2e} ({key})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", type=int, nargs="+", default=[16, 32, 64, 100])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--agreement", type=int, default=0, metavar="N", help="first compare N random ROIs")
+    parser.add_argument(
+        "--big", action="store_true", help="with --agreement, also compare the 178k-voxel case"
+    )
     args = parser.parse_args()
     logging.getLogger("radiomics").setLevel(logging.ERROR)
+    if args.agreement:
+        agreement(args.agreement, args.big)
 
     levels, mask = make_case(args.levels[0])
     start = time.perf_counter()

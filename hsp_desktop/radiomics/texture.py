@@ -610,19 +610,21 @@ def _glcm_mcc(p: FloatArray, px: FloatArray, py: FloatArray) -> float:
     """Maximal correlation coefficient, averaged over directions; 1 for a single grey level (flat region).
 
     PyRadiomics takes the square root of the second largest eigenvalue of
-    ``Q[i, j] = sum_k p[i, k] p[j, k] / (px[i] py[k] + eps)``.  ``Q`` is similar to the symmetric
-    positive semi-definite ``B B^T`` with ``B[i, k] = p[i, k] / sqrt(px[i] py[k])``, so the same
-    eigenvalues come from a symmetric solver (faster and without spurious imaginary parts); ``eps``
-    changes them by far less than the agreement tolerance.
+    ``Q[i, j] = sum_k p[i, k] p[j, k] / (px[i] py[k] + eps)`` (general eigenvalue solver).  Without
+    ``eps``, ``S = Dx^(1/2) Q Dx^(-1/2)`` (``Dx = diag(px)``) is symmetric positive semi-definite;
+    with ``eps`` it is symmetric up to a tiny skew part, which moves no eigenvalue to first order.  So
+    the eigenvalues come from a symmetric solver on ``(S + S^T) / 2``: faster, no spurious imaginary
+    parts, and equal to PyRadiomics' up to rounding and second-order ``eps`` terms.
     """
     if np.isnan(p).any():
         return math.nan  # an empty single direction: PyRadiomics' eigenvalue solver fails -> NaN
     if p.shape[1] < 2:
         return 1.0
-    inv_x = np.where(px > 0, 1.0 / np.sqrt(np.where(px > 0, px, 1.0)), 0.0)
-    inv_y = np.where(py > 0, 1.0 / np.sqrt(np.where(py > 0, py, 1.0)), 0.0)
-    b = p * inv_x[:, :, None] * inv_y[:, None, :]
-    eig = np.linalg.eigvalsh(b @ b.transpose(0, 2, 1))  # ascending
+    q = (p / (px[:, :, None] * py[:, None, :] + EPS)) @ p.transpose(0, 2, 1)
+    root = np.sqrt(px)
+    inv_root = np.where(px > 0, 1.0 / np.where(px > 0, root, 1.0), 0.0)
+    s = root[:, :, None] * q * inv_root[:, None, :]
+    eig = np.linalg.eigvalsh(0.5 * (s + s.transpose(0, 2, 1)))  # ascending
     second = np.sqrt(eig[:, -2])
     return _angle_mean(second)
 
