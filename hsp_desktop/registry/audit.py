@@ -241,6 +241,10 @@ def _same_json(a: str | None, b: str | None) -> bool:
     return True
 
 
+def _digest(text: str | None) -> bytes | None:
+    return None if text is None else hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
 def verify(conn: sqlite3.Connection, key: bytes | None, *, max_problems: int = 200) -> VerifyReport:
     """Check integrity, triggers, the audit hash chain and that every row matches its last audit entry.
 
@@ -286,7 +290,8 @@ def verify(conn: sqlite3.Connection, key: bytes | None, *, max_problems: int = 2
     chain = make_chain_function(key)
     expected_id = 1
     prev = ""
-    last: dict[tuple[str, str], tuple[str, str | None]] = {}
+    # last audited state per row: (action, audit id, digest of the new JSON) -- digests keep memory small
+    last: dict[tuple[str, str], tuple[str, int, bytes | None]] = {}
     cur = conn.execute(
         "SELECT id, ts, user_id, username, reason, table_name, row_key, action, old, new, prev_hash, hash "
         "FROM audit ORDER BY id"
@@ -302,7 +307,7 @@ def verify(conn: sqlite3.Connection, key: bytes | None, *, max_problems: int = 2
             add(f"audit row {id_} ({table} {rkey}, {action}): content does not match its hash (edited)")
         prev = digest
         expected_id = id_ + 1
-        last[(table, rkey)] = (action, new)
+        last[(table, rkey)] = (action, id_, _digest(new))
 
     for table in audited_tables(conn):
         cols = table_columns(conn, table)
@@ -320,11 +325,13 @@ def verify(conn: sqlite3.Connection, key: bytes | None, *, max_problems: int = 2
                 add(
                     f"{table} {rkey}: row exists but the audit trail says it was deleted (re-inserted outside)"
                 )
-            elif not _same_json(content, entry[1]):
+            elif _digest(content) != entry[2] and not _same_json(
+                content, conn.execute("SELECT new FROM audit WHERE id = ?", (entry[1],)).fetchone()[0]
+            ):
                 add(
                     f"{table} {rkey}: row differs from its last audited state (edited outside the application)"
                 )
-        for (t, rkey), (action, _new) in last.items():
+        for (t, rkey), (action, _id, _new) in last.items():
             if t == table and action != "delete" and rkey not in seen:
                 add(f"{table} {rkey}: row is missing but was never deleted through the application")
     return report

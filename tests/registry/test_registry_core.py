@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from conftest import make_record
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hsp_desktop.clinical.dictionary import FOLLOWUP_VARIABLES, VARIABLES
 from hsp_desktop.errors import AuthError, RegistryError, SettingsError, ValidationError
@@ -351,3 +353,49 @@ def test_enrolment_flags_round_trip(reg: Registry, admin: User) -> None:
     reg.update_preop(sid, {"consent": 0}, by=admin)
     got = reg.get_recipient(sid)
     assert got["eligible"] is False and got["status"] == "excluded"
+
+
+def test_in_memory_registry() -> None:
+    with Registry.open(":memory:", argon2_params=TEST_PARAMS) as reg:
+        reg.add_user("admin", "admin-pass-1", "admin", by=None)
+        admin = reg.authenticate("admin", "admin-pass-1")
+        sid = reg.add_recipient(make_record(), by=admin)
+        assert reg.get_recipient(sid)["platelets"] == 66.0
+        assert reg.verify().ok
+
+
+_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**7), 10**7),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.sampled_from(["66000", "2.0 mg/dL", "3.3 g/dL", "M", "hbv", "2025-02-30", "1e400"]),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    changes=st.dictionaries(
+        st.sampled_from([*VARIABLES, "mrn", "name", "unknown_field"]), _values, max_size=5
+    )
+)
+def test_fuzzed_records_are_all_or_nothing(changes: dict[str, object]) -> None:
+    with Registry.open(":memory:", argon2_params=TEST_PARAMS) as reg:
+        reg.add_user("admin", "admin-pass-1", "admin", by=None)
+        admin = reg.authenticate("admin", "admin-pass-1")
+        tables = ("recipients", "enrolment", "preop", "outcomes", "audit")
+        before = [reg._conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables]
+        try:
+            sid = reg.add_recipient(make_record(**changes), by=admin)
+        except ValidationError as exc:
+            assert exc.problems and all(p.field and p.reason for p in exc.problems)
+            after = [reg._conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables]
+            assert after == before
+        except RegistryError as exc:  # name/MRN without a site key
+            assert exc.field in ("mrn", "name")
+            assert reg.count() == 0
+        else:
+            assert reg.get_recipient(sid)["study_id"] == sid
+            assert reg._conn.execute("SELECT COUNT(*) FROM outcomes").fetchone()[0] == 1
+        assert reg.verify().ok
