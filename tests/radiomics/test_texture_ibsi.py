@@ -1,0 +1,72 @@
+"""Texture features on the IBSI-1 digital phantom against IBSI's reference values (golden test).
+
+The phantom's voxel values are already grey levels (1..6 in the ROI, 2 and 5 absent), so they go
+straight into :func:`texture_features`.  The IBSI-code -> PyRadiomics-name mapping and the aggregation of
+each reference row come from ``../shared/data/ibsi/measured/pyradiomics_3.0.1_vs_ibsi_phantom.csv``
+(PyRadiomics 3.0.1 measured against IBSI): "3D, averaged" rows use the default settings, "3D, merged"
+rows ``weighting_norm="no_weighting"``.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+
+from hsp_desktop.radiomics.texture import TextureSettings, texture_features
+
+TEXTURE_PREFIXES = (
+    "original_glcm_",
+    "original_glrlm_",
+    "original_glszm_",
+    "original_gldm_",
+    "original_ngtdm_",
+)
+
+
+def _round_sig(value: float, digits: int = 3) -> float:
+    if value == 0 or not math.isfinite(value):
+        return value
+    return round(value, digits - 1 - math.floor(math.log10(abs(value))))
+
+
+@pytest.fixture(scope="module")
+def phantom(shared_dir: Path) -> tuple[np.ndarray, np.ndarray, tuple[float, ...]]:
+    base = shared_dir / "data" / "ibsi" / "digital_phantom" / "nifti"
+    image = sitk.ReadImage(str(base / "image" / "phantom.nii.gz"))
+    mask = sitk.ReadImage(str(base / "mask" / "mask.nii.gz"))
+    levels = sitk.GetArrayFromImage(image).astype(np.int32)
+    roi = sitk.GetArrayFromImage(mask) > 0
+    return levels, roi, image.GetSpacing()
+
+
+@pytest.fixture(scope="module")
+def reference_rows(shared_dir: Path) -> list[dict[str, str]]:
+    table = shared_dir / "data" / "ibsi" / "measured" / "pyradiomics_3.0.1_vs_ibsi_phantom.csv"
+    with table.open(newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["pyradiomics_key"].startswith(TEXTURE_PREFIXES)]
+    return [r for r in rows if r["status"] == "match"]
+
+
+def test_digital_phantom_matches_ibsi_reference_values(phantom, reference_rows) -> None:
+    levels, roi, spacing = phantom
+    assert int(roi.sum()) == 74
+    averaged = texture_features(levels, roi, spacing, TextureSettings())
+    merged = texture_features(levels, roi, spacing, TextureSettings(weighting_norm="no_weighting"))
+    assert len(reference_rows) >= 30
+    failures = []
+    for row in reference_rows:
+        key = row["pyradiomics_key"].removeprefix("original_")
+        ours = merged[key] if "merged" in row["aggregation"] else averaged[key]
+        ibsi, tolerance = float(row["ibsi_value"]), float(row["ibsi_tol"])
+        pyradiomics = float(row["pyradiomics_value"])
+        if abs(_round_sig(ours) - ibsi) > tolerance + 1e-12:
+            failures.append(f"{row['ibsi_code']} {key} ({row['aggregation']}): ours {ours:.6g}, IBSI {ibsi}")
+        # the measured PyRadiomics value is printed to 6 significant digits
+        if abs(ours - pyradiomics) > 1e-5 * max(abs(pyradiomics), 1e-3):
+            failures.append(f"{key} ({row['aggregation']}): ours {ours:.8g}, PyRadiomics {pyradiomics}")
+    assert not failures, "\n".join(failures)
