@@ -67,3 +67,19 @@ def test_single_class_is_refused():
     X, _ = _informative()
     with pytest.raises(ValueError, match="1 class"):
         MRMRSelector().fit(X, np.zeros(len(X)))
+
+
+def test_fast_l1_fit_equals_public_estimator():
+    from sklearn.linear_model import LogisticRegression
+
+    from models.selection import l1_fit
+
+    X, y = _informative()
+    Z = (X - X.mean(0)) / X.std(0)
+    for C in (0.02, 0.1, 1.0):
+        coef, icpt = l1_fit(Z, y, C, 0)
+        ref = LogisticRegression(
+            C=C, l1_ratio=1.0, solver="liblinear", intercept_scaling=100.0, max_iter=1000, random_state=0
+        ).fit(Z, y)
+        np.testing.assert_allclose(coef, ref.coef_[0], atol=1e-10)
+        assert icpt == pytest.approx(ref.intercept_[0], abs=1e-10)
