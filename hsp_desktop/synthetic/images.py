@@ -214,16 +214,17 @@ def _wave_field(
     return out * np.float32(math.sqrt(8.0 / terms))
 
 
-def _select_smallest(level: FloatArray, count: int) -> BoolArray:
+def _select_smallest(level: FloatArray, count: int, organ: str, field: str, ml: float) -> BoolArray:
     """Boolean mask of exactly ``count`` voxels with the smallest finite ``level``."""
     flat = level.ravel()
     finite = int(np.count_nonzero(np.isfinite(flat)))
     if count > finite:
         raise InputError(
-            "The requested organ does not fit in the phantom's field of view",
-            expected=f"at most {finite} voxels",
-            found=f"{count} voxels",
-            fix="use a smaller organ volume",
+            f"The {organ} ({ml:g} ml) does not fit in the phantom's abdomen beside the other organs",
+            expected=f"at most about {finite / count * ml:.0f} ml for this anatomy",
+            found=f"{ml:g} ml",
+            fix=f"use a smaller {field} (or a smaller volume of the other organ)",
+            field=field,
         )
     out = np.zeros(flat.shape, dtype=bool)
     if count > 0:
@@ -413,7 +414,7 @@ def _fit_spleen(
     best: tuple[float, tuple[slice, slice, slice], BoolArray, FloatArray, dict[str, float]] | None = None
     for _ in range(1 if c_start is not None else 4):
         sl, level, info = _spleen_level(grid, allowed2d, 2.0 * c_shape, volume, z_top, lobe_seed)
-        mask = _select_smallest(level, count)
+        mask = _select_smallest(level, count, "spleen", "spleen_volume_ml", anatomy.spleen_volume_ml)
         extent = float(np.count_nonzero(mask.any(axis=(1, 2)))) * sz
         info["length_mm"] = extent
         info["target_length_mm"] = length
@@ -449,7 +450,7 @@ def _render_liver(
     scale = (anatomy.liver_volume_ml / 2300.0) ** (1.0 / 3.0)
     ra, rb, rc = 100.0 * scale, 85.0 * scale, 80.0 * scale
     rz = z_top - 8.0 - rc
-    box = grid.box((-_CAV_A, -_CAV_B + _BODY_CY, rz - 1.6 * rc), (_CAV_A * 0.8, _CAV_B + _BODY_CY, z_top))
+    box = grid.box((-_CAV_A, -_CAV_B + _BODY_CY, float(grid.z[0])), (_CAV_A, _CAV_B + _BODY_CY, z_top))
     assert box is not None
     sl, pz, py, px = box
     right = ((px + 55.0) / ra) ** 2 + ((py - 5.0) / rb) ** 2 + ((pz - rz) / rc) ** 2
@@ -464,7 +465,8 @@ def _render_liver(
     level = np.where(allowed[sl], level, np.float32(np.inf)).astype(np.float32)
     count = round(anatomy.liver_volume_ml / grid.spec.voxel_ml)
     full = np.zeros(grid.shape, dtype=bool)
-    full[sl] = _keep_one_piece(_select_smallest(level, count), level)
+    selected = _select_smallest(level, count, "liver", "liver_volume_ml", anatomy.liver_volume_ml)
+    full[sl] = _keep_one_piece(selected, level)
     return full
 
 
@@ -516,26 +518,28 @@ def render_case(anatomy: CaseAnatomy) -> tuple[CtVolume, LabelMap]:
     xs = _cross_section(grid)
 
     labels = np.zeros(grid.shape, dtype=np.uint8)
-    ct = np.full(grid.shape, -1000.0, dtype=np.float32)
 
-    # ---- fixed structures (2-D cross-section extended along z) ----------------------------------------------
-    def paint2d(mask2d: BoolArray, hu: float) -> None:
-        ct[:, mask2d] = hu
-
-    paint2d(xs["body"], -95.0)  # visceral fat (filled below by bowel)
-    paint2d(xs["subcut"], -105.0)
-    paint2d(xs["wall"], 55.0)
-    paint2d(xs["paraspinal"], 52.0)
-    paint2d(xs["vert_body"], 520.0)
-    paint2d(xs["vert_cancellous"], 240.0)
-    paint2d(xs["posterior"], 420.0)
-    paint2d(xs["canal"], 25.0)
-    paint2d(xs["aorta"], 165.0)
-    paint2d(xs["ivc"], 140.0)
+    # ---- fixed structures: one 2-D cross-section repeated along z ------------------------------------------
+    template = np.full((ny, nx), -1000.0, dtype=np.float32)
+    for key, hu in (
+        ("body", -95.0),  # visceral fat (bowel is added below)
+        ("subcut", -105.0),
+        ("wall", 55.0),
+        ("paraspinal", 52.0),
+        ("vert_body", 520.0),
+        ("vert_cancellous", 240.0),
+        ("posterior", 420.0),
+        ("canal", 25.0),
+        ("aorta", 165.0),
+        ("ivc", 140.0),
+    ):
+        template[xs[key]] = hu
+    ct = np.empty(grid.shape, dtype=np.float32)
+    ct[...] = template
     # intervertebral discs every 32 mm
-    disc = (np.mod(grid.z - 7.0, 32.0) < 7.0)[:, None]
     vb = xs["vert_body"]
-    ct[:, vb] = np.where(disc, np.float32(90.0), ct[:, vb])
+    for k in np.flatnonzero(np.mod(grid.z - 7.0, 32.0) < 7.0):
+        ct[k][vb] = 90.0
 
     # bowel loops in the cavity: two slowly varying 2-D fields blended along z
     cav = xs["cavity"]
