@@ -142,3 +142,10 @@ def test_full_resolution_grid() -> None:
     assert abs(labels.volume_ml(1) - 700.0) / 700.0 < 0.02
     values = ct.array[labels.array == 1]
     assert 12.0 <= values.std() <= 20.0
+
+
+def test_organs_that_cannot_fit_are_refused_with_the_field() -> None:
+    with pytest.raises(InputError, match="does not fit") as info:
+        render_case(CaseAnatomy(5000.0, 12.0, 6000.0, seed=1))
+    assert info.value.field in ("spleen_volume_ml", "liver_volume_ml")
+    assert info.value.fix
