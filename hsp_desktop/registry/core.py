@@ -1735,6 +1735,20 @@ class Registry:
 
         return export_redcap(self, Path(folder), deidentified=deidentified, by=by)
 
+    def exports(self) -> list[dict[str, Any]]:
+        """Return the export log (who exported what, when, de-identified or not), newest first."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT id, exported_at, username, deidentified, folder, files, manifest_sha256 FROM export_log "
+                "ORDER BY id DESC"
+            ).fetchall()
+        keys = ("id", "exported_at", "username", "deidentified", "folder", "files", "manifest_sha256")
+        out = [dict(zip(keys, r, strict=True)) for r in rows]
+        for d in out:
+            d["files"] = json.loads(d["files"])
+            d["deidentified"] = bool(d["deidentified"])
+        return out
+
     def backup(self, folder: Path | str, *, keep: int | None = None) -> Path:
         """Write a checked, timestamped online backup to ``folder`` and rotate old ones.
 

@@ -585,6 +585,25 @@ def export_redcap(
     }
     man_path = out_dir / "manifest.json"
     man_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    log_row = (
+        dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        by.username if by else "unattributed",
+        int(deidentified),
+        str(out_dir),
+        json.dumps([p.name for p in [*files, man_path]]),
+        hashlib.sha256(man_path.read_bytes()).hexdigest(),
+    )
+    tx = (
+        reg._tx(by, "export", roles=frozenset({"admin", "clinician", "coordinator", "readonly"}))
+        if by
+        else (reg._system_tx("system:export", "de-identified export without sign-in"))
+    )
+    with tx as conn:
+        conn.execute(
+            "INSERT INTO export_log (exported_at, username, deidentified, folder, files, manifest_sha256) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            log_row,
+        )
     return [*files, man_path]
 
 

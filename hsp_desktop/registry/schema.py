@@ -232,12 +232,34 @@ def _require_reason_triggers(conn: sqlite3.Connection) -> None:
     )
 
 
-def apply_migrations(conn: sqlite3.Connection) -> list[str]:
-    """Apply pending migrations on ``conn`` (the caller holds a write transaction); return the names applied."""
+@MIGRATIONS(name="0002_export_log")
+def m0002_export_log(db: Database) -> None:
+    """Log every export (who, when, de-identified or not, files and their manifest hash): EDC practice."""
+    db.execute(
+        f"""CREATE TABLE export_log (
+    id INTEGER PRIMARY KEY,
+    exported_at TEXT NOT NULL {_ts_check("exported_at")},
+    username TEXT NOT NULL,
+    deidentified INTEGER NOT NULL CHECK (deidentified IN (0, 1)),
+    folder TEXT NOT NULL,
+    files TEXT NOT NULL CHECK (json_valid(files)),
+    manifest_sha256 TEXT NOT NULL {_sha_check("manifest_sha256")}
+)"""
+    )
+    audit.install_triggers(db.conn)
+
+
+def apply_migrations(conn: sqlite3.Connection, *, stop_before: str | None = None) -> list[str]:
+    """Apply pending migrations on ``conn`` (the caller holds a write transaction); return the names applied.
+
+    ``stop_before`` (tests of the upgrade path) leaves that migration and the later ones pending.
+    """
     db = Database(conn, execute_plugins=False, recursive_triggers=False)
     pending = [m.name for m in MIGRATIONS.pending(db)]
+    if stop_before in pending:
+        pending = pending[: pending.index(stop_before)]
     if pending:
-        MIGRATIONS.apply(db)
+        MIGRATIONS.apply(db, stop_before=stop_before)
     return pending
 
 

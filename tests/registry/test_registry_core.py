@@ -37,7 +37,7 @@ def test_pragmas_and_migrations(reg: Registry) -> None:
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
     rows = conn.execute("SELECT migration_set, name FROM _sqlite_migrations").fetchall()
     assert ("hsp_registry", "0001_core") in rows
-    assert reg.schema_version == ["0001_core"]
+    assert reg.schema_version == ["0001_core", "0002_export_log"]
     assert sqlite3.sqlite_version in reg._get_setting("sqlite_versions")
 
 
@@ -398,4 +398,29 @@ def test_fuzzed_records_are_all_or_nothing(changes: dict[str, object]) -> None:
         else:
             assert reg.get_recipient(sid)["study_id"] == sid
             assert reg._conn.execute("SELECT COUNT(*) FROM outcomes").fetchone()[0] == 1
+        assert reg.verify().ok
+
+
+def test_upgrade_from_an_older_schema(tmp_path: Path) -> None:
+    """A registry at migration 0001 is upgraded to the current schema on open, audit chain intact."""
+    from hsp_desktop.registry import audit, schema
+    from hsp_desktop.registry.connection import connect
+
+    path = tmp_path / "old.db"
+    conn = connect(path)
+    conn.create_function("hsp_user_id", 0, lambda: None)
+    conn.create_function("hsp_username", 0, lambda: "system:old-version")
+    conn.create_function("hsp_reason", 0, lambda: None)
+    conn.create_function("hsp_chain", 11, audit.make_chain_function(None))
+    conn.execute("BEGIN IMMEDIATE")
+    assert schema.apply_migrations(conn, stop_before="0002_export_log") == ["0001_core"]
+    conn.execute("COMMIT")
+    conn.close()
+    with Registry.open(path, argon2_params=TEST_PARAMS) as reg:
+        assert reg.schema_version == ["0001_core", "0002_export_log"]
+        reg.add_user("admin", "admin-pass-1", "admin", by=None)
+        admin = reg.authenticate("admin", "admin-pass-1")
+        reg.add_recipient(make_record(), by=admin)
+        reg.export(tmp_path / "exports", by=admin)
+        assert reg.exports()[0]["username"] == "admin"
         assert reg.verify().ok

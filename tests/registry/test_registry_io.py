@@ -219,6 +219,9 @@ def test_export_redcap_layout(reg: Registry, admin: User, tmp_path: Path) -> Non
     full = reg.export(tmp_path / "out", deidentified=False, by=admin)
     text = full[0].read_text(encoding="utf-8")
     assert "Li Lei" in text and "2025-01-10" in text
+    log = reg.exports()
+    assert [(e["username"], e["deidentified"]) for e in log] == [("admin", False), ("unattributed", True)]
+    assert reg.verify().ok
 
 
 def test_identified_export_needs_a_clinician(reg: Registry, admin: User, tmp_path: Path) -> None:
