@@ -73,10 +73,10 @@ class SeriesInfo:
 
 
 _PHASE_WORDS: tuple[tuple[str, str], ...] = (
-    (r"portal[\s_-]*(venous)?|\bpv\b|\bpvp\b", "portal venous"),
+    (r"portal|\bpv\b|\bpvp\b", "portal venous"),
+    (r"non[\s_-]*con|unenh|\bplain\b|\bnative\b|pre[\s_-]*con|\bnc\b|\bw/o\b|without", "non-contrast"),
     (r"arter|\bart\b|\bap\b", "arterial"),
-    (r"delay|equilib|late", "delayed"),
-    (r"non[\s_-]*con|unenh|plain|native|pre[\s_-]*con|\bnc\b|w/?o\b", "non-contrast"),
+    (r"delay|equilib|\blate\b", "delayed"),
     (r"venous|\bven\b", "venous"),
 )
 _PHASE_CODES = {

@@ -275,3 +275,24 @@ def test_two_dimensional_or_multichannel_files_are_refused(tmp_path: Path) -> No
     sitk.WriteImage(rgb, str(tmp_path / "rgb.mha"))
     with pytest.raises(FileFormatError, match="3 component"):
         read_ct(tmp_path / "rgb.mha")
+
+
+@pytest.mark.parametrize(
+    ("description", "phase"),
+    [
+        ("ABD PV 5mm", "portal venous"),
+        ("Portal venous 1.25", "portal venous"),
+        ("ARTERIAL 1mm", "arterial"),
+        ("Abdomen w/o contrast", "non-contrast"),
+        ("NC 5mm", "non-contrast"),
+        ("Delayed 3 min", "delayed"),
+        ("Phase two recon", "contrast (phase unknown)"),
+    ],
+)
+def test_phase_words(description: str, phase: str) -> None:
+    from hsp_desktop.importers.dicom import series_phase
+
+    ds = pydicom.Dataset()
+    ds.SeriesDescription = description
+    ds.ContrastBolusAgent = "Omnipaque"
+    assert series_phase(ds) == phase
