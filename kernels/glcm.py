@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kernels._jit import njit
-from kernels.texture_common import check_angles, check_levels_mask, flat_offsets, reach
+from kernels.texture_common import check_angles, encode_roi, flat_offsets, reach
 
 
 def glcm_matrices(
@@ -37,25 +37,22 @@ def glcm_matrices(
         ``P[a, i-1, j-1]`` = number of ROI voxel pairs (level ``i``, neighbour at offset ``a`` of level ``j``).
     """
     ang = check_angles(angles)
-    lv, mk = check_levels_mask(levels, mask, n_levels, reach(ang))
+    coded = encode_roi(levels, mask, n_levels, reach(ang))
     out = np.zeros((ang.shape[0], int(n_levels), int(n_levels)), dtype=np.float64)
-    _glcm(lv.ravel(), mk.ravel(), flat_offsets(ang, lv.shape), out)
+    _glcm(coded.ravel(), flat_offsets(ang, coded.shape), out)
     return out
 
 
 @njit
 def _glcm(
-    levels: npt.NDArray[np.int32],
-    mask: npt.NDArray[np.bool_],
-    offsets: npt.NDArray[np.int64],
-    out: npt.NDArray[np.float64],
+    coded: npt.NDArray[np.uint16], offsets: npt.NDArray[np.int64], out: npt.NDArray[np.float64]
 ) -> None:
     na = offsets.shape[0]
-    for idx in range(levels.shape[0]):
-        if not mask[idx]:
+    for idx in range(coded.shape[0]):
+        gl = np.int64(coded[idx])
+        if gl == 0:
             continue
-        i = levels[idx] - 1
         for a in range(na):
-            nb = idx + offsets[a]
-            if mask[nb]:
-                out[a, i, levels[nb] - 1] += 1.0
+            other = np.int64(coded[idx + offsets[a]])
+            if other != 0:
+                out[a, gl - 1, other - 1] += 1.0

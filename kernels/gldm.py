@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kernels._jit import njit
-from kernels.texture_common import check_angles, check_levels_mask, flat_offsets, reach
+from kernels.texture_common import check_angles, encode_roi, flat_offsets, reach
 
 
 def gldm_matrix(
@@ -45,28 +45,24 @@ def gldm_matrix(
     if isinstance(alpha, bool) or int(alpha) != alpha or alpha < 0:
         raise ValueError(f"alpha must be a non-negative integer, got {alpha}")
     off = check_angles(offsets)
-    lv, mk = check_levels_mask(levels, mask, n_levels, reach(off))
+    coded = encode_roi(levels, mask, n_levels, reach(off))
     out = np.zeros((int(n_levels), off.shape[0] + 1), dtype=np.float64)
-    _gldm(lv.ravel(), mk.ravel(), flat_offsets(off, lv.shape), int(alpha), out)
+    _gldm(coded.ravel(), flat_offsets(off, coded.shape), int(alpha), out)
     return out
 
 
 @njit
 def _gldm(
-    levels: npt.NDArray[np.int32],
-    mask: npt.NDArray[np.bool_],
-    offsets: npt.NDArray[np.int64],
-    alpha: int,
-    out: npt.NDArray[np.float64],
+    coded: npt.NDArray[np.uint16], offsets: npt.NDArray[np.int64], alpha: int, out: npt.NDArray[np.float64]
 ) -> None:
     nn = offsets.shape[0]
-    for idx in range(levels.shape[0]):
-        if not mask[idx]:
+    for idx in range(coded.shape[0]):
+        gl = np.int64(coded[idx])
+        if gl == 0:
             continue
-        gl = levels[idx]
         dep = 0
         for a in range(nn):
-            nb = idx + offsets[a]
-            if mask[nb] and abs(gl - levels[nb]) <= alpha:
+            other = np.int64(coded[idx + offsets[a]])
+            if other != 0 and abs(gl - other) <= alpha:
                 dep += 1
         out[gl - 1, dep] += 1.0

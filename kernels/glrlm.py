@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kernels._jit import njit
-from kernels.texture_common import check_angles, check_levels_mask, flat_offsets, reach
+from kernels.texture_common import check_angles, encode_roi, flat_offsets, reach
 
 
 def glrlm_matrices(
@@ -41,57 +41,51 @@ def glrlm_matrices(
     """
     ang = check_angles(angles)
     n_runs = max(np.shape(levels))
-    lv, mk = check_levels_mask(levels, mask, n_levels, reach(ang))
+    coded = encode_roi(levels, mask, n_levels, reach(ang))
     out = np.zeros((ang.shape[0], int(n_levels), n_runs), dtype=np.float64)
-    _glrlm(lv.ravel(), mk.ravel(), flat_offsets(ang, lv.shape), out)
+    _glrlm(coded.ravel(), flat_offsets(ang, coded.shape), out)
     for a in range(ang.shape[0]):
-        if not out[a, :, 1:].any() and not _line_holds_two(mk, ang[a]):
+        if not out[a, :, 1:].any() and not _line_holds_two(coded, ang[a]):
             out[a, :, 0] = 0.0
     return out
 
 
 @njit
 def _glrlm(
-    levels: npt.NDArray[np.int32],
-    mask: npt.NDArray[np.bool_],
-    offsets: npt.NDArray[np.int64],
-    out: npt.NDArray[np.float64],
+    coded: npt.NDArray[np.uint16], offsets: npt.NDArray[np.int64], out: npt.NDArray[np.float64]
 ) -> None:
     na = offsets.shape[0]
     for a in range(na):  # one sweep per direction: two streams through memory, prefetch-friendly
         step = offsets[a]
-        for idx in range(levels.shape[0]):
-            if not mask[idx]:
-                continue
-            gl = levels[idx]
-            prev = idx - step
-            if mask[prev] and levels[prev] == gl:
-                continue  # inside a run that started earlier
+        for idx in range(coded.shape[0]):
+            gl = coded[idx]
+            if gl == 0 or coded[idx - step] == gl:
+                continue  # outside the ROI, or inside a run that started earlier
             run = 1
             cur = idx + step
-            while mask[cur] and levels[cur] == gl:
+            while coded[cur] == gl:
                 run += 1
                 cur += step
-            out[a, gl - 1, run - 1] += 1.0
+            out[a, np.int64(gl) - 1, run - 1] += 1.0
 
 
 @njit
-def _line_holds_two(mask: npt.NDArray[np.bool_], angle: npt.NDArray[np.int64]) -> bool:
+def _line_holds_two(coded: npt.NDArray[np.uint16], angle: npt.NDArray[np.int64]) -> bool:
     """Whether some line along ``angle`` holds two ROI voxels (gaps allowed); O(array size)."""
-    nz, ny, nx = mask.shape
+    nz, ny, nx = coded.shape
     dz = angle[0]
     dy = angle[1]
     dx = angle[2]
     for z in range(nz):
         for y in range(ny):
             for x in range(nx):
-                if not mask[z, y, x]:
+                if coded[z, y, x] == 0:
                     continue
                 cz = z + dz
                 cy = y + dy
                 cx = x + dx
                 while 0 <= cz < nz and 0 <= cy < ny and 0 <= cx < nx:
-                    if mask[cz, cy, cx]:
+                    if coded[cz, cy, cx] != 0:
                         return True
                     cz += dz
                     cy += dy

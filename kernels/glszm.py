@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kernels._jit import njit
-from kernels.texture_common import check_angles, check_levels_mask, flat_offsets, reach
+from kernels.texture_common import check_angles, encode_roi, flat_offsets, reach
 
 
 def glszm_matrix(
@@ -50,14 +50,14 @@ def glszm_matrix(
     off = check_angles(offsets)
     if {tuple(o) for o in off.tolist()} != {tuple(-v for v in o) for o in off.tolist()}:
         raise ValueError("GLSZM offsets must come in opposite pairs (bidirectional angles)")
-    lv, mk = check_levels_mask(levels, mask, n_levels, reach(off))
-    n_roi = int(np.count_nonzero(mk))
-    parent = np.empty(lv.size, dtype=np.int64)
-    count = np.empty(lv.size, dtype=np.int64)
+    coded = encode_roi(levels, mask, n_levels, reach(off))
+    n_roi = int(np.count_nonzero(coded))
+    parent = np.empty(coded.size, dtype=np.int64)
+    count = np.empty(coded.size, dtype=np.int64)
     zone_level = np.empty(n_roi, dtype=np.int64)
     zone_size = np.empty(n_roi, dtype=np.int64)
     n_zones = _glszm_zones(
-        lv.ravel(), mk.ravel(), flat_offsets(off, lv.shape), parent, count, zone_level, zone_size
+        coded.ravel(), flat_offsets(off, coded.shape), parent, count, zone_level, zone_size
     )
     zone_level = zone_level[:n_zones]
     zone_size = zone_size[:n_zones]
@@ -83,8 +83,7 @@ def _find(parent: npt.NDArray[np.int64], idx: int) -> int:
 
 @njit
 def _glszm_zones(
-    levels: npt.NDArray[np.int32],
-    mask: npt.NDArray[np.bool_],
+    coded: npt.NDArray[np.uint16],
     offsets: npt.NDArray[np.int64],
     parent: npt.NDArray[np.int64],
     count: npt.NDArray[np.int64],
@@ -94,17 +93,17 @@ def _glszm_zones(
     nn = offsets.shape[0]
     # 1. join each voxel to its already-visited neighbours (negative flat offsets) of the same level;
     #    the root of a zone is its first voxel in raster order
-    for idx in range(levels.shape[0]):
-        if not mask[idx]:
+    for idx in range(coded.shape[0]):
+        gl = coded[idx]
+        if gl == 0:
             continue
         parent[idx] = idx
-        gl = levels[idx]
         for a in range(nn):
             step = offsets[a]
             if step >= 0:
                 continue
             nb = idx + step
-            if mask[nb] and levels[nb] == gl:
+            if coded[nb] == gl:
                 root_nb = _find(parent, nb)
                 root_me = _find(parent, idx)
                 if root_nb < root_me:
@@ -112,8 +111,8 @@ def _glszm_zones(
                 elif root_me < root_nb:
                     parent[root_nb] = root_me
     # 2. zone sizes at the roots (a root comes before the other voxels of its zone)
-    for idx in range(levels.shape[0]):
-        if not mask[idx]:
+    for idx in range(coded.shape[0]):
+        if coded[idx] == 0:
             continue
         root = _find(parent, idx)
         if root == idx:
@@ -121,9 +120,9 @@ def _glszm_zones(
         count[root] += 1
     # 3. one record per zone, in raster order of the zones' first voxels
     n_zones = 0
-    for idx in range(levels.shape[0]):
-        if mask[idx] and parent[idx] == idx:
-            zone_level[n_zones] = levels[idx]
+    for idx in range(coded.shape[0]):
+        if coded[idx] != 0 and parent[idx] == idx:
+            zone_level[n_zones] = coded[idx]
             zone_size[n_zones] = count[idx]
             n_zones += 1
     return n_zones

@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kernels._jit import njit
-from kernels.texture_common import check_angles, check_levels_mask, flat_offsets, reach
+from kernels.texture_common import check_angles, encode_roi, flat_offsets, reach
 
 
 def ngtdm_matrix(
@@ -37,31 +37,28 @@ def ngtdm_matrix(
         mean|`` over them (``s_i``).
     """
     off = check_angles(offsets)
-    lv, mk = check_levels_mask(levels, mask, n_levels, reach(off))
+    coded = encode_roi(levels, mask, n_levels, reach(off))
     out = np.zeros((int(n_levels), 2), dtype=np.float64)
-    _ngtdm(lv.ravel(), mk.ravel(), flat_offsets(off, lv.shape), out)
+    _ngtdm(coded.ravel(), flat_offsets(off, coded.shape), out)
     return out
 
 
 @njit
 def _ngtdm(
-    levels: npt.NDArray[np.int32],
-    mask: npt.NDArray[np.bool_],
-    offsets: npt.NDArray[np.int64],
-    out: npt.NDArray[np.float64],
+    coded: npt.NDArray[np.uint16], offsets: npt.NDArray[np.int64], out: npt.NDArray[np.float64]
 ) -> None:
     nn = offsets.shape[0]
-    for idx in range(levels.shape[0]):
-        if not mask[idx]:
+    for idx in range(coded.shape[0]):
+        gl = np.int64(coded[idx])
+        if gl == 0:
             continue
         count = 0
         total = 0
         for a in range(nn):
-            nb = idx + offsets[a]
-            if mask[nb]:
+            other = np.int64(coded[idx + offsets[a]])
+            if other != 0:
                 count += 1
-                total += levels[nb]
-        gl = levels[idx]
+                total += int(other)
         diff = 0.0
         if count > 0:
             diff = abs(float(gl) - float(total) / float(count))

@@ -13,6 +13,7 @@ then ``dy``, then ``dx``, as PyRadiomics' C extension lists them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -78,14 +79,19 @@ def texture_angles(
     return np.array(offsets, dtype=np.int64).reshape(len(offsets), 3)
 
 
-def check_levels_mask(
-    levels: npt.ArrayLike, mask: npt.ArrayLike, n_levels: int, margin: int = 0
-) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_]]:
-    """Validate and coerce a discretised image and its ROI mask for the texture kernels.
+#: Largest number of grey levels the kernels accept (levels are coded as uint16).
+MAX_LEVELS = 65535
 
-    The kernels index neighbours without bounds checks, so the ROI must keep ``margin`` voxels away from
-    every face of the array; when it does not, the arrays are copied with a zero (outside-ROI) border of
-    ``margin`` voxels.  Padding changes no count: neighbours outside the array are never ROI voxels.
+
+def encode_roi(
+    levels: npt.ArrayLike, mask: npt.ArrayLike, n_levels: int, margin: int = 1
+) -> npt.NDArray[np.uint16]:
+    """Validate a discretised image and its ROI and code them as one array for the texture kernels.
+
+    The coded array holds the grey level inside the ROI and 0 outside, so that "neighbour in the ROI
+    with level ``j``" is one load.  It has a border of at least ``margin`` outside-ROI voxels (the
+    array is padded when the ROI comes closer to a face), so the kernels index neighbours without
+    bounds checks; padding changes no count, as neighbours outside the array are never ROI voxels.
 
     Parameters
     ----------
@@ -94,19 +100,19 @@ def check_levels_mask(
     mask : array_like of bool, shape (z, y, x)
         The ROI.
     n_levels : int
-        Number of grey levels ``Ng`` (rows of the matrices).
+        Number of grey levels ``Ng`` (rows of the matrices), at most :data:`MAX_LEVELS`.
     margin : int
-        Number of outside-ROI voxels needed between the ROI and each face of the array.
+        Outside-ROI voxels needed between the ROI and each face of the array (>= 1).
 
     Returns
     -------
-    levels : ndarray of int32, C-contiguous, possibly padded
-    mask : ndarray of bool, C-contiguous, possibly padded
+    ndarray of uint16, shape (z + 2p, y + 2p, x + 2p) with p = 0 or ``margin``, C-contiguous
 
     Raises
     ------
     ValueError
-        On a wrong dimension, dtype or shape, an empty mask, or a level outside ``1..n_levels`` in the ROI.
+        On a wrong dimension, dtype or shape, an empty mask, too many levels, or a level outside
+        ``1..n_levels`` in the ROI.
     """
     lv = np.asarray(levels)
     mk = np.asarray(mask)
@@ -120,19 +126,55 @@ def check_levels_mask(
         if not np.issubdtype(mk.dtype, np.integer):
             raise ValueError(f"mask must be boolean (or 0/1 integers), got dtype {mk.dtype}")
         mk = mk != 0
-    if int(n_levels) < 1:
-        raise ValueError(f"n_levels must be >= 1, got {n_levels}")
-    lv = np.ascontiguousarray(lv, dtype=np.int32)
+    if not 1 <= int(n_levels) <= MAX_LEVELS:
+        raise ValueError(f"n_levels must lie in 1..{MAX_LEVELS}, got {n_levels}")
+    if int(margin) < 1:
+        raise ValueError(f"margin must be >= 1, got {margin}")
+    # two compiled variants only: int32 (what the engine passes) and int64 (anything else)
+    lv_c = np.ascontiguousarray(lv) if lv.dtype == np.int32 else np.ascontiguousarray(lv, dtype=np.int64)
     mk = np.ascontiguousarray(mk, dtype=np.bool_)
-    low, high = _level_range(lv.ravel(), mk.ravel())
+    pad = 0 if _has_margin(mk, int(margin)) else int(margin)
+    coded = np.empty(tuple(n + 2 * pad for n in mk.shape), dtype=np.uint16)
+    if pad:
+        coded[:pad] = 0
+        coded[-pad:] = 0
+        coded[:, :pad] = 0
+        coded[:, -pad:] = 0
+        coded[:, :, :pad] = 0
+        coded[:, :, -pad:] = 0
+    low, high = _encode(lv_c, mk, int(n_levels), pad, coded)
     if low > high:
         raise ValueError("the mask is empty: no voxel to compute a texture matrix from")
     if low < 1 or high > int(n_levels):
         raise ValueError(f"grey levels inside the mask must lie in 1..{int(n_levels)}, found {low}..{high}")
-    if margin > 0 and not _has_margin(mk, margin):
-        lv = np.pad(lv, margin)
-        mk = np.pad(mk, margin)
-    return lv, mk
+    return coded
+
+
+@njit
+def _encode(
+    levels: npt.NDArray[np.integer[Any]],
+    mask: npt.NDArray[np.bool_],
+    n_levels: int,
+    pad: int,
+    out: npt.NDArray[np.uint16],
+) -> tuple[int, int]:
+    """Write level-inside / 0-outside into ``out`` (offset by ``pad``); return the ROI's level range."""
+    low = 9223372036854775807
+    high = -9223372036854775807
+    nz, ny, nx = levels.shape
+    for z in range(nz):
+        for y in range(ny):
+            for x in range(nx):
+                if mask[z, y, x]:
+                    value = levels[z, y, x]
+                    if value < low:
+                        low = value
+                    if value > high:
+                        high = value
+                    out[z + pad, y + pad, x + pad] = value if 1 <= value <= n_levels else 0
+                else:
+                    out[z + pad, y + pad, x + pad] = 0
+    return int(low), int(high)
 
 
 def _has_margin(mask: npt.NDArray[np.bool_], margin: int) -> bool:
@@ -165,20 +207,6 @@ def flat_offsets(angles: npt.NDArray[np.int64], shape: tuple[int, ...]) -> npt.N
 def reach(angles: npt.NDArray[np.int64]) -> int:
     """Largest absolute offset component (the border the kernels need), at least 1."""
     return max(1, int(np.abs(angles).max())) if angles.size else 1
-
-
-@njit
-def _level_range(levels: npt.NDArray[np.int32], mask: npt.NDArray[np.bool_]) -> tuple[int, int]:
-    low = 2147483647
-    high = -2147483648
-    for idx in range(levels.shape[0]):
-        if mask[idx]:
-            value = levels[idx]
-            if value < low:
-                low = value
-            if value > high:
-                high = value
-    return int(low), int(high)
 
 
 def check_angles(angles: npt.ArrayLike) -> npt.NDArray[np.int64]:

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kernels._jit import njit
-from kernels.texture_common import check_angles, check_levels_mask, flat_offsets, reach
+from kernels.texture_common import check_angles, encode_roi, flat_offsets, reach
 
 
 def neighbour_matrices(
@@ -51,19 +51,18 @@ def neighbour_matrices(
     if isinstance(alpha, bool) or int(alpha) != alpha or alpha < 0:
         raise ValueError(f"alpha must be a non-negative integer, got {alpha}")
     ang = check_angles(angles)
-    lv, mk = check_levels_mask(levels, mask, n_levels, reach(ang))
+    coded = encode_roi(levels, mask, n_levels, reach(ang))
     ng = int(n_levels)
     glcm = np.zeros((ang.shape[0], ng, ng), dtype=np.float64)
     gldm = np.zeros((ng, 2 * ang.shape[0] + 1), dtype=np.float64)
     ngtdm = np.zeros((ng, 2), dtype=np.float64)
-    _neighbours(lv.ravel(), mk.ravel(), flat_offsets(ang, lv.shape), int(alpha), glcm, gldm, ngtdm)
+    _neighbours(coded.ravel(), flat_offsets(ang, coded.shape), int(alpha), glcm, gldm, ngtdm)
     return glcm, gldm, ngtdm
 
 
 @njit
 def _neighbours(
-    levels: npt.NDArray[np.int32],
-    mask: npt.NDArray[np.bool_],
+    coded: npt.NDArray[np.uint16],
     offsets: npt.NDArray[np.int64],
     alpha: int,
     glcm: npt.NDArray[np.float64],
@@ -71,27 +70,25 @@ def _neighbours(
     ngtdm: npt.NDArray[np.float64],
 ) -> None:
     na = offsets.shape[0]
-    for idx in range(levels.shape[0]):
-        if not mask[idx]:
+    for idx in range(coded.shape[0]):
+        gl = np.int64(coded[idx])
+        if gl == 0:
             continue
-        gl = levels[idx]
         dep = 0
         count = 0
         total = 0
         for a in range(na):
-            nb = idx + offsets[a]
-            if mask[nb]:
-                other = levels[nb]
+            other = np.int64(coded[idx + offsets[a]])
+            if other != 0:
                 glcm[a, gl - 1, other - 1] += 1.0
                 count += 1
-                total += other
+                total += int(other)
                 if abs(gl - other) <= alpha:
                     dep += 1
-            nb = idx - offsets[a]
-            if mask[nb]:
-                other = levels[nb]
+            other = np.int64(coded[idx - offsets[a]])
+            if other != 0:
                 count += 1
-                total += other
+                total += int(other)
                 if abs(gl - other) <= alpha:
                     dep += 1
         gldm[gl - 1, dep] += 1.0

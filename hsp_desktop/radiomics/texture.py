@@ -43,7 +43,7 @@ from kernels.gldm import gldm_matrix
 from kernels.glrlm import glrlm_matrices
 from kernels.glszm import glszm_matrix
 from kernels.ngtdm import ngtdm_matrix
-from kernels.texture_common import texture_angles
+from kernels.texture_common import MAX_LEVELS, texture_angles
 from kernels.texture_neighbours import neighbour_matrices
 
 FloatArray = npt.NDArray[np.float64]
@@ -340,7 +340,16 @@ def _check_inputs(
     mk_out = np.zeros(padded_shape, dtype=np.bool_)
     mk_out[inner] = mk[box]
     lv_out[inner] = lv[box]
-    low = int(lv_out[mk_out].min())
+    inside = lv_out[mk_out]
+    low, high = int(inside.min()), int(inside.max())
+    if high > MAX_LEVELS:
+        raise InputError(
+            "too many grey levels for texture matrices",
+            expected=f"at most {MAX_LEVELS} grey levels",
+            found=f"highest level {high}",
+            fix="use a larger bin width or fewer bins",
+            field="levels",
+        )
     if low < 1:
         raise InputError(
             "grey levels inside the ROI must be >= 1",

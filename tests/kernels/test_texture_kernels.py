@@ -26,7 +26,7 @@ from kernels.gldm import gldm_matrix
 from kernels.glrlm import glrlm_matrices
 from kernels.glszm import glszm_matrix
 from kernels.ngtdm import ngtdm_matrix
-from kernels.texture_common import check_angles, check_levels_mask, texture_angles
+from kernels.texture_common import MAX_LEVELS, check_angles, encode_roi, texture_angles
 from kernels.texture_neighbours import neighbour_matrices
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -192,11 +192,12 @@ def test_glszm_uses_26_connectivity_and_8_in_2d() -> None:
         (np.full((2, 2, 2), 3, np.int32), np.ones((2, 2, 2), bool), 2, "1..2"),
         (np.zeros((2, 2, 2), np.int32), np.ones((2, 2, 2), bool), 2, "1..2"),
         (np.ones((2, 2, 2), np.int32), np.ones((2, 2, 2), np.float32), 1, "boolean"),
+        (np.ones((2, 2, 2), np.int32), np.ones((2, 2, 2), bool), MAX_LEVELS + 1, "n_levels"),
     ],
 )
 def test_bad_inputs_raise_value_error(levels, mask, n_levels, message) -> None:
     with pytest.raises(ValueError, match=message):
-        check_levels_mask(levels, mask, n_levels)
+        encode_roi(levels, mask, n_levels)
 
 
 def test_bad_angles_and_settings_raise_value_error() -> None:
@@ -216,6 +217,18 @@ def test_bad_angles_and_settings_raise_value_error() -> None:
         )
     with pytest.raises(ValueError, match="opposite pairs"):
         glszm_matrix(np.ones((2, 2, 2), np.int32), np.ones((2, 2, 2), bool), 1, texture_angles((2, 2, 2)))
+
+
+def test_encoding_pads_only_when_needed_and_keeps_levels() -> None:
+    levels = np.arange(1, 28, dtype=np.int64).reshape(3, 3, 3)
+    mask = np.ones((3, 3, 3), bool)
+    coded = encode_roi(levels, mask, 27, margin=2)
+    assert coded.dtype == np.uint16 and coded.shape == (7, 7, 7)
+    np.testing.assert_array_equal(coded[2:5, 2:5, 2:5], levels)
+    assert coded.sum() == levels.sum()
+    roomy = np.pad(mask, 1)
+    coded = encode_roi(np.pad(levels, 1), roomy, 27, margin=1)
+    assert coded.shape == (5, 5, 5)  # already has the border: no copy with padding
 
 
 def test_integer_mask_is_accepted() -> None:

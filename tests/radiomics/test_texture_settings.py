@@ -96,6 +96,7 @@ def test_feature_keys_and_counts() -> None:
         (np.ones((3, 3, 3), np.int32), np.ones((3, 3, 3), np.float64), (1, 1, 1), "mask"),
         (np.ones((3, 3, 3), np.int32), np.zeros((3, 3, 3), bool), (1, 1, 1), "mask"),
         (np.zeros((3, 3, 3), np.int32), np.ones((3, 3, 3), bool), (1, 1, 1), "levels"),
+        (np.full((3, 3, 3), 70000, np.int32), np.ones((3, 3, 3), bool), (1, 1, 1), "levels"),
         (np.ones((3, 3, 3), np.int32), np.ones((3, 3, 3), bool), (1, 1), "spacing"),
         (np.ones((3, 3, 3), np.int32), np.ones((3, 3, 3), bool), (1, 0, 1), "spacing"),
         (np.ones((3, 3, 3), np.int32), np.ones((3, 3, 3), bool), (1, float("nan"), 1), "spacing"),
