@@ -464,6 +464,19 @@ def texture_features(
     return result
 
 
+def warm_up() -> None:
+    """Compile (or load from Numba's cache) every texture kernel on a tiny volume.
+
+    Call it once off the GUI thread at start-up so that the first real extraction does not pay the
+    JIT cost.
+    """
+    levels = np.array([[[1, 2, 2], [1, 3, 2], [3, 3, 1]], [[2, 2, 1], [3, 1, 1], [2, 3, 3]]], dtype=np.int32)
+    mask = np.ones(levels.shape, dtype=bool)
+    texture_features(levels, mask, (1.0, 1.0, 1.0), TextureSettings())
+    for cls in ("glcm", "gldm", "ngtdm"):  # the per-family kernels used for single-class requests
+        texture_features(levels, mask, (1.0, 1.0, 1.0), TextureSettings(), [cls])
+
+
 # ----------------------------------------------------------------------------------------------------
 # helpers
 

@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from hsp_desktop.errors import InputError, SettingsError
-from hsp_desktop.radiomics.texture import TEXTURE_CLASSES, TextureSettings, feature_keys, texture_features
+from hsp_desktop.radiomics.texture import (
+    TEXTURE_CLASSES,
+    TextureSettings,
+    feature_keys,
+    texture_features,
+    warm_up,
+)
 
 
 def _case() -> tuple[np.ndarray, np.ndarray]:
@@ -143,3 +149,7 @@ def test_distances_that_fit_no_pair_are_refused() -> None:
     assert info.value.field == "distances"
     # GLRLM and GLSZM always use distance 1
     assert texture_features(levels, mask, (1, 1, 1), TextureSettings(distances=(2,)), ["glszm"])
+
+
+def test_warm_up_runs() -> None:
+    warm_up()
