@@ -47,6 +47,12 @@ def register(subparsers: Any) -> None:
     )
     dev.add_argument("--cache", type=Path, help="feature cache folder (default <cohort>/.hsp_feature_cache)")
     dev.add_argument("--overwrite", action="store_true", help="replace an existing bundle")
+    dev.add_argument(
+        "--subset",
+        choices=("development", "validation", "all"),
+        default="development",
+        help="recipients of this cohort column value (default development)",
+    )
     dev.set_defaults(handler=_develop)
 
     val = subparsers.add_parser(
@@ -60,6 +66,12 @@ def register(subparsers: Any) -> None:
     val.add_argument("--out", type=Path, help="JSON report (default <cohort>/validation_<model>.json)")
     val.add_argument("--cache", type=Path, help="feature cache folder")
     val.add_argument("--n-boot", type=int, default=500, help="bootstrap resamples for the CIs")
+    val.add_argument(
+        "--subset",
+        choices=("development", "validation", "all"),
+        default="all",
+        help="recipients of this cohort column value (default all)",
+    )
     val.set_defaults(handler=_validate)
 
 
@@ -103,6 +115,7 @@ def _develop(args: argparse.Namespace) -> int:
         settings=args.radiomics_settings,
         icc_subset=args.icc_subset,
         progress=extraction,
+        subset=args.subset,
     )
     for bar in bars.values():
         bar.close()
@@ -222,6 +235,7 @@ def _validate(args: argparse.Namespace) -> int:
         settings=settings,
         icc_subset=0,
         progress=extraction,
+        subset=args.subset,
     )
     for bar in bars.values():
         bar.close()

@@ -302,6 +302,7 @@ def load_cohort(
     settings: Any = None,
     icc_subset: int = 30,
     progress: ProgressFn | None = None,
+    subset: str = "all",
 ) -> CohortTable:
     """Build the development (or validation) feature table of a cohort folder.
 
@@ -319,6 +320,8 @@ def load_cohort(
         Recipients re-extracted with perturbed masks.
     progress : callable, optional
         ``(done, total, study_id)``.
+    subset : {"all", "development", "validation"}
+        Recipients of that ``cohort`` column value only (a synthetic folder holds both).
 
     Returns
     -------
@@ -336,8 +339,26 @@ def load_cohort(
             fix="check the --cohort path",
             field="cohort",
         )
+    if subset not in ("all", "development", "validation"):
+        raise InputError(
+            "Unknown cohort subset",
+            expected="all, development or validation",
+            found=repr(subset),
+            fix="choose one of the three",
+            field="subset",
+        )
     clinical, labels, excluded, outcome_summary = derive_outcomes(root)
     ids = [s for s in clinical.index if s in labels]
+    if subset != "all" and "cohort" in clinical.columns:
+        ids = [s for s in ids if clinical.loc[s, "cohort"] == subset]
+    if not ids:
+        raise InputError(
+            "No recipient with a derivable outcome in the chosen subset",
+            expected="at least one",
+            found=f"0 of {len(clinical)} (subset {subset})",
+            fix="choose another --subset or cohort",
+            field="subset",
+        )
     if len(set(labels.values())) < 2:
         raise InputError(
             "The cohort has no usable outcome contrast",
@@ -365,6 +386,7 @@ def load_cohort(
         "cohort": str(root),
         "recipients_in_file": len(clinical),
         "recipients_used": len(ids),
+        "subset": subset,
         "events": int(y.sum()),
         "event_rate": float(y.mean()),
         "outcome": outcome_summary,
