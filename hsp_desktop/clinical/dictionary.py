@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -84,6 +85,10 @@ class Variable:
         Computed from other fields when absent (BMI, BSA, Child-Pugh).
     help_en : str
         One-line help text (definition, source).
+    pattern : str or None
+        Regular expression a text value must match in full (e.g. the study id).
+    max_length : int or None
+        Longest accepted text.
     """
 
     name: str
@@ -101,6 +106,8 @@ class Variable:
     group: str = ""
     derived: bool = False
     help_en: str = ""
+    pattern: str | None = None
+    max_length: int | None = None
 
     def alt_unit(self, unit: str) -> AltUnit | None:
         """Return the alternative unit named ``unit`` (None when it is the canonical unit or unknown)."""
@@ -136,6 +143,8 @@ _CANONICAL_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 _YES_NO_ZH = ("否", "是")
+#: Study ids: letters, digits, "-" and "_" (the registry's constraint), e.g. ``HSP-0001``.
+STUDY_ID_PATTERN = r"[A-Za-z0-9_-]{1,32}"
 
 
 def _flag(
@@ -158,9 +167,17 @@ def _flag(
 _PRE: tuple[Variable, ...] = (
     # Identity / administration
     Variable(
-        "study_id", "Study ID", "研究编号", "str", required=True, group="identity", help_en="e.g. HSP-0001"
+        "study_id",
+        "Study ID",
+        "研究编号",
+        "str",
+        required=True,
+        group="identity",
+        help_en="e.g. HSP-0001 (letters, digits, '-' and '_'; at most 32)",
+        pattern=STUDY_ID_PATTERN,
+        max_length=32,
     ),
-    Variable("site", "Site", "中心", "str", group="identity"),
+    Variable("site", "Site", "中心", "str", group="identity", max_length=64),
     Variable(
         "cohort",
         "Cohort",
@@ -595,7 +612,16 @@ _PRE: tuple[Variable, ...] = (
 )
 
 _FU: tuple[Variable, ...] = (
-    Variable("study_id", "Study ID", "研究编号", "str", required=True, group="visit"),
+    Variable(
+        "study_id",
+        "Study ID",
+        "研究编号",
+        "str",
+        required=True,
+        group="visit",
+        pattern=STUDY_ID_PATTERN,
+        max_length=32,
+    ),
     Variable("date", "Visit date", "随访日期", "date", required=True, group="visit"),
     Variable(
         "day",
@@ -683,7 +709,7 @@ _FU: tuple[Variable, ...] = (
         group="events",
     ),
     _flag("bleeding", "Bleeding", "出血", "events"),
-    Variable("notes", "Notes", "备注", "str", group="events"),
+    Variable("notes", "Notes", "备注", "str", group="events", max_length=2000),
 )
 
 #: Pre-operative record variables in form order.
@@ -854,7 +880,21 @@ class _Checker:
 
     def parse(self, var: Variable, raw: Any, unit: str | None) -> Any:
         if var.type == "str":
-            return str(raw).strip()
+            text = str(raw).strip()
+            if var.max_length is not None and len(text) > var.max_length:
+                self.problem(
+                    var.name, raw, f"longer than {var.max_length} characters", f"shorten {var.label_en}"
+                )
+                return None
+            if var.pattern is not None and not re.fullmatch(var.pattern, text):
+                self.problem(
+                    var.name,
+                    raw,
+                    "contains characters that are not allowed",
+                    f"use letters, digits, '-' and '_' only ({var.help_en or var.label_en})",
+                )
+                return None
+            return text
         if var.type == "date":
             try:
                 return _parse_date(raw).isoformat()

@@ -297,3 +297,15 @@ def test_trap_value_accepted_with_explicit_canonical_unit() -> None:
     assert "'4.8 µmol/L'" in res.problems[0].fix
     ok = validate_record(good_record() | {"bilirubin": "4.8 µmol/L"})
     assert ok.ok and ok.values["bilirubin"] == 4.8 and not ok.conversions
+
+
+@pytest.mark.parametrize("sid", ["0.0", "HSP 0001", "HSP/1", "x" * 33, "病人1"])
+def test_study_id_format(sid: str) -> None:
+    res = validate_record(good_record() | {"study_id": sid})
+    assert [p.field for p in res.problems] == ["study_id"]
+
+
+def test_text_length_limits() -> None:
+    assert validate_record(good_record() | {"site": "s" * 65}).problems[0].field == "site"
+    visit = {"study_id": "HSP-1", "date": "2023-11-06", "platelets": 80, "notes": "n" * 2001}
+    assert validate_visit(visit).problems[0].field == "notes"
