@@ -273,7 +273,7 @@ def _check_classes(classes: Iterable[str]) -> list[str]:
 
 def _check_inputs(
     levels: npt.ArrayLike, mask: npt.ArrayLike, spacing: Sequence[float], margin: int
-) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_], tuple[int, ...], FloatArray]:
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_], tuple[int, ...], FloatArray, npt.NDArray[np.int64]]:
     lv = np.asarray(levels)
     mk = np.asarray(mask)
     if lv.ndim != 3:
@@ -336,11 +336,8 @@ def _check_inputs(
     box_shape = tuple(b.stop - b.start for b in box)
     inner = tuple(slice(margin, margin + n) for n in box_shape)
     padded_shape = tuple(n + 2 * margin for n in box_shape)
-    lv_out = np.zeros(padded_shape, dtype=np.int32)
-    mk_out = np.zeros(padded_shape, dtype=np.bool_)
-    mk_out[inner] = mk[box]
-    lv_out[inner] = lv[box]
-    inside = lv_out[mk_out]
+    mk_box = mk[box]
+    inside = lv[box][mk_box]
     low, high = int(inside.min()), int(inside.max())
     if high > MAX_LEVELS:
         raise InputError(
@@ -358,7 +355,12 @@ def _check_inputs(
             fix="discretise the image (levels start at 1) before computing texture features",
             field="levels",
         )
-    return lv_out, mk_out, box_shape, sp[::-1].copy()
+    lv_out = np.zeros(padded_shape, dtype=np.int32)
+    mk_out = np.zeros(padded_shape, dtype=np.bool_)
+    mk_out[inner] = mk_box
+    lv_out[inner] = np.where(mk_box, lv[box], 0)
+    counts = np.bincount(inside.astype(np.int64), minlength=1)
+    return lv_out, mk_out, box_shape, sp[::-1].copy(), counts
 
 
 def texture_features(
@@ -410,8 +412,7 @@ def texture_features(
             field="settings",
         )
     wanted = _check_classes(classes)
-    lv, mk, box_shape, spacing_zyx = _check_inputs(levels, mask, spacing, max(cfg.distances))
-    counts = np.bincount(lv[mk], minlength=1)
+    lv, mk, box_shape, spacing_zyx, counts = _check_inputs(levels, mask, spacing, max(cfg.distances))
     n_levels = counts.shape[0] - 1
     present = counts[1:] > 0
     dim2d = cfg.force2d_dimension if cfg.force2d else None
