@@ -4,6 +4,8 @@ Usage (2 CPU cores, the project's reference budget)::
 
     .venv/bin/python benchmarks/cnn_inference.py --n 200 --threads 2 --json results.json
     .venv/bin/python benchmarks/cnn_inference.py --cohort DIR       # a folder written by `hsp synth`
+    # a trained artefact: its OOF scores against the cohort's ground truth, and its latency
+    .venv/bin/python benchmarks/cnn_inference.py --artifact models/artifacts/cnn-demo-1 --cohort DIR
 
 Without ``--cohort`` the recipients are simulated in memory (``simulate_preop`` + ``render_case``, the same
 anatomy the cohort writer renders), so the benchmark needs no disk cohort.  The benchmark may read the hidden
@@ -100,6 +102,68 @@ def latency(model_dir: Path, cases: list, provider: str, threads: int, repeats: 
     }
 
 
+def oof_metrics(study_ids, scores, y, texture, volume, platelets) -> dict[str, float]:
+    """AUC (DeLong CI) and Spearman correlations of out-of-fold scores with the generator's factors."""
+    from scipy import stats
+
+    from models.cnn.metrics import delong_auc
+
+    auc = delong_auc(y, scores)
+    return {
+        **auc.as_dict(),
+        "spearman_spleen_volume": float(stats.spearmanr(scores, volume).statistic),
+        "spearman_texture": float(stats.spearmanr(scores, texture).statistic),
+        "spearman_platelets": float(stats.spearmanr(scores, platelets).statistic),
+        "partial_spearman_texture_given_volume": partial_spearman(scores, texture, volume),
+        "auc_spleen_volume_alone": delong_auc(y, volume).auc,
+    }
+
+
+def evaluate_artifact(args: argparse.Namespace) -> dict[str, object]:
+    """OOF metrics of a shipped artefact against its cohort's ground truth, and latency of its ONNX model."""
+    import pandas as pd
+
+    from models.deep import CUDA, choose_providers
+
+    manifest = json.loads((args.artifact / "manifest.json").read_text())
+    results: dict[str, object] = {
+        "artifact": str(args.artifact),
+        "training": manifest["training"].get("seconds"),
+        "training_threads": manifest["training"].get("torch_threads"),
+        "training_cohort": {k: manifest["training_cohort"][k] for k in ("n", "events", "prevalence")},
+        "torch_onnx_max_abs_diff": manifest["validation"].get("torch_onnx_max_abs_diff"),
+        "manifest_out_of_fold": manifest["validation"].get("out_of_fold"),
+    }
+    if args.cohort:
+        oof = pd.read_csv(args.artifact / "oof_scores.csv")
+        truth = pd.read_csv(args.cohort / "ground_truth.csv").set_index("study_id")
+        clinical = pd.read_csv(args.cohort / "clinical.csv").set_index("study_id")
+        ids = oof["study_id"].tolist()
+        results["oof_vs_ground_truth"] = oof_metrics(
+            ids,
+            oof["deep_score"].to_numpy(float),
+            truth.loc[ids, "y"].to_numpy(int),
+            truth.loc[ids, "texture"].to_numpy(float),
+            clinical.loc[ids, "spleen_volume_ml"].to_numpy(float),
+            clinical.loc[ids, "platelets"].to_numpy(float),
+        )
+        print(json.dumps(results["oof_vs_ground_truth"], indent=2), flush=True)
+    providers = ["cpu"] + (["cuda"] if CUDA in choose_providers("auto") else [])
+    full = [(ct, mask) for _, ct, mask, _ in simulate(args.latency_cases, args.seed + 7, full_res=True)]
+    low = [(ct, mask) for _, ct, mask, _ in simulate(args.latency_cases, args.seed + 7)]
+    latencies: dict[str, object] = {}
+    for provider in providers:
+        for label, cases in (("full_res_512x512x96", full), ("default_128x128x48", low)):
+            key = f"{provider}/{label}"
+            latencies[key] = latency(args.artifact, cases, provider, args.threads, repeats=3)
+            print(f"latency {key}: {json.dumps(latencies[key])}", flush=True)
+    if "cuda" not in providers:
+        latencies["cuda"] = "not measured: no CUDA device visible to onnxruntime on this machine"
+    results["latency"] = latencies
+    results["load_avg_1min_at_end"] = os.getloadavg()[0]
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -113,12 +177,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-cases", type=int, default=5)
     parser.add_argument("--skip-training", action="store_true", help="latency only, on an untrained network")
     parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument(
+        "--artifact", type=Path, help="evaluate this trained artefact (OOF vs --cohort ground truth, latency)"
+    )
     args = parser.parse_args(argv)
+    if args.artifact:
+        results = evaluate_artifact(args)
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2) + "\n")
+        return 0
 
     import torch
 
     from models.cnn.export import write_artifact
-    from models.cnn.metrics import delong_auc
     from models.cnn.model import CnnConfig, SpleenCnn, count_parameters
     from models.cnn.preprocess import PreprocessSpec, preprocess_case
     from models.cnn.train import TrainConfig, fit_cnn, out_of_fold_scores
@@ -194,12 +265,9 @@ def main(argv: list[str] | None = None) -> int:
             t0, c0 = time.perf_counter(), time.process_time()
             final = fit_cnn(x, y, config, cnn_config, progress=True, desc="final CNN")
             t_final, c_final = time.perf_counter() - t0, time.process_time() - c0
-            auc = delong_auc(y, oof.logits)
             sv = np.array([r["spleen_volume_ml"] for r in rows])
             tex = np.array([r["texture"] for r in rows])
             plt = np.array([r["platelets"] for r in rows])
-            from scipy import stats
-
             results["training"] = {
                 "oof_seconds": t_oof,
                 "final_fit_seconds": t_final,
@@ -214,14 +282,8 @@ def main(argv: list[str] | None = None) -> int:
                 "final_best_epoch": final.best_epoch,
                 "seconds_per_fit": [f.seconds for f in oof.fits] + [final.seconds],
             }
-            results["oof"] = {
-                **auc.as_dict(),
-                "spearman_spleen_volume": float(stats.spearmanr(oof.logits, sv).statistic),
-                "spearman_texture": float(stats.spearmanr(oof.logits, tex).statistic),
-                "spearman_platelets": float(stats.spearmanr(oof.logits, plt).statistic),
-                "partial_spearman_texture_given_volume": partial_spearman(oof.logits, tex, sv),
-                "auc_spleen_volume_alone": delong_auc(y, sv).auc,
-            }
+            results["oof"] = oof_metrics(ids, oof.logits, y, tex, sv, plt)
+            print(json.dumps({"training": results["training"], "oof": results["oof"]}, indent=2), flush=True)
             model = final.model
             print(json.dumps({"training": results["training"], "oof": results["oof"]}, indent=2), flush=True)
         else:

@@ -161,7 +161,7 @@ def train_cnn(
         threads=int(threads),
     )
     cnn_config = CnnConfig() if width is None else CnnConfig(width=int(width))
-    t_start = time.perf_counter()
+    t_start, c_start = time.perf_counter(), time.process_time()
 
     if labels is not None:
         outcome_map = read_labels_csv(labels)
@@ -257,7 +257,12 @@ def train_cnn(
         "pos_weight": final.pos_weight,
         "final_epochs_run": final.epochs_run,
         "final_best_epoch": final.best_epoch,
-        "seconds": {"out_of_fold": t_oof, "final_fit": t_final, "total": time.perf_counter() - t_start},
+        "seconds": {
+            "out_of_fold": t_oof,
+            "final_fit": t_final,
+            "total": time.perf_counter() - t_start,
+            "cpu_total": time.process_time() - c_start,
+        },
         "torch_threads": config.threads,
     }
     cohort_summary = _summarise_cohort(cohort, ids, y, outcome_summary)
