@@ -52,8 +52,12 @@ def glszm_matrix(
         raise ValueError("GLSZM offsets must come in opposite pairs (bidirectional angles)")
     coded = encode_roi(levels, mask, n_levels, reach(off))
     n_roi = int(np.count_nonzero(coded))
-    parent = np.empty(coded.size, dtype=np.int64)
-    count = np.empty(coded.size, dtype=np.int64)
+    if coded.size > np.iinfo(np.int32).max:
+        raise ValueError(
+            f"the ROI box has {coded.size} voxels; at most {np.iinfo(np.int32).max} are supported"
+        )
+    parent = np.empty(coded.size, dtype=np.int32)  # int32 halves the memory traffic of the labelling
+    count = np.empty(coded.size, dtype=np.int32)
     zone_level = np.empty(n_roi, dtype=np.int64)
     zone_size = np.empty(n_roi, dtype=np.int64)
     n_zones = _glszm_zones(
@@ -70,7 +74,7 @@ def glszm_matrix(
 
 
 @njit
-def _find(parent: npt.NDArray[np.int64], idx: int) -> int:
+def _find(parent: npt.NDArray[np.int32], idx: int) -> int:
     root = idx
     while parent[root] != root:
         root = parent[root]
@@ -85,8 +89,8 @@ def _find(parent: npt.NDArray[np.int64], idx: int) -> int:
 def _glszm_zones(
     coded: npt.NDArray[np.uint16],
     offsets: npt.NDArray[np.int64],
-    parent: npt.NDArray[np.int64],
-    count: npt.NDArray[np.int64],
+    parent: npt.NDArray[np.int32],
+    count: npt.NDArray[np.int32],
     zone_level: npt.NDArray[np.int64],
     zone_size: npt.NDArray[np.int64],
 ) -> int:
