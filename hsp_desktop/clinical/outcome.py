@@ -116,6 +116,24 @@ class OutcomeDefinition:
             value = getattr(self, name)
             if isinstance(value, list):
                 object.__setattr__(self, name, tuple(value))
+        # Numbers as floats, so that 75 and 75.0 name the same definition (same definition_id).
+        for name in (
+            "plt_threshold",
+            "wbc_threshold",
+            "spleen_volume_bsa_ml_m2",
+            "spleen_volume_ml",
+            "spleen_length_cm",
+            "recovery_plt",
+            "recovery_wbc",
+        ):
+            value = getattr(self, name)
+            if isinstance(value, int) and not isinstance(value, bool):
+                object.__setattr__(self, name, float(value))
+        cuts = self.severity_cuts
+        if isinstance(cuts, tuple) and all(
+            isinstance(c, int | float) and not isinstance(c, bool) for c in cuts
+        ):
+            object.__setattr__(self, "severity_cuts", tuple(float(c) for c in cuts))
         errors: list[tuple[str, Any, str]] = []
 
         def need(ok: bool, name: str, expected: str) -> None:

@@ -381,3 +381,10 @@ def test_day_only_visits_and_as_dict() -> None:
     assert r.status == 1
     d = r.as_dict()
     assert d["status"] == 1 and d["secondary"]["sv_ratio"] == 0.75 and isinstance(d["flags"], list)
+
+
+def test_int_and_float_settings_name_the_same_definition() -> None:
+    a = OutcomeDefinition(plt_threshold=75, wbc_threshold=3, severity_cuts=(40, 70))
+    b = OutcomeDefinition(plt_threshold=75.0, wbc_threshold=3.0, severity_cuts=[40.0, 70.0])
+    assert a.definition_id == b.definition_id and a == b
+    assert OutcomeDefinition(plt_threshold=100).definition_id == DEFINITION_BASE_ID
