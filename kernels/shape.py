@@ -330,9 +330,9 @@ def _moments(
 
 
 def axis_eigenvalues(
-    mask: npt.NDArray[np.bool_], spacing: tuple[float, ...]
+    mask: npt.NDArray[np.bool_], spacing: tuple[float, ...], ddof: int = 0
 ) -> tuple[int, npt.NDArray[np.float64]]:
-    """Voxel count and sorted eigenvalues of the ROI's coordinate covariance (population normalisation).
+    """Voxel count and sorted eigenvalues of the ROI's coordinate covariance.
 
     Parameters
     ----------
@@ -340,6 +340,8 @@ def axis_eigenvalues(
         The ROI.
     spacing : (sz, sy, sx)
         Voxel size in mm, array order.
+    ddof : int
+        0: divide by N (PyRadiomics); 1: divide by N - 1 (IBSI-1 reference values).
 
     Returns
     -------
@@ -355,6 +357,8 @@ def axis_eigenvalues(
     n, cov = _moments(m, sp)
     if n == 0:
         raise ValueError("the ROI is empty")
+    if ddof and n > ddof:
+        cov = cov * (n / (n - ddof))
     ev = np.linalg.eigvalsh(cov)
     ev = np.where((ev < 0) & (ev > -1e-10), 0.0, ev)
     return n, np.sort(ev)

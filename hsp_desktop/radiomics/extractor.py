@@ -52,7 +52,8 @@ def compute_features(prep: Prepared) -> dict[str, float]:
         )
     values: dict[str, float] = {}
     if "shape" in classes:
-        for key, value in shape_features(prep.shape_mask, prep.spacing, classes["shape"]).items():
+        shape = shape_features(prep.shape_mask, prep.spacing, classes["shape"], ibsi=s.mode == "ibsi")
+        for key, value in shape.items():
             values[f"original_{key}"] = value
     wanted_texture = [c for c in _TEXTURE if c in classes]
     for image_type, _ in s.image_types:

@@ -362,7 +362,10 @@ def prepare(ct: CtVolume, mask: LabelMap, settings: ExtractionSettings, label: i
         inner = _box_slices(sub)
         region = tuple(slice(r.start + i.start, r.start + i.stop) for r, i in zip(region, inner, strict=True))  # type: ignore[assignment]
         roi = reseg[inner]
-        shape_mask = roi if s.resegment_shape else shape_mask[inner]
+        if s.resegment_shape:
+            shape_mask = roi
+        elif s.mode == "pyradiomics":
+            shape_mask = shape_mask[inner]  # PyRadiomics crops the shape mask to the re-segmented box
     diagnostics["roi_voxels"] = int(roi.sum())
     return Prepared(
         source, region, np.ascontiguousarray(roi), np.ascontiguousarray(shape_mask), s, diagnostics

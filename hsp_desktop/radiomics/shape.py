@@ -40,7 +40,11 @@ SHAPE2D_NAMES: tuple[str, ...] = ()
 
 
 def shape_features(
-    mask: npt.NDArray[np.bool_], spacing: tuple[float, float, float], names: tuple[str, ...] = ()
+    mask: npt.NDArray[np.bool_],
+    spacing: tuple[float, float, float],
+    names: tuple[str, ...] = (),
+    *,
+    ibsi: bool = False,
 ) -> dict[str, float]:
     """Compute 3-D shape features.
 
@@ -52,6 +56,8 @@ def shape_features(
         Voxel size in mm.
     names : tuple of str
         Features to return (empty: PyRadiomics' default set).
+    ibsi : bool
+        IBSI-1 convention for the axis lengths (coordinate covariance divided by N - 1; PyRadiomics: N).
 
     Returns
     -------
@@ -60,7 +66,7 @@ def shape_features(
     """
     sp_zyx = (float(spacing[2]), float(spacing[1]), float(spacing[0]))
     area, volume, diam = mesh_shape(mask, sp_zyx)
-    count, ev = axis_eigenvalues(mask, sp_zyx)
+    count, ev = axis_eigenvalues(mask, sp_zyx, ddof=1 if ibsi else 0)
     voxel_volume = count * (sp_zyx[0] * sp_zyx[2] * sp_zyx[1])
 
     def axis(e: float) -> float:
