@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -49,8 +50,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def use_per_user_numba_cache() -> None:
+    """Point Numba's cache at a per-user folder (the installed app's folder is read-only).
+
+    Must run before Numba is imported; ``NUMBA_CACHE_DIR`` set by the user wins.
+    """
+    if "NUMBA_CACHE_DIR" not in os.environ:
+        from hsp_desktop.pipeline.paths import user_data_dir
+
+        os.environ["NUMBA_CACHE_DIR"] = str(user_data_dir() / "numba-cache")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``hsp`` command line and return the process exit code."""
+    use_per_user_numba_cache()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):

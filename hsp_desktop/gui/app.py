@@ -59,8 +59,10 @@ def run_app(argv: Sequence[str]) -> int:
     app.setApplicationName("HSP Desktop")
     app.setOrganizationName("HSP")
     install_language(app, ui_language())
+    from hsp_desktop.cli import use_per_user_numba_cache
+
+    use_per_user_numba_cache()
     data_dir = default_data_dir()
-    os.environ.setdefault("NUMBA_CACHE_DIR", str(data_dir / "numba-cache"))
     try:
         registry = open_registry(data_dir)
     except Exception as exc:
@@ -92,6 +94,20 @@ def start_background_warmup() -> None:
             pass
 
     threading.Thread(target=warm, name="numba-warmup", daemon=True).start()
+
+
+def warm_kernels() -> None:
+    """Run the radiomics engine once on a tiny volume so every kernel is compiled or loaded from the cache."""
+    import numpy as np
+
+    from hsp_desktop.domain import CtVolume, LabelMap
+    from hsp_desktop.radiomics import extract_features
+
+    z, y, x = np.mgrid[0:24, 0:24, 0:24]
+    inside = ((z - 12) ** 2 + (y - 12) ** 2 + (x - 12) ** 2) < 64
+    rng = np.random.default_rng(0)
+    ct = CtVolume((100 + 20 * rng.standard_normal(inside.shape)).astype(np.float32), (1.0, 1.0, 1.0))
+    extract_features(ct, LabelMap(inside.astype(np.uint8), (1.0, 1.0, 1.0)), None, qc=False)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,11 +11,9 @@ from PySide6.QtCore import QObject, Signal
 
 def default_data_dir() -> Path:
     """Per-user data folder (``HSP_DATA_DIR`` overrides): registry, reports, backups, Numba cache."""
-    env = os.environ.get("HSP_DATA_DIR")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "hsp-desktop"
+    from hsp_desktop.pipeline.paths import user_data_dir
+
+    return user_data_dir()
 
 
 class Events(QObject):
