@@ -99,7 +99,7 @@ _KIND = {
 }
 
 
-def _from_dictionary(name: str, kind: str, *, followup: bool = False) -> Field:
+def dictionary_field(name: str, kind: str, *, followup: bool = False) -> Field:
     """Return the column of ``name`` with the dictionary's range/choices; its kind must match the schema's."""
     from hsp_desktop.clinical.dictionary import FOLLOWUP_VARIABLES, VARIABLES
 
@@ -116,12 +116,12 @@ def _from_dictionary(name: str, kind: str, *, followup: bool = False) -> Field:
 
 def preop_fields() -> tuple[Field, ...]:
     """Return the pre-operative columns with ranges and choices from the data dictionary."""
-    return tuple(_from_dictionary(n, k) for n, k in _PREOP_KINDS)
+    return tuple(dictionary_field(n, k) for n, k in _PREOP_KINDS)
 
 
 def followup_fields() -> tuple[Field, ...]:
     """Return the follow-up columns with ranges and choices from the dictionary's follow-up variables."""
-    return tuple(_from_dictionary(n, k, followup=True) for n, k in _FOLLOWUP_KINDS)
+    return tuple(dictionary_field(n, k, followup=True) for n, k in _FOLLOWUP_KINDS)
 
 
 PREOP_NAMES: tuple[str, ...] = tuple(n for n, _ in _PREOP_KINDS)

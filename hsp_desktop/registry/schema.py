@@ -19,7 +19,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from hsp_desktop.registry import audit
-from hsp_desktop.registry.fields import Field, _from_dictionary, followup_fields, preop_fields
+from hsp_desktop.registry.fields import Field, dictionary_field, followup_fields, preop_fields
 from hsp_desktop.registry.models import ROLES
 
 #: The registry's migration set.
@@ -104,7 +104,7 @@ def m0001_core(db: Database) -> None:
         f"""CREATE TABLE recipients (
     study_id TEXT PRIMARY KEY CHECK (length(study_id) BETWEEN 1 AND 32 AND study_id NOT GLOB '*[^A-Za-z0-9_-]*'),
     site TEXT CHECK (site IS NULL OR length(site) BETWEEN 1 AND 64),
-    {column_sql(_from_dictionary("cohort", "category"))},
+    {column_sql(dictionary_field("cohort", "category"))},
     transplant_date TEXT {_date_check("transplant_date")},
     ct_date TEXT {_date_check("ct_date")},
     mrn_hmac TEXT UNIQUE {_sha_check("mrn_hmac")},
