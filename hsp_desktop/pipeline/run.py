@@ -503,6 +503,11 @@ def run_case(
         # 7 features ------------------------------------------------------------------------------------
         stage = "features"
         yield begin(stage)
+        measured_from_mask: list[str] = []
+        if values.get("spleen_volume_ml") is None and "spleen" in labels:
+            # not entered: measure it on the segmentation the QC gate accepted
+            values["spleen_volume_ml"] = round(mask.volume_ml(labels["spleen"]), 1)
+            measured_from_mask.append("spleen_volume_ml")
         try:
             table = _assemble.assemble_row(
                 study_id, values, {roi: fv.values for roi, fv in radiomics.items()}, deep, feature_names
@@ -526,6 +531,8 @@ def run_case(
         try:
             prediction = locked.predict(table)[0]
             risk = to_risk_result(prediction, locked, input_sha, row)
+            if measured_from_mask:
+                risk.extra["measured_from_mask"] = measured_from_mask
         except Exception as exc:
             raise stage_error(stage, exc, f"recipient {study_id} with model {bundle_path.name}") from exc
         end(stage)

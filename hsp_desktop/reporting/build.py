@@ -137,7 +137,13 @@ def risk_from_stored(row: Mapping[str, Any]) -> RiskResult:
         lo, hi = output["band_thresholds"]
         extra = {
             k: output[k]
-            for k in ("baseline_log_odds", "app_version", "imputed", "outside_training_range")
+            for k in (
+                "baseline_log_odds",
+                "app_version",
+                "imputed",
+                "outside_training_range",
+                "measured_from_mask",
+            )
             if k in output
         }
         return RiskResult(

@@ -166,7 +166,11 @@ def _risk_block(inp: PatientReportInputs, lang: Language, st: Styles, fonts: Fon
         ],
     )
     right: list[Flowable] = [p(t(lang, "risk_sentence"), st.body), Spacer(1, 2 * mm), band_tbl]
-    for key, message in (("imputed", "caution_imputed"), ("outside_training_range", "caution_outside")):
+    for key, message in (
+        ("measured_from_mask", "note_measured"),
+        ("imputed", "caution_imputed"),
+        ("outside_training_range", "caution_outside"),
+    ):
         names = [feature_name(n, lang) for n in r.extra.get(key, [])]
         if names:
             right += [Spacer(1, 1.5 * mm), p(t(lang, message, names=", ".join(names)), st.caution)]

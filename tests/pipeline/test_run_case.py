@@ -189,3 +189,15 @@ def test_radiomics_settings_must_match_the_development_hash(tmp_path: Path) -> N
     with pytest.raises(PipelineError, match="radiomics settings differ") as info:
         _run(tmp_path / "b", registry, parts=fake_parts(load_model=lambda p: bad))
     assert info.value.stage == "model" and registry.rows() == 0
+
+
+def test_missing_spleen_volume_is_measured_on_the_mask(tmp_path: Path) -> None:
+    from pipeline_fakes import phantom
+
+    registry = FakeRegistry()
+    registry.records["HSP-0001"]["spleen_volume_ml"] = None
+    _, _, _, result = _run(tmp_path, registry)
+    _, mask = phantom()
+    assert result.features["spleen_volume_ml"] == round(mask.volume_ml(1), 1)
+    assert result.risk.extra["measured_from_mask"] == ["spleen_volume_ml"]
+    assert registry.tables["predictions"][0]["measured_from_mask"] == ["spleen_volume_ml"]

@@ -187,9 +187,13 @@ def test_key_slices_reject_wrong_grid_and_empty_label() -> None:
 def test_imputed_and_out_of_range_inputs_are_flagged(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    risk = replace(
-        risk_result(), extra={"imputed": ["splenic_vein_mm"], "outside_training_range": ["platelets"]}
-    )
+    extra = {
+        "imputed": ["splenic_vein_mm"],
+        "outside_training_range": ["platelets"],
+        "measured_from_mask": ["spleen_volume_ml"],
+    }
+    risk = replace(risk_result(), extra=extra)
     text = " ".join(pdf_pages_text(render_patient_report(patient_inputs(risk=risk), tmp_path / "r.pdf")))
     assert "not measured, imputed by the model: Splenic-vein diameter" in text
     assert "outside the range seen in the development cohort: Platelets" in text
+    assert "Measured on the CT segmentation (not entered): Spleen volume (CT)" in text
