@@ -86,7 +86,7 @@ def check_eligibility(record: Mapping[str, Any]) -> tuple[bool, list[str]]:
         reasons.append("age not recorded: enter the age at transplantation (18-75 years)")
     else:
         try:
-            a = float(age)
+            a = float(str(age).strip()) if isinstance(age, str) else float(age)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             reasons.append(f"age {age!r} is not a number: enter the age in years")
         else:

@@ -289,7 +289,7 @@ def _check_args(n: int, seed: int, sites: int, prospective: int) -> None:
 
 def _loaded(z_factor: np.ndarray, loading: float, noise: np.ndarray) -> np.ndarray:
     """Standard-normal variable with correlation ``loading`` to the standard-normal factor."""
-    return loading * z_factor + np.sqrt(1.0 - loading * loading) * noise
+    return np.asarray(loading * z_factor + np.sqrt(1.0 - loading * loading) * noise)
 
 
 def _dates(rng: np.random.Generator, n: int, bounds: tuple[dt.date, dt.date]) -> np.ndarray:
@@ -348,7 +348,7 @@ def simulate_preop(n: int, seed: int, sites: int = 1, *, prospective: int = 0) -
         b = HEP_LOADING.get(name, 0.0)
         shared = a * ph + b * hepatic
         var_shared = a * a + b * b + 2 * a * b * CORR_PH_HEPATIC
-        return shared + np.sqrt(max(1.0 - var_shared, 0.0)) * r_var.standard_normal(m)
+        return np.asarray(shared + np.sqrt(max(1.0 - var_shared, 0.0)) * r_var.standard_normal(m))
 
     out: dict[str, object] = {}
     # Demographics.

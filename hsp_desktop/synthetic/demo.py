@@ -82,7 +82,16 @@ def demo_cohort_dir(
             field="HSP_DATA_DIR",
         ) from exc
     try:
-        generate_cohort(folder, images=images, progress=progress, overwrite=True, **DEMO_ARGS)
+        generate_cohort(
+            folder,
+            DEMO_ARGS["n"],
+            DEMO_ARGS["prospective"],
+            DEMO_ARGS["seed"],
+            sites=DEMO_ARGS["sites"],
+            images=images,
+            progress=progress,
+            overwrite=True,
+        )
     except InputError:
         # Another process finished the same cohort first: use it.
         if _complete(folder, images):

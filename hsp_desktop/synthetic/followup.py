@@ -219,10 +219,11 @@ def simulate_followup(
         horizon = (reference_date - tx).days
         visits: list[dict[str, Any]] = []
 
-        def add(day: int, _visits: list[dict[str, Any]] = visits, **values: Any) -> None:
-            _visits.append({"day": int(day), **values})
+        def add(target: list[dict[str, Any]], day: int, **values: Any) -> None:
+            target.append({"day": int(day), **values})
 
         add(
+            visits,
             day_m1[i],
             platelets=plt_m1[i],
             wbc=wbc_m1[i],
@@ -231,7 +232,14 @@ def simulate_followup(
             **({CAUSE_FLAGS[early_idx[i]]: 1} if early_flag[i] else {}),
             notes=CAUSE_NOTES[CAUSE_FLAGS[early_idx[i]]] if early_flag[i] else "",
         )
-        add(day_m3[i], platelets=plt_m3[i], wbc=wbc_m3[i], haemoglobin=hb[i, 1], bleeding=int(bleed[i, 1]))
+        add(
+            visits,
+            day_m3[i],
+            platelets=plt_m3[i],
+            wbc=wbc_m3[i],
+            haemoglobin=hb[i, 1],
+            bleeding=int(bleed[i, 1]),
+        )
         window: list[dict[str, Any]] = [
             {
                 "day": int(day_w1[i]),
@@ -263,13 +271,15 @@ def simulate_followup(
                 keep.update({k: v for k, v in window[0].items() if k in CAUSE_FLAGS or k == "notes"})
             window = [keep]
         visits.extend(window)
-        add(day_m12[i], platelets=np.exp(ln_plt6[i] + rng.normal(0.05, 0.2)), wbc=w["wbc_b"][i] * 1.02)
+        add(
+            visits, day_m12[i], platelets=np.exp(ln_plt6[i] + rng.normal(0.05, 0.2)), wbc=w["wbc_b"][i] * 1.02
+        )
         if scenario[i] in ("death", "retransplant"):
             visits = [v for v in visits if v["day"] < event_day[i]]
-            add(event_day[i], _visits=visits, event=scenario[i], notes=f"{scenario[i]} (competing event)")
+            add(visits, event_day[i], event=scenario[i], notes=f"{scenario[i]} (competing event)")
         if scenario[i] == "treated":
             kind = str(treat_kind[i])
-            add(treat_day[i], _visits=visits, intervention=kind, notes=INTERVENTION_NOTES[kind])
+            add(visits, treat_day[i], intervention=kind, notes=INTERVENTION_NOTES[kind])
             # Counts after treatment improve.
             boost = 1.8 if kind != "tpo_agonist" else 1.5
             for v in visits:
