@@ -162,6 +162,7 @@ class Registry:
         *,
         site_key: bytes | None = None,
         argon2_params: Argon2Params | None = None,
+        quick_check: bool = False,
     ) -> Registry:
         """Open (creating and migrating when needed) the registry at ``path``.
 
@@ -174,6 +175,9 @@ class Registry:
             always be opened with it; one created without cannot take one later (its audit chain is unkeyed).
         argon2_params : Argon2Params, optional
             Password-hash parameters (default: OWASP's 19 MiB, t=2, p=1; tests inject cheaper ones).
+        quick_check : bool
+            Run ``PRAGMA quick_check`` first and refuse a damaged file.  Off by default because it reads the whole
+            file (about 1 s per 100 MB); the desktop app runs :meth:`quick_check` in a worker thread at start-up.
 
         Returns
         -------
@@ -194,6 +198,19 @@ class Registry:
         conn = connect(target)
         reg = cls(conn, target, key, argon2_params or Argon2Params())
         try:
+            if quick_check:
+                try:
+                    result = reg.quick_check()
+                except sqlite3.DatabaseError as exc:
+                    result = [str(exc)]
+                if result != ["ok"]:
+                    raise RegistryError(
+                        f"The registry {target} is damaged",
+                        expected="quick_check ok",
+                        found="; ".join(result[:3]),
+                        fix="restore the latest backup with `hsp registry restore`",
+                        field="db",
+                    )
             reg._bootstrap()
         except BaseException:
             conn.close()

@@ -424,3 +424,17 @@ def test_upgrade_from_an_older_schema(tmp_path: Path) -> None:
         reg.export(tmp_path / "exports", by=admin)
         assert reg.exports()[0]["username"] == "admin"
         assert reg.verify().ok
+
+
+def test_quick_check_on_open_refuses_a_damaged_file(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    with Registry.open(path, argon2_params=TEST_PARAMS) as reg:
+        reg.add_user("admin", "admin-pass-1", "admin", by=None)
+        reg.checkpoint("TRUNCATE")
+    Registry.open(path, quick_check=True).close()
+    data = bytearray(path.read_bytes())
+    page = 4096
+    data[2 * page : 3 * page] = bytes([0x0D]) + bytes(range(256)) * 15 + bytes(page - 1 - 256 * 15)
+    path.write_bytes(bytes(data))
+    with pytest.raises(RegistryError):
+        Registry.open(path, quick_check=True)
