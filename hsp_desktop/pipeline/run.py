@@ -167,17 +167,12 @@ def _default_extract(ct: CtVolume, mask: LabelMap, settings: Any, label: int, qc
 
 
 def _default_deep(artifact: Path, ct: CtVolume, mask: LabelMap) -> tuple[dict[str, float], dict[str, Any]]:
-    from scipy.special import expit
+    from hsp_desktop.deep.features import deep_features_for_case, load_model
 
-    from models.deep import DeepModel
-
-    result = DeepModel(artifact).predict_case(ct.array, mask.array, ct.spacing, direction=ct.direction)
-    features = result.features()
-    # The feature-table contract (models.features) defines deep_score as the CNN's probability; the ONNX model
-    # outputs a logit.
-    features["deep_score"] = float(expit(result.score))
-    provenance = {**result.provenance(), "deep_score": "sigmoid of the CNN logit"}
-    return features, provenance
+    # exactly the values ``hsp deep-features`` produced for the development cohort (same preprocessing, same
+    # ONNX model, hash-checked on first use)
+    result = deep_features_for_case(load_model(artifact), ct, mask)
+    return result.features(), result.provenance()
 
 
 def _default_validate(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -415,7 +410,7 @@ def run_case(
                     field="eligibility",
                 )
             _require_write_role(user)
-        except HspError as exc:
+        except Exception as exc:
             raise stage_error(stage, exc, f"recipient {study_id}") from exc
         end(stage)
 
