@@ -125,9 +125,16 @@ def radiomics_settings(manifest: Mapping[str, Any], bundle: Path | None = None) 
     return resolved
 
 
+#: The shipped CNN artefact (CONTRACTS section F), used when a bundle does not name its own.
+DEFAULT_CNN = "cnn-demo-1"
+
+
 def deep_artifact(manifest: Mapping[str, Any], bundle: Path) -> Path:
-    """The CNN artefact folder a bundle that uses deep features names (resolved beside the bundle)."""
-    name = require(manifest, "deep.artifact", "cnn_artifact", "deep_artifact")
+    """The CNN artefact folder of a bundle that uses deep features.
+
+    Named in the manifest (resolved beside the bundle), else the shipped ``cnn-demo-1``.
+    """
+    name = find(manifest, "deep.artifact", "cnn_artifact", "deep_artifact", default=DEFAULT_CNN)
     path = Path(str(name))
     return path if path.is_absolute() else bundle.parent / path
 
