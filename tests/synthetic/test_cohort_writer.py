@@ -216,3 +216,17 @@ def test_image_error_injection(tmp_path: Path) -> None:
     ct = read_ct(tmp_path / "b" / "ct.nii.gz")
     with pytest.raises(GeometryError):
         check_geometry(ct, read_mask(tmp_path / "b" / "mask.nii.gz"))
+
+
+@pytest.mark.slow
+def test_full_resolution_case(tmp_path: Path) -> None:
+    from hsp_desktop.importers import read_ct, read_mask
+
+    out = generate_cohort(tmp_path / "full", 1, 0, 2, full_res=True, workers=1)
+    clinical = pd.read_csv(out / "clinical.csv")
+    folder = out / "images" / clinical.study_id[0]
+    ct = read_ct(folder / "ct.nii.gz")
+    assert ct.shape[1:] == (512, 512) and ct.spacing[0] == pytest.approx(0.75) and ct.spacing[2] <= 2.5
+    mask = read_mask(folder / "mask.nii.gz")
+    assert abs(mask.volume_ml(1) - clinical.spleen_volume_ml[0]) <= 0.02 * clinical.spleen_volume_ml[0]
+    assert len(list((folder / "dicom").iterdir())) == ct.shape[0]
