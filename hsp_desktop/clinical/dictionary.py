@@ -109,6 +109,18 @@ class Variable:
     pattern: str | None = None
     max_length: int | None = None
 
+    def label(self, language: str = "en") -> str:
+        """Return the label in ``language`` ("en" or "zh"; anything else gives English)."""
+        return self.label_zh if language.lower().startswith("zh") else self.label_en
+
+    def choice_label(self, choice: str, language: str = "en") -> str:
+        """Return the display label of one choice of a category (the choice itself in English)."""
+        if self.choices is None or choice not in self.choices:
+            raise KeyError(f"{choice!r} is not a choice of {self.name}")
+        if language.lower().startswith("zh") and self.choice_labels_zh is not None:
+            return self.choice_labels_zh[self.choices.index(choice)]
+        return choice
+
     def alt_unit(self, unit: str) -> AltUnit | None:
         """Return the alternative unit named ``unit`` (None when it is the canonical unit or unknown)."""
         for alt in self.alt_units:

@@ -62,7 +62,7 @@ def _truthy(value: Any) -> bool:
     return bool(value)
 
 
-def check_eligibility(record: Mapping[str, Any]) -> tuple[bool, list[str]]:
+def check_eligibility(record: Mapping[str, Any], *, language: str = "en") -> tuple[bool, list[str]]:
     """Check a recipient against the study's eligibility criteria.
 
     Criteria: age 18-75 years, written consent, and none of the exclusions of :data:`EXCLUSIONS` (prior
@@ -74,36 +74,62 @@ def check_eligibility(record: Mapping[str, Any]) -> tuple[bool, list[str]]:
     ----------
     record : mapping
         Pre-operative record with ``age``, ``consent`` and the exclusion flags (canonical names).
+    language : {"en", "zh"}, default "en"
+        Language of the reasons.
 
     Returns
     -------
     (bool, list of str)
         Eligible or not, and every reason it is not (empty when eligible).
     """
+    zh = language.lower().startswith("zh")
+    lo, hi = AGE_RANGE
     reasons: list[str] = []
     age = record.get("age")
     if _missing(age):
-        reasons.append("age not recorded: enter the age at transplantation (18-75 years)")
+        reasons.append(
+            f"未记录年龄：请填写移植时年龄（{lo}-{hi}岁）"
+            if zh
+            else f"age not recorded: enter the age at transplantation ({lo}-{hi} years)"
+        )
     else:
         try:
-            a = float(str(age).strip()) if isinstance(age, str) else float(age)  # type: ignore[arg-type]
+            a = float(str(age).strip()) if isinstance(age, str) else float(age)
         except (TypeError, ValueError):
-            reasons.append(f"age {age!r} is not a number: enter the age in years")
+            reasons.append(
+                f"年龄 {age!r} 不是数字" if zh else f"age {age!r} is not a number: enter the age in years"
+            )
         else:
-            if not (AGE_RANGE[0] <= a <= AGE_RANGE[1]):
-                reasons.append(f"age {a:g} years is outside the study's {AGE_RANGE[0]}-{AGE_RANGE[1]} years")
+            if not (lo <= a <= hi):
+                reasons.append(
+                    f"年龄 {a:g} 岁，超出研究范围 {lo}-{hi} 岁"
+                    if zh
+                    else f"age {a:g} years is outside the study's {lo}-{hi} years"
+                )
     consent = record.get("consent")
     if _missing(consent):
-        reasons.append("consent not recorded: record written informed consent before enrolment")
+        reasons.append(
+            "未记录知情同意：入组前须签署书面知情同意书"
+            if zh
+            else "consent not recorded: record written informed consent before enrolment"
+        )
     elif not _truthy(consent):
-        reasons.append("no written informed consent")
+        reasons.append("未签署书面知情同意书" if zh else "no written informed consent")
     for exc in EXCLUSIONS:
         present = [f for f in exc.flags if not _missing(record.get(f)) and _truthy(record.get(f))]
         unknown = [f for f in exc.flags if _missing(record.get(f))]
         if present:
-            reasons.append(f"excluded: {exc.reason_en} ({', '.join(present)})")
+            reasons.append(
+                f"排除：{exc.reason_zh}（{', '.join(present)}）"
+                if zh
+                else f"excluded: {exc.reason_en} ({', '.join(present)})"
+            )
         elif unknown:
-            reasons.append(f"not recorded: {', '.join(unknown)} (exclusion '{exc.reason_en}')")
+            reasons.append(
+                f"未记录：{', '.join(unknown)}（排除标准：{exc.reason_zh}）"
+                if zh
+                else f"not recorded: {', '.join(unknown)} (exclusion '{exc.reason_en}')"
+            )
     return (not reasons, reasons)
 
 

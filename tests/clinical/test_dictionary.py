@@ -309,3 +309,11 @@ def test_text_length_limits() -> None:
     assert validate_record(good_record() | {"site": "s" * 65}).problems[0].field == "site"
     visit = {"study_id": "HSP-1", "date": "2023-11-06", "platelets": 80, "notes": "n" * 2001}
     assert validate_visit(visit).problems[0].field == "notes"
+
+
+def test_labels_by_language() -> None:
+    sex = VARIABLES["sex"]
+    assert sex.label("zh") == "性别" and sex.label("en") == "Sex" and sex.label("zh_CN") == "性别"
+    assert sex.choice_label("F", "zh") == "女" and sex.choice_label("F") == "F"
+    with pytest.raises(KeyError):
+        sex.choice_label("X")

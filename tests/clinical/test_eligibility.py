@@ -45,3 +45,9 @@ def test_consent_and_missing_and_all_reasons() -> None:
         require_eligible(rec)
     assert info.value.reasons == reasons and "HSP-0009" in str(info.value)
     assert len(EXCLUSIONS) == 5 and len(FLAGS) == 7
+
+
+def test_reasons_in_chinese() -> None:
+    ok, reasons = check_eligibility(base() | {"age": 80, "prior_splenectomy": 1}, language="zh")
+    assert not ok and len(reasons) == 2
+    assert "超出研究范围" in reasons[0] and reasons[1].startswith("排除")
