@@ -328,7 +328,21 @@ def write_bundle(
         validation["odds_ratios"] = result.odds_ratios
         validation["selection"] = result.model.selection_report_
         validation["shrinkage_factor"] = result.model.shrinkage_factor_
+        boot = result.bootstrap["multimodal"]
+        oof_block = result.metrics["multimodal_oof"]
         manifest_extra = {
+            "metrics": {
+                "auc": oof_block["auc"]["auc"],
+                "auc_ci": [oof_block["auc"]["ci_low"], oof_block["auc"]["ci_high"]],
+                "optimism_corrected_auc": boot.corrected["auc"],
+                "auc_632plus": boot.auc_632plus,
+                "calibration_slope": oof_block["calibration"]["slope"],
+                "calibration_intercept": oof_block["calibration"]["intercept"],
+                "brier": oof_block["calibration"]["brier"],
+                "n": oof_block["n"],
+                "events": oof_block["events"],
+                "source": "nested-CV out-of-fold predictions; corrected AUC from the Harrell bootstrap",
+            },
             "development": {
                 "config": config.__dict__,
                 "risks": [round(float(v), 6) for v in oof],

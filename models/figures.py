@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from models.metrics import auc_delong, calibration, calibration_curve, decision_curve
+from models.metrics import auc_delong, calibration, calibration_curve, decision_curve, roc_band
 
 
 def _pyplot() -> Any:
@@ -61,28 +61,16 @@ def roc_figure(
     plt = _pyplot()
     yy = np.asarray(y).astype(int)
     pp = np.asarray(p, dtype=float)
-    grid = np.linspace(0, 1, 101)
-
-    def tpr_at(yv: np.ndarray, pv: np.ndarray) -> np.ndarray:
-        thr = np.unique(pv)[::-1]
-        pos, neg = pv[yv == 1], pv[yv == 0]
-        tpr = np.concatenate([[0.0], [(pos >= t).mean() for t in thr]])
-        fpr = np.concatenate([[0.0], [(neg >= t).mean() for t in thr]])
-        return np.asarray(np.interp(grid, fpr, tpr), dtype=np.float64)
-
-    rng = np.random.default_rng(seed)
-    curves = []
-    for _ in range(n_boot):
-        i = rng.integers(0, yy.size, yy.size)
-        if yy[i].min() != yy[i].max():
-            curves.append(tpr_at(yy[i], pp[i]))
-    band = np.quantile(np.array(curves), [0.025, 0.975], axis=0)
+    band = roc_band(yy, pp, n_boot=n_boot, seed=seed)
+    grid = np.asarray(band["fpr"])
     auc = auc_delong(yy, pp)
     fig, ax = plt.subplots(figsize=(5, 5))
-    ax.fill_between(grid, band[0], band[1], color="tab:blue", alpha=0.2, label="95% bootstrap band")
+    ax.fill_between(
+        grid, band["tpr_low"], band["tpr_high"], color="tab:blue", alpha=0.2, label="95% bootstrap band"
+    )
     ax.plot(
         grid,
-        tpr_at(yy, pp),
+        band["tpr"],
         color="tab:blue",
         label=f"AUC {auc.auc:.3f} ({auc.ci_low:.3f}-{auc.ci_high:.3f})",
     )

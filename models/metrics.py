@@ -248,6 +248,56 @@ def roc_curve_points(y: ArrayLike, score: ArrayLike) -> tuple[FloatArray, FloatA
     return fpr, tpr, np.concatenate([[np.inf], thr])
 
 
+def roc_band(
+    y: ArrayLike, p: ArrayLike, *, n_boot: int = 200, seed: int = 0, level: float = 0.95, grid: int = 101
+) -> dict[str, list[float]]:
+    """ROC curve on a false-positive-rate grid with a pointwise percentile bootstrap band (vertical averaging).
+
+    Parameters
+    ----------
+    y, p : array-like
+        Outcome 0/1 and score.
+    n_boot : int
+        Bootstrap resamples.
+    seed : int
+        Random seed.
+    level : float
+        Band level.
+    grid : int
+        Grid points on [0, 1].
+
+    Returns
+    -------
+    dict
+        ``fpr``, ``tpr``, ``tpr_low``, ``tpr_high`` (lists).
+    """
+    yy = _as_binary(y)
+    pp = np.asarray(p, dtype=np.float64)
+    fgrid = np.linspace(0, 1, grid)
+
+    def tpr_at(yv: NDArray[np.int64], pv: FloatArray) -> FloatArray:
+        order = np.argsort(-pv, kind="mergesort")
+        ys, ps = yv[order], pv[order]
+        last = np.r_[np.flatnonzero(np.diff(ps) != 0), ys.size - 1]  # one point per distinct threshold
+        tp = np.cumsum(ys)[last] / max(int(ys.sum()), 1)
+        fp = np.cumsum(1 - ys)[last] / max(int((1 - ys).sum()), 1)
+        return np.asarray(np.interp(fgrid, np.r_[0.0, fp], np.r_[0.0, tp]), dtype=np.float64)
+
+    rng = np.random.default_rng(seed)
+    curves = []
+    for _ in range(n_boot):
+        i = rng.integers(0, yy.size, yy.size)
+        if yy[i].min() != yy[i].max():
+            curves.append(tpr_at(yy[i], pp[i]))
+    lo, hi = np.quantile(np.array(curves), [(1 - level) / 2, 1 - (1 - level) / 2], axis=0)
+    return {
+        "fpr": fgrid.tolist(),
+        "tpr": tpr_at(yy, pp).tolist(),
+        "tpr_low": lo.tolist(),
+        "tpr_high": hi.tolist(),
+    }
+
+
 # ----------------------------------------------------------------------------------------------- calibration
 def _logit(p: FloatArray) -> FloatArray:
     q = np.clip(p, 1e-8, 1 - 1e-8)
@@ -664,6 +714,7 @@ def evaluate_predictions(
         "calibration": calibration(yy, pp).as_dict(),
         "calibration_curve": calibration_curve(yy, pp).as_dict(),
         "decision_curve": decision_curve(yy, pp).as_dict(),
+        "roc": roc_band(yy, pp, n_boot=min(n_boot, 200), seed=seed),
         "classification": bootstrap_classification(yy, pp, cuts, n_boot=n_boot, seed=seed),
         "bootstrap": bootstrap_metric_ci(yy, pp, n_boot=n_boot, seed=seed),
     }

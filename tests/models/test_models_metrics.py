@@ -173,3 +173,15 @@ def test_roc_points_and_evaluate_predictions():
         "bootstrap",
     }
     assert rep["bootstrap"]["auc"]["ci_low"] < rep["auc"]["auc"] < rep["bootstrap"]["auc"]["ci_high"]
+
+
+def test_roc_band_contains_curve_and_matches_points():
+    from models.metrics import roc_band
+
+    rng = np.random.default_rng(4)
+    y = (rng.random(200) < 0.3).astype(int)
+    p = np.round(y * 0.5 + rng.normal(size=200), 1)
+    band = roc_band(y, p, n_boot=100, seed=0)
+    fpr, tpr, _ = roc_curve_points(y, p)
+    np.testing.assert_allclose(band["tpr"], np.interp(band["fpr"], fpr, tpr))
+    assert np.all(np.array(band["tpr_low"]) <= np.array(band["tpr_high"]))
