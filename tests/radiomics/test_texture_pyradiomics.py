@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import warnings
 
 import numpy as np
@@ -30,6 +31,11 @@ PYRAD_CLASSES = {
     "ngtdm": ngtdm.RadiomicsNGTDM,
 }
 REL, ABS = 1e-6, 1e-9
+#: Large ROIs take tens of seconds in Numba's pure-Python mode; the small cases run the same code paths.
+large_roi = pytest.mark.skipif(
+    os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0"),
+    reason="large ROI is slow without the JIT; small cases cover the same code in pure-Python mode",
+)
 
 
 def _crop(levels: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -246,6 +252,7 @@ def test_random_settings_agree(seed: int) -> None:
     compare(texture_features(levels, mask, spacing, cfg), pyradiomics_texture(levels, mask, spacing, cfg))
 
 
+@large_roi
 def test_larger_roi_with_many_levels_agrees() -> None:
     levels, mask, spacing = random_case(42, shape=(16, 34, 34), n_levels=60)
     assert mask.sum() > 5000
@@ -263,6 +270,7 @@ def test_single_class_requests_agree(cls: str) -> None:
     compare(ours, pyradiomics_texture(levels, mask, spacing, cfg, [cls]))
 
 
+@large_roi
 def test_mcc_with_rare_levels_on_a_large_roi() -> None:
     """Rare grey levels make px*py tiny, where PyRadiomics' eps inside Q matters.
 
