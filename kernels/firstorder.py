@@ -65,14 +65,14 @@ def _percentile_sorted(s: npt.NDArray[np.float64], q: float) -> float:
 
 @njit
 def _firstorder(
-    values: npt.NDArray[np.float64],
+    s: npt.NDArray[np.float64],
     levels: npt.NDArray[np.int32],
     voxel_volume: float,
     shift: float,
     out: npt.NDArray[np.float64],
 ) -> None:
-    n = values.size
-    s = np.sort(values)
+    # s: the ROI intensities sorted ascending (numpy's SIMD sort in the wrapper is ~5x faster than Numba's)
+    n = s.size
     total = 0.0
     energy = 0.0
     for k in range(n):
@@ -183,13 +183,16 @@ def firstorder_features(
         Values in the order of :data:`FIRSTORDER_NAMES`.  Flat ROIs give Skewness = Kurtosis = 0
         (PyRadiomics' convention).
     """
-    v = np.ascontiguousarray(values, dtype=np.float64).ravel()
+    raw = np.asarray(values).ravel()
+    if raw.dtype not in (np.float32, np.float64):
+        raw = raw.astype(np.float64)
+    v = np.sort(raw).astype(np.float64, copy=False)
     g = np.ascontiguousarray(levels, dtype=np.int32).ravel()
     if v.size == 0:
         raise ValueError("the ROI is empty: first-order features need at least one voxel")
     if v.size != g.size:
         raise ValueError(f"values and levels differ in length: {v.size} vs {g.size}")
-    if not np.all(np.isfinite(v)):
+    if not (np.isfinite(v[0]) and np.isfinite(v[-1])):  # sorted: NaN goes last, -inf first
         raise ValueError("values contain NaN or infinity")
     if g.min() < 0:
         raise ValueError("levels must be >= 0")

@@ -148,3 +148,27 @@ def test_full_matrix_all_classes_slow() -> None:
     }
     ours = extract_features(ct, mask, params, qc=False).values
     assert_agree(ours, pyradiomics_features(ct, mask, params))
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"setting": {"resegmentRange": [-500, 400], "binWidth": 25}},
+        {"setting": {"resampledPixelSpacing": [2, 2, 2], "interpolator": "sitkLinear", "binCount": 32}},
+    ],
+    ids=["config-A-like", "resampled-binCount"],
+)
+def test_ibsi_ct_phantom(params: dict[str, Any], shared_dir) -> None:  # type: ignore[no-untyped-def]
+    folder = shared_dir / "data" / "ibsi" / "ct_radiomics_phantom" / "nifti"
+    if not (folder / "image" / "phantom.nii.gz").is_file():
+        pytest.skip(
+            "IBSI CT phantom not present under ../shared/data/ibsi (CC BY-NC: never copied into the project)"
+        )
+    image = sitk.ReadImage(str(folder / "image" / "phantom.nii.gz"), sitk.sitkFloat32)
+    labels = sitk.ReadImage(str(folder / "mask" / "mask.nii.gz"))
+    geometry = {"spacing": image.GetSpacing(), "origin": image.GetOrigin(), "direction": image.GetDirection()}
+    ct = CtVolume(array=sitk.GetArrayFromImage(image), **geometry)
+    mask = LabelMap(array=sitk.GetArrayFromImage(labels).astype(np.uint8), **geometry)
+    ours = extract_features(ct, mask, params, qc=False).values
+    assert_agree(ours, pyradiomics_features(ct, mask, params))
