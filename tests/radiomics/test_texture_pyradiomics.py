@@ -295,3 +295,25 @@ def test_mcc_with_rare_levels_on_a_large_roi() -> None:
     theirs = pyradiomics_texture(levels, mask, (0.8, 0.8, 2.0), cfg, ["glcm"])
     compare(ours, theirs)
     assert abs(ours["glcm_MCC"] - theirs["glcm_MCC"]) <= 1e-11 * theirs["glcm_MCC"]
+
+
+@pytest.mark.parametrize(
+    "voxels",
+    [
+        [(0, 0, 0), (1, 1, 1)],  # two diagonal voxels: one direction holds the only pair
+        [(0, 0, 0), (0, 0, 1), (0, 1, 1)],  # an L in one slice
+        [(0, 2, 2), (1, 2, 2), (2, 2, 2), (3, 2, 2)],  # a line along z
+        [(0, 0, 0), (2, 2, 2), (2, 0, 1)],  # scattered, pairs only at distance 2
+    ],
+)
+@pytest.mark.parametrize(
+    "cfg", [TextureSettings(), TextureSettings(distances=(1, 2), weighting_norm="manhattan")]
+)
+def test_tiny_rois_agree(voxels, cfg: TextureSettings) -> None:
+    levels = np.zeros((4, 4, 4), dtype=np.int32)
+    mask = np.zeros((4, 4, 4), dtype=bool)
+    for n, voxel in enumerate(voxels):
+        mask[voxel] = True
+        levels[voxel] = 1 + n % 2
+    ours = texture_features(levels, mask, (0.7, 0.9, 2.0), cfg)
+    compare(ours, pyradiomics_texture(levels, mask, (0.7, 0.9, 2.0), cfg))
