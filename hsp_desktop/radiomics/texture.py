@@ -8,9 +8,10 @@ following PyRadiomics 3.0.1 step by step:
 * the image is cropped to the bounding box of the ROI (as PyRadiomics' extractor does) and the
   directions ("angles") are generated from that box: 13 in 3D, 4 in-plane with ``force2d`` (offsets
   along an axis of size 1 are not generated);
-* ``Ng`` is the highest grey level in the ROI; GLCM, GLRLM, GLSZM and GLDM drop the rows (and GLCM the
-  columns) of grey levels absent from the ROI and keep the real level numbers as ``i``/``j``; NGTDM uses
-  only present levels;
+* ``Ng`` is the highest grey level in the ROI (also in GLCM Idmn/Idn); GLCM, GLRLM, GLSZM and GLDM drop
+  the rows (and GLCM the columns) of grey levels absent from the ROI and keep the real level numbers as
+  ``i``/``j``; NGTDM uses only present levels and, as 3.0.1 does, counts an ROI voxel without any ROI
+  neighbour with a difference of 0;
 * GLCM and GLRLM give one matrix per direction: features are computed per direction and averaged
   (``nanmean``), unless ``weighting_norm`` is set, in which case the matrices are weighted by the
   direction's length in mm (GLCM: ``exp(-d**2)``, GLRLM: ``d``) and summed first; directions with an
