@@ -71,6 +71,10 @@ def _cohort_folder(path: Path) -> Path:
 
 
 def _train(args: argparse.Namespace) -> int:
+    import os
+
+    # idle OpenMP threads sleep instead of spinning: on a busy shared machine spinning halves throughput
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from hsp_desktop.deep.training import train_cnn
     from models.cnn.preprocess import PreprocessSpec
 

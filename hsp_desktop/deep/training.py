@@ -130,8 +130,6 @@ def train_cnn(
     Path
         The manifest path.
     """
-    import torch
-
     from models.cnn.export import OPSET, write_artifact
     from models.cnn.metrics import delong_auc, spearman
     from models.cnn.model import CnnConfig, count_parameters
@@ -191,7 +189,6 @@ def train_cnn(
     y = np.array([outcome_map[sid] for sid in ids], dtype=np.int64)
     ids, x = preprocess_cohort(cohort, spec, ids, progress=progress)
 
-    torch.set_num_threads(config.threads)
     history: dict[str, Any] = {}
     validation: dict[str, Any] = {}
     extra: dict[str, bytes] = {}

@@ -161,6 +161,8 @@ def trained(mini_cohort, tmp_path_factory):
         "12",
         "--width",
         "4",
+        "--threads",
+        "1",
         "--quiet",
     ]
     assert main(argv) == 0

@@ -20,7 +20,9 @@ from models.cnn.train import AugmentConfig, TrainConfig, augment_batch, fit_cnn,
 
 SPEC = PreprocessSpec(grid=16, spacing_mm=8.0)
 TINY = CnnConfig(width=4, embedding_dim=4)
-FAST = TrainConfig(max_epochs=8, min_epochs=3, patience=3, folds=3, batch_size=8, learning_rate=5e-3)
+FAST = TrainConfig(
+    max_epochs=8, min_epochs=3, patience=3, folds=3, batch_size=8, learning_rate=5e-3, threads=1
+)
 
 
 def tiny_case(event: int, seed: int):
