@@ -36,7 +36,9 @@ README_TEMPLATE = """# {name}: spleen CNN (deep score and deep features) - synth
 Trained by `hsp train-cnn` on the synthetic development cohort `{cohort_name}` ({n} recipients with a 6-month
 outcome, {events} events). **Synthetic data only: not for clinical use.**
 
-Reproduce (from the project root, 2 CPU threads, about {minutes:.0f} min on the reference machine):
+Reproduce from the project root (torch {threads} thread(s); this run took {minutes:.0f} min wall-clock on a shared
+2-core machine; training is seeded, and CPU training with the same seed and thread count is deterministic in the
+project's tests):
 
 ```
 {command}
@@ -237,6 +239,7 @@ def train_cnn(
         n=int(y.size),
         events=int(y.sum()),
         minutes=max(minutes, 1.0),
+        threads=config.threads,
         command=command or f"hsp train-cnn --cohort {cohort} --out {out}",
         opset=OPSET,
         g=spec.grid,
