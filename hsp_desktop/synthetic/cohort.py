@@ -214,14 +214,28 @@ def generate_cohort(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         _generate_into(tmp, n, prospective, seed, sites, full_res, inject_errors, images, report, workers)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
+        _swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     report("done", 1.0, f"cohort written to {out}")
     return out
+
+
+def _swap_in(new: Path, out: Path) -> None:
+    """Move the finished folder ``new`` to ``out``; a previous ``out`` is kept until the move has succeeded."""
+    old: Path | None = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.replace(out, old)
+    try:
+        os.replace(new, out)
+    except BaseException:
+        if old is not None:
+            os.replace(old, out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _generate_into(

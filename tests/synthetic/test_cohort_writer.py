@@ -230,3 +230,17 @@ def test_full_resolution_case(tmp_path: Path) -> None:
     mask = read_mask(folder / "mask.nii.gz")
     assert abs(mask.volume_ml(1) - clinical.spleen_volume_ml[0]) <= 0.02 * clinical.spleen_volume_ml[0]
     assert len(list((folder / "dicom").iterdir())) == ct.shape[0]
+
+
+def test_failed_overwrite_keeps_the_previous_cohort(tmp_path: Path) -> None:
+    cohort = generate_cohort(tmp_path / "keep", 5, 0, 1, images=False)
+    before = all_hashes(cohort)
+
+    def cancel(p: Progress) -> None:
+        if p.stage == "writing":
+            raise CancelledError("cancelled by the user")
+
+    with pytest.raises(CancelledError):
+        generate_cohort(cohort, 6, 0, 2, images=False, overwrite=True, progress=cancel)
+    assert all_hashes(cohort) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep"]
