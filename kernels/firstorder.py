@@ -110,12 +110,15 @@ def _firstorder(
         if s[k] >= p10 and s[k] <= p90:
             rsum += s[k]
             rn += 1
-    rmean = rsum / rn
-    rmad = 0.0
-    for k in range(n):
-        if s[k] >= p10 and s[k] <= p90:
-            rmad += abs(s[k] - rmean)
-    rmad /= rn
+    if rn == 0:
+        rmad = np.nan  # no voxel between P10 and P90 (n = 2): PyRadiomics' nanmean of nothing
+    else:
+        rmean = rsum / rn
+        rmad = 0.0
+        for k in range(n):
+            if s[k] >= p10 and s[k] <= p90:
+                rmad += abs(s[k] - rmean)
+        rmad /= rn
     # grey-level histogram
     max_level = 0
     for k in range(n):
@@ -181,7 +184,8 @@ def firstorder_features(
     -------
     ndarray of float64
         Values in the order of :data:`FIRSTORDER_NAMES`.  Flat ROIs give Skewness = Kurtosis = 0
-        (PyRadiomics' convention).
+        (PyRadiomics' convention); RobustMeanAbsoluteDeviation is NaN when no voxel lies between the 10th and
+        90th percentiles (two voxels), as in PyRadiomics.
     """
     raw = np.asarray(values).ravel()
     if raw.dtype not in (np.float32, np.float64):
