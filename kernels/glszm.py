@@ -96,12 +96,12 @@ def _glszm_zones(
 ) -> int:
     nn = offsets.shape[0]
     # 1. join each voxel to its already-visited neighbours (negative flat offsets) of the same level;
-    #    the root of a zone is its first voxel in raster order
+    #    the root of a zone is its first voxel in raster order (unions keep the smaller root)
     for idx in range(coded.shape[0]):
         gl = coded[idx]
         if gl == 0:
             continue
-        parent[idx] = idx
+        root_me = -1
         for a in range(nn):
             step = offsets[a]
             if step >= 0:
@@ -109,11 +109,14 @@ def _glszm_zones(
             nb = idx + step
             if coded[nb] == gl:
                 root_nb = _find(parent, nb)
-                root_me = _find(parent, idx)
-                if root_nb < root_me:
+                if root_me < 0:
+                    root_me = root_nb
+                elif root_nb < root_me:
                     parent[root_me] = root_nb
+                    root_me = root_nb
                 elif root_me < root_nb:
                     parent[root_nb] = root_me
+        parent[idx] = idx if root_me < 0 else root_me
     # 2. zone sizes at the roots (a root comes before the other voxels of its zone)
     for idx in range(coded.shape[0]):
         if coded[idx] == 0:
