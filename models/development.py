@@ -328,6 +328,11 @@ def write_bundle(
         validation["odds_ratios"] = result.odds_ratios
         validation["selection"] = result.model.selection_report_
         validation["shrinkage_factor"] = result.model.shrinkage_factor_
+        _, contrib = result.model.contributions(table)
+        validation["global_contributions"] = {
+            "measure": "mean |log-odds contribution| over the development cohort (exact, linear meta-learner)",
+            "terms": dict(zip(result.model.terms_, np.abs(contrib).mean(axis=0).tolist(), strict=True)),
+        }
         boot = result.bootstrap["multimodal"]
         oof_block = result.metrics["multimodal_oof"]
         manifest_extra = {

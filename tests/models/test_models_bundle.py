@@ -60,6 +60,8 @@ def test_roundtrip_equals_fitted_model(developed, test_table):
     assert {"python", "numpy", "scikit-learn"} <= set(m["versions"])
     assert m["outcome_definition_id"] == "hsp-outcome-test"
     assert "auc" in m["validation"]["multimodal_oof"] and m["validation"]["odds_ratios"]
+    assert set(m["validation"]["global_contributions"]["terms"]) == set(result.model.terms_)
+    assert m["kind"] == "risk-model" and m["metrics"]["optimism_corrected_auc"] > 0.5
     assert {"figures/roc.png", "figures/roc.svg", "figures/calibration.png", "figures/dca.svg"} <= set(
         m["files"]
     )
