@@ -34,13 +34,11 @@ def register(subparsers: Any) -> None:
             "Without --out, prints where the embedded demo cohort is (generating it on first use)."
         ),
     )
-    p.add_argument("--n", type=_positive, default=200, help="development-cohort recipients (default 200)")
-    p.add_argument(
-        "--prospective", type=_non_negative, default=30, help="prospective recipients (default 30)"
-    )
-    p.add_argument("--seed", type=_non_negative, default=1, help="random seed (default 1)")
+    p.add_argument("--n", type=_positive, help="development-cohort recipients (default 200)")
+    p.add_argument("--prospective", type=_non_negative, help="prospective recipients (default 30)")
+    p.add_argument("--seed", type=_non_negative, help="random seed (default 1)")
     p.add_argument("--out", type=Path, help="output folder (new or empty); omit for the demo cohort")
-    p.add_argument("--sites", type=_positive, default=1, help="centres with site effects (default 1)")
+    p.add_argument("--sites", type=_positive, help="centres with site effects (default 1)")
     p.add_argument("--full-res", action="store_true", help="512x512 CT at 0.75 mm (slow, large)")
     p.add_argument(
         "--inject-errors", action="store_true", help="inject a labelled ~8%% of realistic mistakes"
@@ -72,6 +70,22 @@ def _synth(args: argparse.Namespace) -> int:
             state["last"] = now
         bar.set_postfix_str(f"{p.stage}: {p.message}"[:50], refresh=False)
 
+    if args.out is None:
+        given = [
+            f"--{name.replace('_', '-')}"
+            for name in ("n", "prospective", "seed", "sites", "full_res", "inject_errors", "workers", "force")
+            if getattr(args, name) not in (None, False)
+        ]
+        if given:
+            from hsp_desktop.errors import InputError
+
+            raise InputError(
+                "options given without --out",
+                expected="--out DIR with " + ", ".join(given),
+                found="no --out (the demo cohort has fixed arguments)",
+                fix="add --out DIR, or drop the options to use the demo cohort",
+                field="out",
+            )
     start = time.perf_counter()
     try:
         if args.out is None:
@@ -83,10 +97,10 @@ def _synth(args: argparse.Namespace) -> int:
 
             out = generate_cohort(
                 args.out,
-                args.n,
-                args.prospective,
-                args.seed,
-                sites=args.sites,
+                200 if args.n is None else args.n,
+                30 if args.prospective is None else args.prospective,
+                1 if args.seed is None else args.seed,
+                sites=1 if args.sites is None else args.sites,
                 full_res=args.full_res,
                 inject_errors=args.inject_errors,
                 images=not args.no_images,

@@ -78,3 +78,8 @@ def test_user_data_dir_default(monkeypatch, tmp_path: Path) -> None:
     assert demo.user_data_dir() == tmp_path / "hsp-desktop"
     monkeypatch.setenv("HSP_DATA_DIR", "~/x")
     assert demo.user_data_dir() == Path.home() / "x"
+
+
+def test_demo_options_need_out(capsys) -> None:
+    assert cli.main(["synth", "--n", "5", "--quiet"]) == 2
+    assert "--out" in capsys.readouterr().err
