@@ -295,23 +295,26 @@ def _stats(image: npt.NDArray[np.floating]) -> tuple[float, float, float, float,
     flat = image.ravel()
     lo = np.inf
     hi = -np.inf
-    s = 0.0
-    for k in range(flat.size):
-        v = np.float64(flat[k])
-        s += v
-        if v < lo:
-            lo = v
-        if v > hi:
-            hi = v
-    mean = s / flat.size
-    ss = 0.0
+    total = 0.0
     nonfinite = 0
     for k in range(flat.size):
         v = np.float64(flat[k])
         if not np.isfinite(v):
             nonfinite += 1
-        d = v - mean
-        ss += d * d
+            continue
+        total += v
+        if v < lo:
+            lo = v
+        if v > hi:
+            hi = v
+    n = flat.size - nonfinite
+    mean = total / n if n > 0 else np.nan
+    ss = 0.0
+    for k in range(flat.size):
+        v = np.float64(flat[k])
+        if np.isfinite(v):
+            d = v - mean
+            ss += d * d
     return lo, hi, mean, ss, nonfinite
 
 
@@ -326,7 +329,8 @@ def image_stats(image: npt.NDArray[np.floating]) -> tuple[float, float, float, f
     Returns
     -------
     minimum, maximum, mean, std : float
-        ``std`` uses ``n - 1`` (ITK's ``StatisticsImageFilter``, used by ``sitk.Normalize``).
+        Over the finite voxels; ``std`` uses ``n - 1`` (ITK's ``StatisticsImageFilter``, used by
+        ``sitk.Normalize``).
     nonfinite : int
         Count of NaN/inf voxels.
     """
@@ -334,4 +338,6 @@ def image_stats(image: npt.NDArray[np.floating]) -> tuple[float, float, float, f
     if arr.size < 2:
         raise ValueError("image_stats needs at least 2 voxels")
     lo, hi, mean, ss, bad = _stats(arr)
-    return float(lo), float(hi), float(mean), float(np.sqrt(ss / (arr.size - 1))), int(bad)
+    n = arr.size - bad
+    sd = float(np.sqrt(ss / (n - 1))) if n > 1 else float("nan")
+    return float(lo), float(hi), float(mean), sd, int(bad)
