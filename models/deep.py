@@ -207,6 +207,7 @@ class DeepModel:
     ) -> None:
         self.folder = Path(folder)
         self.manifest: dict[str, Any] = read_manifest(self.folder)
+        self.manifest_sha256 = sha256_file(self.folder / MANIFEST_NAME)
         self.provider_choice = provider or os.environ.get("HSP_ORT_PROVIDER", "auto")
         choose_providers(self.provider_choice)  # validate the choice now, not at first use
         self.intra_op_threads = intra_op_threads if intra_op_threads is not None else _default_threads()
@@ -392,9 +393,6 @@ class DeepModel:
             )
         return np.ascontiguousarray(batch)
 
-    def _manifest_sha256(self) -> str:
-        return sha256_file(self.folder / MANIFEST_NAME)
-
     def run(self, batch: npt.NDArray[np.float32]) -> DeepOutput:
         """Run a preprocessed batch ``(N, 3, g, g, g)`` and return logits and embeddings with provenance."""
         x = self.check_batch(batch)
@@ -408,7 +406,7 @@ class DeepModel:
             provider=str(self._provider),
             model_name=self.name,
             model_sha256=self.model_sha256,
-            manifest_sha256=self._manifest_sha256(),
+            manifest_sha256=self.manifest_sha256,
             preprocessing=self.preprocessing_id,
         )
 
@@ -524,6 +522,6 @@ class DeepModel:
             provider=str(self._provider),
             model_name=self.name,
             model_sha256=self.model_sha256,
-            manifest_sha256=self._manifest_sha256(),
+            manifest_sha256=self.manifest_sha256,
             preprocessing=self.preprocessing_id,
         )

@@ -14,6 +14,7 @@ import torch
 import models.deep as deep
 from hsp_desktop.errors import InputError, ModelArtefactError, SettingsError
 from models.cnn.export import write_artifact
+from models.cnn.manifest import sha256_file
 from models.cnn.model import CnnConfig, SpleenCnn
 from models.cnn.preprocess import PreprocessSpec, preprocess_case
 from models.deep import CPU, CUDA, DeepModel, choose_providers
@@ -73,6 +74,7 @@ def test_lazy_session_cpu_provider_and_provenance(artefact, batch, torch_model):
     manifest = json.loads((artefact / "manifest.json").read_text())
     result = out.case(2)
     assert result.model_sha256 == manifest["files"]["model.onnx"]
+    assert result.manifest_sha256 == sha256_file(artefact / "manifest.json")
     assert result.provenance()["provider"] == CPU
     assert set(result.features()) == {"deep_score", *(f"deep_emb_{i}" for i in range(1, 6))}
     session = model.session()
