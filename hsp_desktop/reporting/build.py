@@ -12,6 +12,7 @@ import numpy as np
 from hsp_desktop.domain import Contribution, QcReport, RiskResult
 from hsp_desktop.errors import InputError, ModelArtefactError
 from hsp_desktop.pipeline import model_info
+from hsp_desktop.reporting.charts import fmt_value
 from hsp_desktop.reporting.inputs import CohortDistribution, KeySlices, ModelSummary, PatientReportInputs
 
 #: Roles that may see a recipient's name and MRN on a report (when the site setting allows it at all).
@@ -348,8 +349,8 @@ def table_one(rows: list[tuple[dict[str, Any], dict[str, Any]]]) -> tuple[list[A
                 arr = np.array([float(v) for v in values if v is not None], dtype=float)
                 samples.append(arr)
                 if arr.size:
-                    q1, med, q3 = np.percentile(arr, [25, 50, 75])
-                    cells.append(f"{med:.3g} ({q1:.3g}-{q3:.3g})")
+                    q1, med, q3 = (fmt_value(float(v)) for v in np.percentile(arr, [25, 50, 75]))
+                    cells.append(f"{med} ({q1}-{q3})")
                 else:
                     cells.append("-")
             else:
@@ -379,20 +380,17 @@ def prospective_summary(rows: list[tuple[dict[str, Any], dict[str, Any]]]) -> An
     summary = summarise(
         [{"risk": o.get("risk"), "band": o.get("band"), "outcome": o.get("status")} for _, o in eligible]
     )
-    statuses = [o.get("status") for _, o in eligible]
-    complete = sum(1 for s in statuses if s in (0, 1, "0", "1"))
-    observed = float(np.mean(summary.y)) if summary.y else None
-    expected = float(np.mean(summary.p)) if summary.p else None
     return ProspectiveSummary(
         n=len(eligible),
-        complete=complete,
-        pending=sum(1 for s in statuses if s in (None, "pending")),
-        competing=sum(1 for s in statuses if s == "competing"),
-        events=sum(1 for s in statuses if s in (1, "1")),
+        scored=summary.n_scored,
+        complete=summary.n_outcome,
+        pending=summary.n_pending,
+        competing=summary.n_competing,
+        events=summary.n_events,
         auc=summary.auc,
         auc_ci=summary.auc_ci,
-        observed_rate=observed,
-        mean_predicted=expected,
+        observed_rate=float(np.mean(summary.y)) if summary.y else None,
+        mean_predicted=float(np.mean(summary.p)) if summary.p else None,
     )
 
 
@@ -511,6 +509,7 @@ def validation_inputs(model: Any, *, registry: Any = None, report_date: str | No
             float(o["odds_ratio"]),
             float(o["ci_low"]),
             float(o["ci_high"]),
+            feature=str(o.get("name", "")),
         )
         for o in v.get("odds_ratios", [])
     ]

@@ -160,8 +160,9 @@ TEXT: dict[str, dict[str, str]] = {
         "v_sample_not_ok": "The criteria are NOT met: interpret the model with caution.",
         "v_prospective": "9. Prospective validation cohort",
         "v_prosp_pending": (
-            "{n} recipients enrolled; {complete} with a derived 6-month outcome, {pending} pending, {competing} "
-            "competing events. Results are shown once at least {minimum} outcomes have accrued."
+            "{n} eligible recipients enrolled, {scored} scored by the model; of the scored, {complete} with a derived "
+            "6-month outcome, {pending} pending, {competing} competing events. Results are shown once at least "
+            "{minimum} scored recipients have an outcome."
         ),
         "v_prosp_results": (
             "{complete} recipients with a derived outcome ({events} events): AUC {auc} (95% CI {lo}-{hi}); "
@@ -305,8 +306,8 @@ TEXT: dict[str, dict[str, str]] = {
         "v_sample_not_ok": "未满足标准：解释模型时需谨慎。",
         "v_prospective": "9. 前瞻性验证队列",
         "v_prosp_pending": (
-            "已入组 {n} 例；{complete} 例已得出6个月结局，{pending} 例待定，{competing} 例竞争事件。"
-            "累积至少 {minimum} 例结局后显示结果。"
+            "已入组合格受者 {n} 例，其中 {scored} 例已由模型评分；评分者中 {complete} 例已得出6个月结局，{pending} 例待定，"
+            "{competing} 例竞争事件。至少 {minimum} 例评分受者得出结局后显示结果。"
         ),
         "v_prosp_results": (
             "{complete} 例已得出结局（{events} 例事件）：AUC {auc}（95%置信区间 {lo}-{hi}）；"

@@ -253,6 +253,8 @@ class OddsRatio:
     odds_ratio: float
     ci_low: float
     ci_high: float
+    feature: str = ""
+    """The model's column name, to print the dictionary label in the report language."""
 
 
 @dataclass(frozen=True)
@@ -264,6 +266,8 @@ class ProspectiveSummary:
     pending: int
     competing: int
     events: int
+    scored: int | None = None
+    """Recipients with a prediction; ``complete``/``pending``/``competing``/``events`` count among them."""
     auc: float | None = None
     auc_ci: tuple[float, float] | None = None
     observed_rate: float | None = None

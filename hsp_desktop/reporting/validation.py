@@ -15,10 +15,16 @@ from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
 
 from hsp_desktop.reporting import charts
 from hsp_desktop.reporting.fonts import FontSet, fonts_for
-from hsp_desktop.reporting.i18n import Language, check_language, t
+from hsp_desktop.reporting.i18n import Language, check_language, input_label, t
 from hsp_desktop.reporting.inputs import ValidationReportInputs
 from hsp_desktop.reporting.layout import CONTENT_W, Styles, any_text, build_pdf, numbered_canvas, p, table
 from hsp_desktop.reporting.patient import band_ranges
+
+PER_ZH = {
+    "per doubling": "每倍增",
+    "per unit": "每单位",
+    "per unit of score (log-odds scale)": "每单位评分（对数优势刻度）",
+}
 
 
 def fmt_p(value: float | None) -> str:
@@ -194,7 +200,12 @@ def _decision(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: Fo
 def _odds(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: FontSet) -> list[Flowable]:
     rows: list[list[Any]] = [[t(lang, "v_feat"), t(lang, "v_per"), t(lang, "v_or")]]
     for o in inp.odds_ratios:
-        rows.append([p(o.label, st.cell), o.per, f"{o.odds_ratio:.2f} ({o.ci_low:.2f} - {o.ci_high:.2f})"])
+        known = input_label(o.feature, lang) if o.feature else None
+        label = f"{known[0]} ({known[1]})" if known and known[1] else (known[0] if known else o.label)
+        per = PER_ZH.get(o.per, o.per) if lang == "zh" else o.per
+        rows.append(
+            [p(label, st.cell), p(per, st.cell), f"{o.odds_ratio:.2f} ({o.ci_low:.2f} - {o.ci_high:.2f})"]
+        )
     if len(rows) == 1:
         return [p(t(lang, "v_features"), st.h2), p(t(lang, "v_none"), st.body)]
     return [
@@ -246,6 +257,7 @@ def _prospective(inp: ValidationReportInputs, lang: Language, st: Styles) -> lis
                 lang,
                 "v_prosp_pending",
                 n=pr.n,
+                scored=pr.scored if pr.scored is not None else pr.n,
                 complete=pr.complete,
                 pending=pr.pending,
                 competing=pr.competing,

@@ -206,7 +206,18 @@ def validation_inputs(**overrides: object) -> ValidationReportInputs:
             OddsRatio("CT texture score", "1 SD", 1.44, 1.04, 1.99),
         ),
         n_candidate_params=4,
-        prospective=ProspectiveSummary(31, 24, 6, 1, 7, 0.74, (0.52, 0.96), 0.29, 0.26),
+        prospective=ProspectiveSummary(
+            n=31,
+            scored=31,
+            complete=24,
+            pending=6,
+            competing=1,
+            events=7,
+            auc=0.74,
+            auc_ci=(0.52, 0.96),
+            observed_rate=0.29,
+            mean_predicted=0.26,
+        ),
         app_build="test",
     )
     values.update(overrides)

@@ -56,9 +56,22 @@ def test_validation_report_tripod_sections_and_numbers(tmp_path: Path) -> None:
 def test_prospective_results_wait_for_enough_outcomes(tmp_path: Path) -> None:
     from hsp_desktop.reporting.inputs import ProspectiveSummary
 
-    inp = validation_inputs(prospective=ProspectiveSummary(12, 3, 9, 0, 1, 0.5, (0.1, 0.9), 0.33, 0.25))
+    inp = validation_inputs(
+        prospective=ProspectiveSummary(
+            n=12,
+            scored=12,
+            complete=3,
+            pending=9,
+            competing=0,
+            events=1,
+            auc=0.5,
+            auc_ci=(0.1, 0.9),
+            observed_rate=0.33,
+            mean_predicted=0.25,
+        )
+    )
     text = " ".join(pdf_pages_text(render_validation_report(inp, tmp_path / "v.pdf")))
-    assert "3 with a derived 6-month outcome, 9 pending" in text
+    assert "of the scored, 3 with a derived 6-month outcome, 9 pending" in text
     assert "AUC 0.500" not in text
 
 
