@@ -40,7 +40,7 @@ def gldm_matrix(
     ------
     ValueError
         If ``alpha`` is negative (and on the input checks of
-        :func:`kernels.texture_common.check_levels_mask`).
+        :func:`kernels.texture_common.encode_roi`).
     """
     if isinstance(alpha, bool) or int(alpha) != alpha or alpha < 0:
         raise ValueError(f"alpha must be a non-negative integer, got {alpha}")

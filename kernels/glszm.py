@@ -3,7 +3,8 @@
 A zone is a connected set of ROI voxels of one grey level, connectivity given by the neighbour offsets
 (26-connectivity in 3D, 8 in 2D for the bidirectional distance-1 offsets).  Zones are labelled by
 union-find in one raster pass (each voxel is joined to its already-visited neighbours of the same
-level), then counted per level and size.  Only the zone sizes that occur get a column: PyRadiomics
+level, skipping those already known to be joined through the previous voxel), then counted per level
+and size.  Only the zone sizes that occur get a column: PyRadiomics
 drops the empty size columns before computing any feature, and a dense matrix would be as wide as the
 largest zone (tens of thousands of columns on a smooth image).
 """
@@ -45,7 +46,7 @@ def glszm_matrix(
     ------
     ValueError
         If the offsets are not symmetric (and on the input checks of
-        :func:`kernels.texture_common.check_levels_mask`).
+        :func:`kernels.texture_common.encode_roi`).
     """
     off = check_angles(offsets)
     if {tuple(o) for o in off.tolist()} != {tuple(-v for v in o) for o in off.tolist()}:
@@ -60,9 +61,8 @@ def glszm_matrix(
     count = np.empty(coded.size, dtype=np.int32)
     zone_level = np.empty(n_roi, dtype=np.int64)
     zone_size = np.empty(n_roi, dtype=np.int64)
-    n_zones = _glszm_zones(
-        coded.ravel(), flat_offsets(off, coded.shape), parent, count, zone_level, zone_size
-    )
+    primary, backward, extras = _union_plan(off, flat_offsets(off, coded.shape))
+    n_zones = _glszm_zones(coded.ravel(), primary, backward, extras, parent, count, zone_level, zone_size)
     zone_level = zone_level[:n_zones]
     zone_size = zone_size[:n_zones]
     occurring = np.bincount(zone_size) > 0
@@ -71,6 +71,31 @@ def glszm_matrix(
     out = np.zeros((int(n_levels), sizes.shape[0]), dtype=np.float64)
     _fill(zone_level, column[zone_size], out)
     return out, sizes
+
+
+def _union_plan(
+    offsets: npt.NDArray[np.int64], flat: npt.NDArray[np.int64]
+) -> tuple[int, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Which already-visited neighbours a voxel must look at (the classic labelling shortcut).
+
+    ``primary`` is the closest already-visited neighbour (x - 1 in 3D).  When it has the voxel's level,
+    the voxel joins its zone, and a neighbour ``w`` that is also a neighbour of ``primary`` is already in
+    that zone if it has the same level (it was joined when ``primary`` or ``w`` was visited), so only the
+    ``extras`` (already-visited neighbours of the voxel that are not neighbours of ``primary``) remain to
+    be checked; otherwise all the ``backward`` neighbours are checked.
+    """
+    is_back = flat < 0
+    back_offsets = offsets[is_back]
+    back_flat = flat[is_back]
+    k = int(np.argmax(back_flat))
+    known = {tuple(o) for o in offsets.tolist()}
+    extras = [
+        int(back_flat[i])
+        for i, o in enumerate(back_offsets.tolist())
+        if i != k and tuple(a - b for a, b in zip(o, back_offsets[k].tolist(), strict=True)) not in known
+    ]
+    others = [int(v) for i, v in enumerate(back_flat.tolist()) if i != k]
+    return int(back_flat[k]), np.array(others, dtype=np.int64), np.array(extras, dtype=np.int64)
 
 
 @njit
@@ -88,25 +113,28 @@ def _find(parent: npt.NDArray[np.int32], idx: int) -> int:
 @njit
 def _glszm_zones(
     coded: npt.NDArray[np.uint16],
-    offsets: npt.NDArray[np.int64],
+    primary: int,
+    backward: npt.NDArray[np.int64],
+    extras: npt.NDArray[np.int64],
     parent: npt.NDArray[np.int32],
     count: npt.NDArray[np.int32],
     zone_level: npt.NDArray[np.int64],
     zone_size: npt.NDArray[np.int64],
 ) -> int:
-    nn = offsets.shape[0]
-    # 1. join each voxel to its already-visited neighbours (negative flat offsets) of the same level;
+    # 1. join each voxel to its already-visited neighbours of the same level (see _union_plan);
     #    the root of a zone is its first voxel in raster order (unions keep the smaller root)
     for idx in range(coded.shape[0]):
         gl = coded[idx]
         if gl == 0:
             continue
-        root_me = -1
-        for a in range(nn):
-            step = offsets[a]
-            if step >= 0:
-                continue
-            nb = idx + step
+        if coded[idx + primary] == gl:
+            root_me = _find(parent, idx + primary)
+            steps = extras
+        else:
+            root_me = -1
+            steps = backward
+        for a in range(steps.shape[0]):
+            nb = idx + steps[a]
             if coded[nb] == gl:
                 root_nb = _find(parent, nb)
                 if root_me < 0:

@@ -46,7 +46,7 @@ def neighbour_matrices(
     Raises
     ------
     ValueError
-        On a negative ``alpha`` and on the input checks of :func:`kernels.texture_common.check_levels_mask`.
+        On a negative ``alpha`` and on the input checks of :func:`kernels.texture_common.encode_roi`.
     """
     if isinstance(alpha, bool) or int(alpha) != alpha or alpha < 0:
         raise ValueError(f"alpha must be a non-negative integer, got {alpha}")
