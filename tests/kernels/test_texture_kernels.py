@@ -286,3 +286,19 @@ def test_pure_python_mode_gives_the_same_numbers() -> None:
     assert got.keys() == want.keys() and len(got) == 75
     for key, value in want.items():
         assert got[key] == pytest.approx(value, rel=1e-12, abs=1e-15, nan_ok=True), key
+
+
+def test_glszm_union_plan_checks_few_neighbours() -> None:
+    from kernels.glszm import _union_plan
+    from kernels.texture_common import flat_offsets
+
+    shape = (5, 6, 7)
+    offsets = texture_angles(shape, bidirectional=True)
+    primary, backward, extras = _union_plan(offsets, flat_offsets(offsets, shape))
+    assert primary == -1 and len(backward) == 12 and len(extras) == 4  # 26-connectivity
+    offsets = texture_angles(shape, bidirectional=True, force2d_dimension=0)
+    primary, backward, extras = _union_plan(offsets, flat_offsets(offsets, shape))
+    assert primary == -1 and len(backward) == 3 and extras.tolist() == [-7 + 1]  # 8-connectivity
+    offsets = texture_angles(shape, bidirectional=True, force2d_dimension=2)
+    primary, backward, extras = _union_plan(offsets, flat_offsets(offsets, shape))
+    assert primary == -7 and len(extras) == 1  # in the (z, y) plane the previous voxel is y - 1
