@@ -114,8 +114,27 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
+def _json_default(obj: Any) -> Any:
+    """``json.dumps`` hook for what it cannot encode itself (dataclasses, numpy scalars, paths, dates)."""
+    plain = _plain(obj)
+    if plain is obj:
+        raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+    return plain
+
+
 def _dumps(obj: Any) -> str:
-    return json.dumps(_plain(obj), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    """Canonical JSON (sorted keys, no spaces); non-finite floats become null."""
+    try:
+        return json.dumps(
+            obj,
+            ensure_ascii=False,
+            sort_keys=True,
+            separators=(",", ":"),
+            allow_nan=False,
+            default=_json_default,
+        )
+    except ValueError:  # NaN/inf somewhere: take the slow path that maps them to None
+        return json.dumps(_plain(obj), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def _sha256_json(obj: Any) -> str:
@@ -1482,10 +1501,10 @@ class Registry:
         else:
             result = derive_outcome(preop, visits, dt.date.fromisoformat(tx), today, definition)
             status = str(result.status)
-            flags = _plain(result.flags)
-            reasons = _plain(result.reasons)
-            secondary = _plain(result.secondary)
-            secondary["components"] = _plain(
+            flags = list(result.flags)
+            reasons = list(result.reasons)
+            secondary = {f.name: getattr(result.secondary, f.name) for f in fields(result.secondary)}
+            secondary["components"] = (
                 {
                     k: getattr(result, k)
                     for k in ("window_dates", "plt_window", "wbc_window", "cytopenia", "splenomegaly", "other_cause",
