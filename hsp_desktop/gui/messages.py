@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import traceback
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from hsp_desktop import errors
 
@@ -14,22 +14,22 @@ def _tr(text: str) -> str:
 
 
 TITLES: tuple[tuple[type[BaseException], str], ...] = (
-    (errors.CancelledError, "Cancelled"),
-    (errors.AuthError, "Not permitted"),
-    (errors.TamperError, "Registry integrity problem"),
-    (errors.RegistryError, "Registry problem"),
-    (errors.GeometryError, "CT and mask do not match"),
-    (errors.QcError, "Image quality check failed"),
-    (errors.UnitError, "Check the unit"),
-    (errors.ValidationError, "Please correct the form"),
-    (errors.EligibilityError, "Recipient not eligible"),
-    (errors.FileFormatError, "File cannot be read"),
-    (errors.SettingsError, "Invalid setting"),
-    (errors.InputError, "Input problem"),
-    (errors.ModelArtefactError, "Model cannot be used"),
-    (errors.PipelineError, "Scoring stopped"),
-    (errors.FederatedError, "Federation problem"),
-    (errors.HspError, "Problem"),
+    (errors.CancelledError, QT_TRANSLATE_NOOP("messages", "Cancelled")),
+    (errors.AuthError, QT_TRANSLATE_NOOP("messages", "Not permitted")),
+    (errors.TamperError, QT_TRANSLATE_NOOP("messages", "Registry integrity problem")),
+    (errors.RegistryError, QT_TRANSLATE_NOOP("messages", "Registry problem")),
+    (errors.GeometryError, QT_TRANSLATE_NOOP("messages", "CT and mask do not match")),
+    (errors.QcError, QT_TRANSLATE_NOOP("messages", "Image quality check failed")),
+    (errors.UnitError, QT_TRANSLATE_NOOP("messages", "Check the unit")),
+    (errors.ValidationError, QT_TRANSLATE_NOOP("messages", "Please correct the form")),
+    (errors.EligibilityError, QT_TRANSLATE_NOOP("messages", "Recipient not eligible")),
+    (errors.FileFormatError, QT_TRANSLATE_NOOP("messages", "File cannot be read")),
+    (errors.SettingsError, QT_TRANSLATE_NOOP("messages", "Invalid setting")),
+    (errors.InputError, QT_TRANSLATE_NOOP("messages", "Input problem")),
+    (errors.ModelArtefactError, QT_TRANSLATE_NOOP("messages", "Model cannot be used")),
+    (errors.PipelineError, QT_TRANSLATE_NOOP("messages", "Scoring stopped")),
+    (errors.FederatedError, QT_TRANSLATE_NOOP("messages", "Federation problem")),
+    (errors.HspError, QT_TRANSLATE_NOOP("messages", "Problem")),
 )
 
 
@@ -43,12 +43,19 @@ def describe(exc: BaseException) -> tuple[str, str, str]:
         if isinstance(exc, kind):
             text = str(exc)
             if isinstance(exc, errors.PipelineError):
-                text = _tr("Stage") + f" '{exc.stage}': {text}\n" + _tr("Nothing was saved.")
+                text = (
+                    QCoreApplication.translate("messages", "Stage")
+                    + f" '{exc.stage}': {text}\n"
+                    + QCoreApplication.translate("messages", "Nothing was saved.")
+                )
             return _tr(title), text, ""
     details = "".join(traceback.format_exception(exc))
     return (
-        _tr("Unexpected error"),
-        _tr("An unexpected error occurred; nothing was saved. Please report the details to the study team.")
+        QCoreApplication.translate("messages", "Unexpected error"),
+        QCoreApplication.translate(
+            "messages",
+            "An unexpected error occurred; nothing was saved. Please report the details to the study team.",
+        )
         + f"\n\n{type(exc).__name__}: {exc}",
         details,
     )

@@ -25,19 +25,18 @@ def build_pages(ctx: AppContext, window: Any) -> list[tuple[str, str, QWidget]]:
     from hsp_desktop.gui.pages.settings_page import SettingsPage
     from hsp_desktop.gui.pages.worklist import WorklistPage
 
-    tr = QCoreApplication.translate
     screens: list[tuple[str, str, type[QWidget]]] = [
-        ("worklist", tr("pages", "Worklist"), WorklistPage),
-        ("recipient", tr("pages", "Recipient"), RecipientPage),
-        ("imaging", tr("pages", "Imaging"), ImagingPage),
-        ("score", tr("pages", "Score"), ScorePage),
-        ("followup", tr("pages", "Follow-up"), FollowUpPage),
-        ("dashboard", tr("pages", "Validation dashboard"), DashboardPage),
-        ("models", tr("pages", "Models"), ModelsPage),
-        ("research", tr("pages", "Research"), ResearchPage),
-        ("federation", tr("pages", "Federation"), FederationPage),
-        ("settings", tr("pages", "Settings"), SettingsPage),
-        ("audit", tr("pages", "Audit log"), AuditPage),
-        ("about", tr("pages", "About"), AboutPage),
+        ("worklist", QCoreApplication.translate("pages", "Worklist"), WorklistPage),
+        ("recipient", QCoreApplication.translate("pages", "Recipient"), RecipientPage),
+        ("imaging", QCoreApplication.translate("pages", "Imaging"), ImagingPage),
+        ("score", QCoreApplication.translate("pages", "Score"), ScorePage),
+        ("followup", QCoreApplication.translate("pages", "Follow-up"), FollowUpPage),
+        ("dashboard", QCoreApplication.translate("pages", "Validation dashboard"), DashboardPage),
+        ("models", QCoreApplication.translate("pages", "Models"), ModelsPage),
+        ("research", QCoreApplication.translate("pages", "Research"), ResearchPage),
+        ("federation", QCoreApplication.translate("pages", "Federation"), FederationPage),
+        ("settings", QCoreApplication.translate("pages", "Settings"), SettingsPage),
+        ("audit", QCoreApplication.translate("pages", "Audit log"), AuditPage),
+        ("about", QCoreApplication.translate("pages", "About"), AboutPage),
     ]
     return [(key, title, cls(ctx, window)) for key, title, cls in screens]  # type: ignore[call-arg]

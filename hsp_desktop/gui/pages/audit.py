@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -20,7 +21,16 @@ from PySide6.QtWidgets import (
 
 from hsp_desktop.gui.context import AppContext
 
-AUDIT_COLUMNS = ("id", "time", "user", "action", "table", "row", "reason", "change")
+AUDIT_COLUMNS = (
+    QT_TRANSLATE_NOOP("AuditPage", "No."),
+    QT_TRANSLATE_NOOP("AuditPage", "Time"),
+    QT_TRANSLATE_NOOP("AuditPage", "User"),
+    QT_TRANSLATE_NOOP("AuditPage", "Action"),
+    QT_TRANSLATE_NOOP("AuditPage", "Table"),
+    QT_TRANSLATE_NOOP("AuditPage", "Row"),
+    QT_TRANSLATE_NOOP("AuditPage", "Reason"),
+    QT_TRANSLATE_NOOP("AuditPage", "Change"),
+)
 
 
 def _change(entry: dict[str, Any]) -> str:

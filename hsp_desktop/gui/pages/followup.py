@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QDate
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -30,27 +30,34 @@ from hsp_desktop.gui.context import AppContext
 
 #: Visit measurements: (field, label, unit, maximum, decimals).
 MEASURES: tuple[tuple[str, str, str, float, int], ...] = (
-    ("platelets", "Platelets", "x10^9/L", 1500.0, 0),
-    ("wbc", "WBC", "x10^9/L", 100.0, 1),
-    ("haemoglobin", "Haemoglobin", "g/L", 220.0, 0),
-    ("spleen_volume_ml", "Spleen volume", "ml", 5000.0, 0),
-    ("spleen_length_cm", "Spleen length", "cm", 35.0, 1),
+    ("platelets", QT_TRANSLATE_NOOP("FollowUpPage", "Platelets"), "x10^9/L", 1500.0, 0),
+    ("wbc", QT_TRANSLATE_NOOP("FollowUpPage", "WBC"), "x10^9/L", 100.0, 1),
+    ("haemoglobin", QT_TRANSLATE_NOOP("FollowUpPage", "Haemoglobin"), "g/L", 220.0, 0),
+    ("spleen_volume_ml", QT_TRANSLATE_NOOP("FollowUpPage", "Spleen volume"), "ml", 5000.0, 0),
+    ("spleen_length_cm", QT_TRANSLATE_NOOP("FollowUpPage", "Spleen length"), "cm", 35.0, 1),
 )
 FLAGS: tuple[tuple[str, str], ...] = (
-    ("pv_complication", "Portal-vein stenosis/thrombosis"),
-    ("ha_thrombosis", "Hepatic-artery thrombosis"),
-    ("rejection_or_graft_dysfunction", "Rejection or graft dysfunction"),
-    ("infection", "CMV/EBV infection or sepsis"),
-    ("myelotoxic_drugs", "Myelotoxic drugs (MMF, valganciclovir, TMP-SMX, mTOR)"),
-    ("bleeding", "Bleeding"),
+    ("pv_complication", QT_TRANSLATE_NOOP("FollowUpPage", "Portal-vein stenosis/thrombosis")),
+    ("ha_thrombosis", QT_TRANSLATE_NOOP("FollowUpPage", "Hepatic-artery thrombosis")),
+    ("rejection_or_graft_dysfunction", QT_TRANSLATE_NOOP("FollowUpPage", "Rejection or graft dysfunction")),
+    ("infection", QT_TRANSLATE_NOOP("FollowUpPage", "CMV/EBV infection or sepsis")),
+    (
+        "myelotoxic_drugs",
+        QT_TRANSLATE_NOOP("FollowUpPage", "Myelotoxic drugs (MMF, valganciclovir, TMP-SMX, mTOR)"),
+    ),
+    ("bleeding", QT_TRANSLATE_NOOP("FollowUpPage", "Bleeding")),
 )
 INTERVENTIONS = (
-    ("", "None"),
-    ("pse", "Partial splenic embolisation"),
-    ("splenectomy", "Splenectomy"),
-    ("tpo_agonist", "TPO-receptor agonist"),
+    ("", QT_TRANSLATE_NOOP("FollowUpPage", "None")),
+    ("pse", QT_TRANSLATE_NOOP("FollowUpPage", "Partial splenic embolisation")),
+    ("splenectomy", QT_TRANSLATE_NOOP("FollowUpPage", "Splenectomy")),
+    ("tpo_agonist", QT_TRANSLATE_NOOP("FollowUpPage", "TPO-receptor agonist")),
 )
-EVENTS = (("", "None"), ("death", "Death"), ("retransplant", "Re-transplantation"))
+EVENTS = (
+    ("", QT_TRANSLATE_NOOP("FollowUpPage", "None")),
+    ("death", QT_TRANSLATE_NOOP("FollowUpPage", "Death")),
+    ("retransplant", QT_TRANSLATE_NOOP("FollowUpPage", "Re-transplantation")),
+)
 VISIT_COLUMNS = (
     "date",
     "day",
@@ -61,6 +68,17 @@ VISIT_COLUMNS = (
     "spleen_length_cm",
     "intervention",
     "event",
+)
+VISIT_HEADERS = (
+    QT_TRANSLATE_NOOP("FollowUpPage", "Date"),
+    QT_TRANSLATE_NOOP("FollowUpPage", "Day"),
+    QT_TRANSLATE_NOOP("FollowUpPage", "Platelets"),
+    QT_TRANSLATE_NOOP("FollowUpPage", "WBC"),
+    QT_TRANSLATE_NOOP("FollowUpPage", "Haemoglobin"),
+    QT_TRANSLATE_NOOP("FollowUpPage", "Spleen volume"),
+    QT_TRANSLATE_NOOP("FollowUpPage", "Spleen length"),
+    QT_TRANSLATE_NOOP("FollowUpPage", "Treatment"),
+    QT_TRANSLATE_NOOP("FollowUpPage", "Event"),
 )
 
 
@@ -75,7 +93,7 @@ class FollowUpPage(QWidget):
         self.header.setWordWrap(True)
         self.visits = QTableWidget(0, len(VISIT_COLUMNS))
         self.visits.setObjectName("visits")
-        self.visits.setHorizontalHeaderLabels([self.tr(c.replace("_", " ")) for c in VISIT_COLUMNS])
+        self.visits.setHorizontalHeaderLabels([self.tr(h) for h in VISIT_HEADERS])
         self.visits.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.visits.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.visits.verticalHeader().setVisible(False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QSettings
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -27,9 +27,9 @@ from hsp_desktop.gui.context import AppContext
 from hsp_desktop.gui.workers import Worker, single_step
 
 CRITERIA = (
-    ("volume_bsa", "Spleen volume / BSA > threshold"),
-    ("volume", "Spleen volume > threshold"),
-    ("length", "Craniocaudal length >= threshold"),
+    ("volume_bsa", QT_TRANSLATE_NOOP("SettingsPage", "Spleen volume / BSA > threshold")),
+    ("volume", QT_TRANSLATE_NOOP("SettingsPage", "Spleen volume > threshold")),
+    ("length", QT_TRANSLATE_NOOP("SettingsPage", "Craniocaudal length >= threshold")),
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -22,22 +22,29 @@ from PySide6.QtWidgets import (
 from hsp_desktop.gui.context import AppContext
 
 COLUMNS: tuple[tuple[str, str], ...] = (
-    ("study_id", "Study ID"),
-    ("site", "Site"),
-    ("status", "Status"),
-    ("transplant_date", "Transplant date"),
-    ("risk", "Latest risk"),
-    ("band", "Band"),
-    ("next_visit", "Next follow-up"),
-    ("outcome", "6-month outcome"),
+    ("study_id", QT_TRANSLATE_NOOP("WorklistPage", "Study ID")),
+    ("site", QT_TRANSLATE_NOOP("WorklistPage", "Site")),
+    ("status", QT_TRANSLATE_NOOP("WorklistPage", "Status")),
+    ("transplant_date", QT_TRANSLATE_NOOP("WorklistPage", "Transplant date")),
+    ("risk", QT_TRANSLATE_NOOP("WorklistPage", "Latest risk")),
+    ("band", QT_TRANSLATE_NOOP("WorklistPage", "Band")),
+    ("next_visit", QT_TRANSLATE_NOOP("WorklistPage", "Next follow-up")),
+    ("outcome", QT_TRANSLATE_NOOP("WorklistPage", "6-month outcome")),
 )
 #: The registry's recipient statuses ("" = all).
-STATUSES = ("", "enrolled", "scored", "outcome", "competing", "excluded")
+STATUSES = (
+    "",
+    QT_TRANSLATE_NOOP("WorklistPage", "enrolled"),
+    QT_TRANSLATE_NOOP("WorklistPage", "scored"),
+    QT_TRANSLATE_NOOP("WorklistPage", "outcome"),
+    QT_TRANSLATE_NOOP("WorklistPage", "competing"),
+    QT_TRANSLATE_NOOP("WorklistPage", "excluded"),
+)
 OUTCOME_TEXT: dict[Any, str] = {
-    1: "refractory HSP",
-    0: "no refractory HSP",
-    "pending": "pending",
-    "competing": "competing event",
+    1: QT_TRANSLATE_NOOP("WorklistPage", "refractory HSP"),
+    0: QT_TRANSLATE_NOOP("WorklistPage", "no refractory HSP"),
+    "pending": QT_TRANSLATE_NOOP("WorklistPage", "pending"),
+    "competing": QT_TRANSLATE_NOOP("WorklistPage", "competing event"),
 }
 
 
@@ -47,7 +54,8 @@ def _cell(value: Any, key: str = "") -> str:
     if key == "next_visit" and isinstance(value, dict):
         return f"day {value.get('day')} ({value.get('state')})"
     if key == "outcome":
-        return OUTCOME_TEXT.get(value, str(value))
+        text = OUTCOME_TEXT.get(value)
+        return QCoreApplication.translate("WorklistPage", text) if text else str(value)
     if isinstance(value, float):
         return f"{value:.1%}" if 0.0 <= value <= 1.0 else f"{value:g}"
     return str(value)
@@ -94,7 +102,7 @@ class WorklistPage(QWidget):
         top = QHBoxLayout()
         top.addWidget(QLabel(self.tr("Search")))
         top.addWidget(self.search, 2)
-        top.addWidget(QLabel(self.tr("Status")))
+        top.addWidget(QLabel(self.tr(QT_TRANSLATE_NOOP("WorklistPage", "Status"))))
         top.addWidget(self.status, 1)
         top.addStretch(1)
         top.addWidget(self.open_button)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -17,13 +18,13 @@ from PySide6.QtWidgets import (
 )
 
 GROUP_TITLES = {
-    "identity": "Identity and dates",
-    "eligibility": "Enrolment and exclusion criteria",
-    "demographics": "Demographics",
-    "liver": "Liver disease and graft",
-    "labs": "Laboratory (pre-operative)",
-    "portal_hypertension": "Portal hypertension",
-    "imaging": "CT measurements",
+    "identity": QT_TRANSLATE_NOOP("RecordForm", "Identity and dates"),
+    "eligibility": QT_TRANSLATE_NOOP("RecordForm", "Enrolment and exclusion criteria"),
+    "demographics": QT_TRANSLATE_NOOP("RecordForm", "Demographics"),
+    "liver": QT_TRANSLATE_NOOP("RecordForm", "Liver disease and graft"),
+    "labs": QT_TRANSLATE_NOOP("RecordForm", "Laboratory (pre-operative)"),
+    "portal_hypertension": QT_TRANSLATE_NOOP("RecordForm", "Portal hypertension"),
+    "imaging": QT_TRANSLATE_NOOP("RecordForm", "CT measurements"),
 }
 GROUP_ORDER = ("identity", "eligibility", "demographics", "liver", "labs", "portal_hypertension", "imaging")
 ERROR_STYLE = "border: 2px solid #b00020;"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QEvent, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap, QWheelEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -26,7 +26,11 @@ PRESETS: dict[str, tuple[float, float]] = {
     "Bone": (1800.0, 400.0),
 }
 LABEL_COLOURS = {1: (255, 80, 40), 2: (60, 160, 255)}
-ORIENTATIONS = ("Axial", "Coronal", "Sagittal")
+ORIENTATIONS = (
+    QT_TRANSLATE_NOOP("SliceViewer", "Axial"),
+    QT_TRANSLATE_NOOP("SliceViewer", "Coronal"),
+    QT_TRANSLATE_NOOP("SliceViewer", "Sagittal"),
+)
 
 
 def window_to_rgb(slice_hu: np.ndarray, window: float, level: float) -> np.ndarray:
@@ -109,7 +113,7 @@ class SliceViewer(QWidget):
         for col, name in enumerate(ORIENTATIONS):
             pane = _SlicePane()
             pane.wheel.connect(lambda step, zoom, n=name: self._on_wheel(n, step, zoom))
-            caption = QLabel(name)
+            caption = QLabel(self.tr(name))
             self.panes[name] = pane
             self.captions[name] = caption
             grid.addWidget(caption, 0, col)

@@ -1,0 +1,1253 @@
+<?xml version='1.0' encoding='utf-8'?>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>AboutPage</name>
+    <message>
+        <source>Build {0}. Python {1}, SQLite {2}, {3}.</source>
+        <translation>构建 {0}。Python {1}，SQLite {2}，{3}。</translation>
+    </message>
+    <message>
+        <source>Intended use: </source>
+        <translation>预期用途：</translation>
+    </message>
+    <message>
+        <source>Component</source>
+        <translation>组件</translation>
+    </message>
+    <message>
+        <source>Version</source>
+        <translation>版本</translation>
+    </message>
+    <message>
+        <source>Run &amp;self-test</source>
+        <translation>运行自检(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Third-party components</source>
+        <translation>第三方组件</translation>
+    </message>
+    <message>
+        <source>Running self-test...</source>
+        <translation>正在自检……</translation>
+    </message>
+    <message>
+        <source>Self-test PASSED</source>
+        <translation>自检通过</translation>
+    </message>
+    <message>
+        <source>Self-test FAILED</source>
+        <translation>自检未通过</translation>
+    </message>
+    <message>
+        <source>Self-test could not run: {0}</source>
+        <translation>自检无法运行：{0}</translation>
+    </message>
+</context>
+<context>
+    <name>AuditPage</name>
+    <message>
+        <source>No.</source>
+        <translation>序号</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>User</source>
+        <translation>用户</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>操作</translation>
+    </message>
+    <message>
+        <source>Table</source>
+        <translation>数据表</translation>
+    </message>
+    <message>
+        <source>Row</source>
+        <translation>行</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>Change</source>
+        <translation>变更</translation>
+    </message>
+    <message>
+        <source>All tables</source>
+        <translation>全部数据表</translation>
+    </message>
+    <message>
+        <source>&amp;Verify audit chain</source>
+        <translation>验证审计链(&amp;V)</translation>
+    </message>
+    <message>
+        <source>Verification FAILED: {0}</source>
+        <translation>验证失败：{0}</translation>
+    </message>
+    <message>
+        <source>Audit chain verified: no edit or deletion outside the application.</source>
+        <translation>审计链已验证：没有在本软件之外的修改或删除。</translation>
+    </message>
+    <message>
+        <source>Audit chain BROKEN: {0}</source>
+        <translation>审计链被破坏：{0}</translation>
+    </message>
+</context>
+<context>
+    <name>DashboardPage</name>
+    <message>
+        <source>Band</source>
+        <translation>风险分层</translation>
+    </message>
+    <message>
+        <source>Recipients</source>
+        <translation>受者数</translation>
+    </message>
+    <message>
+        <source>Events</source>
+        <translation>事件数</translation>
+    </message>
+    <message>
+        <source>Mean predicted</source>
+        <translation>平均预测风险</translation>
+    </message>
+    <message>
+        <source>Observed</source>
+        <translation>实际发生率</translation>
+    </message>
+    <message>
+        <source>Study ID</source>
+        <translation>研究编号</translation>
+    </message>
+    <message>
+        <source>Visit</source>
+        <translation>随访</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Locked model on recipients with a known 6-month outcome</source>
+        <translation>锁定模型在已知6个月结局受者中的表现</translation>
+    </message>
+    <message>
+        <source>Observed vs predicted by risk band</source>
+        <translation>各风险分层的实际与预测比较</translation>
+    </message>
+    <message>
+        <source>Follow-up visits due or overdue</source>
+        <translation>到期或逾期的随访</translation>
+    </message>
+    <message>
+        <source>{0} scored, {1} with outcome ({2} events), {3} pending, {4} competing events.</source>
+        <translation>已评分 {0} 例，已知结局 {1} 例（事件 {2} 例），待定 {3} 例，竞争事件 {4} 例。</translation>
+    </message>
+    <message>
+        <source>AUC {0:.3f} (95% CI {1:.3f}-{2:.3f}); calibration slope {3:.2f}, intercept {4:.2f}; Brier {5:.3f}</source>
+        <translation>AUC {0:.3f}（95% CI {1:.3f}-{2:.3f}）；校准斜率 {3:.2f}，截距 {4:.2f}；Brier {5:.3f}</translation>
+    </message>
+    <message>
+        <source>AUC not yet available</source>
+        <translation>AUC 暂不可用</translation>
+    </message>
+</context>
+<context>
+    <name>FollowUpPage</name>
+    <message>
+        <source>Platelets</source>
+        <extracomment>Visit measurements: (field, label, unit, maximum, decimals).</extracomment>
+        <translation>血小板</translation>
+    </message>
+    <message>
+        <source>WBC</source>
+        <translation>白细胞</translation>
+    </message>
+    <message>
+        <source>Haemoglobin</source>
+        <translation>血红蛋白</translation>
+    </message>
+    <message>
+        <source>Spleen volume</source>
+        <translation>脾脏体积</translation>
+    </message>
+    <message>
+        <source>Spleen length</source>
+        <translation>脾脏长径</translation>
+    </message>
+    <message>
+        <source>Portal-vein stenosis/thrombosis</source>
+        <translation>门静脉狭窄/血栓</translation>
+    </message>
+    <message>
+        <source>Hepatic-artery thrombosis</source>
+        <translation>肝动脉血栓</translation>
+    </message>
+    <message>
+        <source>Rejection or graft dysfunction</source>
+        <translation>排斥反应或移植物功能障碍</translation>
+    </message>
+    <message>
+        <source>CMV/EBV infection or sepsis</source>
+        <translation>CMV/EBV 感染或脓毒症</translation>
+    </message>
+    <message>
+        <source>Myelotoxic drugs (MMF, valganciclovir, TMP-SMX, mTOR)</source>
+        <translation>骨髓毒性药物（MMF、缬更昔洛韦、复方新诺明、mTOR 抑制剂）</translation>
+    </message>
+    <message>
+        <source>Bleeding</source>
+        <translation>出血</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Partial splenic embolisation</source>
+        <translation>部分脾栓塞</translation>
+    </message>
+    <message>
+        <source>Splenectomy</source>
+        <translation>脾切除</translation>
+    </message>
+    <message>
+        <source>TPO-receptor agonist</source>
+        <translation>TPO 受体激动剂</translation>
+    </message>
+    <message>
+        <source>Death</source>
+        <translation>死亡</translation>
+    </message>
+    <message>
+        <source>Re-transplantation</source>
+        <translation>再次移植</translation>
+    </message>
+    <message>
+        <source>Date</source>
+        <translation>日期</translation>
+    </message>
+    <message>
+        <source>Day</source>
+        <translation>天数</translation>
+    </message>
+    <message>
+        <source>Treatment</source>
+        <translation>治疗</translation>
+    </message>
+    <message>
+        <source>Event</source>
+        <translation>事件</translation>
+    </message>
+    <message>
+        <source>New visit</source>
+        <translation>新随访</translation>
+    </message>
+    <message>
+        <source>Visit date</source>
+        <translation>随访日期</translation>
+    </message>
+    <message>
+        <source>not measured</source>
+        <translation>未测</translation>
+    </message>
+    <message>
+        <source>Adjudication (other causes of cytopenia) and events</source>
+        <translation>裁定（血细胞减少的其他原因）与事件</translation>
+    </message>
+    <message>
+        <source>Treatment for hypersplenism</source>
+        <translation>脾功能亢进的治疗</translation>
+    </message>
+    <message>
+        <source>&amp;Save visit</source>
+        <translation>保存随访(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Derived outcome (protocol definition)</source>
+        <translation>推导的结局（方案定义）</translation>
+    </message>
+    <message>
+        <source>Select a recipient on the Worklist first.</source>
+        <translation>请先在工作列表中选择受者。</translation>
+    </message>
+    <message>
+        <source>Recipient {0}: follow-up visits (day 30, 90 and 180 windows).</source>
+        <translation>受者 {0}：随访（第30、90、180天窗口）。</translation>
+    </message>
+    <message>
+        <source>Refractory hypersplenism at 6 months: YES</source>
+        <translation>6个月难治性脾功能亢进：是</translation>
+    </message>
+    <message>
+        <source>Refractory hypersplenism at 6 months: no</source>
+        <translation>6个月难治性脾功能亢进：否</translation>
+    </message>
+    <message>
+        <source>Outcome pending</source>
+        <translation>结局待定</translation>
+    </message>
+    <message>
+        <source>Competing event (death or re-transplantation): outcome not assessable</source>
+        <translation>竞争事件（死亡或再次移植）：结局无法评估</translation>
+    </message>
+    <message>
+        <source>Outcome: {0}</source>
+        <translation>结局：{0}</translation>
+    </message>
+    <message>
+        <source>Flags: {0}</source>
+        <translation>标记：{0}</translation>
+    </message>
+    <message>
+        <source>Recovery: {0}</source>
+        <translation>恢复情况：{0}</translation>
+    </message>
+    <message>
+        <source>Definition {0}</source>
+        <translation>定义 {0}</translation>
+    </message>
+    <message>
+        <source>Reason for change</source>
+        <translation>修改原因</translation>
+    </message>
+    <message>
+        <source>This recipient's data are locked. Reason for the change:</source>
+        <translation>该受者的数据已锁定。修改原因：</translation>
+    </message>
+</context>
+<context>
+    <name>ImagingPage</name>
+    <message>
+        <source>Choose &amp;DICOM folder...</source>
+        <translation>选择 DICOM 文件夹(&amp;D)……</translation>
+    </message>
+    <message>
+        <source>Choose CT &amp;file (NIfTI/NRRD/MHA)...</source>
+        <translation>选择 CT 文件(&amp;F)（NIfTI/NRRD/MHA）……</translation>
+    </message>
+    <message>
+        <source>Choose &amp;mask...</source>
+        <translation>选择掩膜(&amp;M)……</translation>
+    </message>
+    <message>
+        <source>Series description</source>
+        <translation>序列描述</translation>
+    </message>
+    <message>
+        <source>Phase</source>
+        <translation>期相</translation>
+    </message>
+    <message>
+        <source>Slices</source>
+        <translation>层数</translation>
+    </message>
+    <message>
+        <source>Series UID</source>
+        <translation>序列 UID</translation>
+    </message>
+    <message>
+        <source>Check</source>
+        <translation>检查项</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>Detail</source>
+        <translation>详情</translation>
+    </message>
+    <message>
+        <source>QC: no mask loaded</source>
+        <translation>质控：未载入掩膜</translation>
+    </message>
+    <message>
+        <source>Quality control</source>
+        <translation>质量控制</translation>
+    </message>
+    <message>
+        <source>Continue to &amp;scoring</source>
+        <translation>继续评分(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Recipient {0}: choose the pre-operative portal-venous CT and the spleen/liver mask.</source>
+        <translation>受者 {0}：请选择术前门静脉期 CT 及脾/肝掩膜。</translation>
+    </message>
+    <message>
+        <source>Select a recipient on the Worklist first.</source>
+        <translation>请先在工作列表中选择受者。</translation>
+    </message>
+    <message>
+        <source>DICOM folder of the CT</source>
+        <translation>CT 的 DICOM 文件夹</translation>
+    </message>
+    <message>
+        <source>CT image</source>
+        <translation>CT 图像</translation>
+    </message>
+    <message>
+        <source>Images (*.nii *.nii.gz *.nrrd *.mha *.mhd)</source>
+        <translation>图像 (*.nii *.nii.gz *.nrrd *.mha *.mhd)</translation>
+    </message>
+    <message>
+        <source>Mask (label map or DICOM SEG/RTSTRUCT)</source>
+        <translation>掩膜（标签图或 DICOM SEG/RTSTRUCT）</translation>
+    </message>
+    <message>
+        <source>Masks (*.nii *.nii.gz *.nrrd *.mha *.dcm)</source>
+        <translation>掩膜 (*.nii *.nii.gz *.nrrd *.mha *.dcm)</translation>
+    </message>
+    <message>
+        <source>Reading images...</source>
+        <translation>正在读取图像……</translation>
+    </message>
+    <message>
+        <source>Could not read the images.</source>
+        <translation>无法读取图像。</translation>
+    </message>
+    <message>
+        <source>Images loaded.</source>
+        <translation>图像已载入。</translation>
+    </message>
+    <message>
+        <source>QC: choose the mask to run the quality checks.</source>
+        <translation>质控：请选择掩膜以运行质量检查。</translation>
+    </message>
+    <message>
+        <source>QC passed ({0} warnings). The CT can be scored.</source>
+        <translation>质控通过（{0} 个警告）。可以对该 CT 评分。</translation>
+    </message>
+    <message>
+        <source>QC failed: {0}. Fix the images before scoring.</source>
+        <translation>质控未通过：{0}。请先修正图像再评分。</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>HSP Desktop {0} - refractory hypersplenism after liver transplantation</source>
+        <translation>HSP Desktop {0} — 肝移植后难治性脾功能亢进</translation>
+    </message>
+    <message>
+        <source>Screens</source>
+        <translation>界面</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Signed in: {0} ({1})  |  Recipient: {2}</source>
+        <translation>已登录：{0}（{1}）  |  受者：{2}</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Lock screen</source>
+        <translation>锁定屏幕(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Go</source>
+        <translation>转到(&amp;G)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;Self-test</source>
+        <translation>自检(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;About</source>
+        <translation>关于(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Work in progress</source>
+        <translation>任务进行中</translation>
+    </message>
+    <message>
+        <source>A job is still running. Cancel it and quit? Nothing half-done is saved.</source>
+        <translation>仍有任务在运行。取消并退出？未完成的内容不会被保存。</translation>
+    </message>
+</context>
+<context>
+    <name>ModelsPage</name>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Version</source>
+        <translation>版本</translation>
+    </message>
+    <message>
+        <source>Development AUC</source>
+        <translation>开发队列 AUC</translation>
+    </message>
+    <message>
+        <source>Active</source>
+        <translation>当前使用</translation>
+    </message>
+    <message>
+        <source>Folder</source>
+        <translation>文件夹</translation>
+    </message>
+    <message>
+        <source>&amp;Verify hashes</source>
+        <translation>验证哈希(&amp;V)</translation>
+    </message>
+    <message>
+        <source>Make &amp;active</source>
+        <translation>设为当前模型(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Install bundle...</source>
+        <translation>安装模型包(&amp;I)……</translation>
+    </message>
+    <message>
+        <source>Manifest</source>
+        <translation>清单</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>REFUSED: {0}</source>
+        <translation>已拒绝：{0}</translation>
+    </message>
+    <message>
+        <source>Verified: every file matches its SHA-256 in the manifest ({0}).</source>
+        <translation>已验证：每个文件均与清单中的 SHA-256 一致（{0}）。</translation>
+    </message>
+    <message>
+        <source>Model bundle folder (with manifest.json)</source>
+        <translation>模型包文件夹（含 manifest.json）</translation>
+    </message>
+    <message>
+        <source>Installed and verified: {0}</source>
+        <translation>已安装并验证：{0}</translation>
+    </message>
+</context>
+<context>
+    <name>RecipientPage</name>
+    <message>
+        <source>&amp;Check</source>
+        <translation>检查(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Save</source>
+        <translation>保存(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Continue to &amp;imaging</source>
+        <translation>继续影像(&amp;I)</translation>
+    </message>
+    <message>
+        <source>New recipient</source>
+        <translation>新受者</translation>
+    </message>
+    <message>
+        <source>Eligibility is checked when you save.</source>
+        <translation>保存时检查入组资格。</translation>
+    </message>
+    <message>
+        <source>locked</source>
+        <translation>已锁定</translation>
+    </message>
+    <message>
+        <source>Recipient {0} ({1})</source>
+        <translation>受者 {0}（{1}）</translation>
+    </message>
+    <message>
+        <source>Eligible for the study.</source>
+        <translation>符合研究入组条件。</translation>
+    </message>
+    <message>
+        <source>NOT eligible: {0}</source>
+        <translation>不符合入组条件：{0}</translation>
+    </message>
+    <message>
+        <source>Confirm unit conversion</source>
+        <translation>确认单位换算</translation>
+    </message>
+    <message>
+        <source>These values look like they were entered in another unit:
+
+{0}
+
+Convert them?</source>
+        <translation>以下数值似乎以其他单位录入：
+
+{0}
+
+是否换算？</translation>
+    </message>
+    <message>
+        <source>Reason for change</source>
+        <translation>修改原因</translation>
+    </message>
+    <message>
+        <source>This recipient is locked or already scored. Reason for the change:</source>
+        <translation>该受者已锁定或已评分。修改原因：</translation>
+    </message>
+</context>
+<context>
+    <name>RecordForm</name>
+    <message>
+        <source>Identity and dates</source>
+        <translation>身份与日期</translation>
+    </message>
+    <message>
+        <source>Enrolment and exclusion criteria</source>
+        <translation>入组与排除标准</translation>
+    </message>
+    <message>
+        <source>Demographics</source>
+        <translation>人口学资料</translation>
+    </message>
+    <message>
+        <source>Liver disease and graft</source>
+        <translation>肝病与移植物</translation>
+    </message>
+    <message>
+        <source>Laboratory (pre-operative)</source>
+        <translation>实验室检查（术前）</translation>
+    </message>
+    <message>
+        <source>Portal hypertension</source>
+        <translation>门静脉高压</translation>
+    </message>
+    <message>
+        <source>CT measurements</source>
+        <translation>CT 测量</translation>
+    </message>
+    <message>
+        <source>Also accepted with its unit: </source>
+        <translation>也接受带单位录入：</translation>
+    </message>
+    <message>
+        <source>Computed automatically when left empty.</source>
+        <translation>留空时自动计算。</translation>
+    </message>
+    <message>
+        <source>No</source>
+        <translation>否</translation>
+    </message>
+    <message>
+        <source>Yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>auto</source>
+        <translation>自动</translation>
+    </message>
+</context>
+<context>
+    <name>ResearchPage</name>
+    <message>
+        <source>folder with clinical.csv, followup.csv and images/</source>
+        <translation>包含 clinical.csv、followup.csv 和 images/ 的文件夹</translation>
+    </message>
+    <message>
+        <source>Browse...</source>
+        <translation>浏览……</translation>
+    </message>
+    <message>
+        <source>Develop a model</source>
+        <translation>开发模型</translation>
+    </message>
+    <message>
+        <source>Cohort folder</source>
+        <translation>队列文件夹</translation>
+    </message>
+    <message>
+        <source>Output bundle folder</source>
+        <translation>输出模型包文件夹</translation>
+    </message>
+    <message>
+        <source>Bootstrap resamples (optimism)</source>
+        <translation>Bootstrap 重抽样次数（乐观校正）</translation>
+    </message>
+    <message>
+        <source>Repeats of 5-fold nested CV</source>
+        <translation>5 折嵌套交叉验证重复次数</translation>
+    </message>
+    <message>
+        <source>Random seed</source>
+        <translation>随机种子</translation>
+    </message>
+    <message>
+        <source>&amp;Run development</source>
+        <translation>运行开发(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel</source>
+        <translation>取消(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Running...</source>
+        <translation>运行中……</translation>
+    </message>
+    <message>
+        <source>Stopped: {0}</source>
+        <translation>已停止：{0}</translation>
+    </message>
+    <message>
+        <source>Locked bundle written to {0}</source>
+        <translation>锁定模型包已写入 {0}</translation>
+    </message>
+</context>
+<context>
+    <name>ScorePage</name>
+    <message>
+        <source>&amp;Score this recipient</source>
+        <translation>为该受者评分(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel</source>
+        <translation>取消(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Ready.</source>
+        <translation>就绪。</translation>
+    </message>
+    <message>
+        <source>Factor</source>
+        <translation>因素</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>数值</translation>
+    </message>
+    <message>
+        <source>Contribution (log-odds)</source>
+        <translation>贡献（对数优势）</translation>
+    </message>
+    <message>
+        <source>Open / print &amp;PDF report</source>
+        <translation>打开/打印 PDF 报告(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>Top contributing factors</source>
+        <translation>主要贡献因素</translation>
+    </message>
+    <message>
+        <source>Select a recipient on the Worklist first.</source>
+        <translation>请先在工作列表中选择受者。</translation>
+    </message>
+    <message>
+        <source>Recipient {0}: choose the CT and the mask on the Imaging screen first.</source>
+        <translation>受者 {0}：请先在影像界面选择 CT 和掩膜。</translation>
+    </message>
+    <message>
+        <source>Recipient {0}. CT: {1}. Mask: {2}.</source>
+        <translation>受者 {0}。CT：{1}。掩膜：{2}。</translation>
+    </message>
+    <message>
+        <source>Cancelling at the next stage...</source>
+        <translation>将在下一阶段取消……</translation>
+    </message>
+    <message>
+        <source>Stopped. Nothing was saved.</source>
+        <translation>已停止。未保存任何内容。</translation>
+    </message>
+    <message>
+        <source>Done. The prediction is saved in the registry.</source>
+        <translation>完成。预测已保存到登记库。</translation>
+    </message>
+    <message>
+        <source>Risk of refractory hypersplenism at 6 months: {0:.0%} (95% CI {1:.0%}-{2:.0%})</source>
+        <translation>6个月难治性脾功能亢进风险：{0:.0%}（95% CI {1:.0%}-{2:.0%}）</translation>
+    </message>
+    <message>
+        <source>Band: {0} (low &lt; {1:.0%} &lt;= intermediate &lt; {2:.0%} &lt;= high). Model {3} v{4}, sha256 {5}.</source>
+        <translation>分层：{0}（低 &lt; {1:.0%} ≤ 中 &lt; {2:.0%} ≤ 高）。模型 {3} v{4}，sha256 {5}。</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsPage</name>
+    <message>
+        <source>Spleen volume / BSA &gt; threshold</source>
+        <translation>脾脏体积/体表面积 &gt; 阈值</translation>
+    </message>
+    <message>
+        <source>Spleen volume &gt; threshold</source>
+        <translation>脾脏体积 &gt; 阈值</translation>
+    </message>
+    <message>
+        <source>Craniocaudal length &gt;= threshold</source>
+        <translation>头尾径 ≥ 阈值</translation>
+    </message>
+    <message>
+        <source>Site and language</source>
+        <translation>中心与语言</translation>
+    </message>
+    <message>
+        <source>Site name (on reports)</source>
+        <translation>中心名称（报告中显示）</translation>
+    </message>
+    <message>
+        <source>Report language</source>
+        <translation>报告语言</translation>
+    </message>
+    <message>
+        <source>Interface language (this workstation)</source>
+        <translation>界面语言（本工作站）</translation>
+    </message>
+    <message>
+        <source>platelets and/or WBC below threshold</source>
+        <translation>血小板和/或白细胞低于阈值</translation>
+    </message>
+    <message>
+        <source>platelets and WBC both below threshold</source>
+        <translation>血小板和白细胞均低于阈值</translation>
+    </message>
+    <message>
+        <source>mean of the measurements</source>
+        <translation>多次测量的平均值</translation>
+    </message>
+    <message>
+        <source>lowest measurement</source>
+        <translation>最低测量值</translation>
+    </message>
+    <message>
+        <source>Outcome definition (refractory hypersplenism at 6 months)</source>
+        <translation>结局定义（6个月难治性脾功能亢进）</translation>
+    </message>
+    <message>
+        <source>Platelet threshold</source>
+        <translation>血小板阈值</translation>
+    </message>
+    <message>
+        <source>WBC threshold</source>
+        <translation>白细胞阈值</translation>
+    </message>
+    <message>
+        <source>Cytopenia rule</source>
+        <translation>血细胞减少规则</translation>
+    </message>
+    <message>
+        <source>Measurements</source>
+        <translation>测量值</translation>
+    </message>
+    <message>
+        <source>to</source>
+        <translation>至</translation>
+    </message>
+    <message>
+        <source>days after transplant</source>
+        <translation>移植后天数</translation>
+    </message>
+    <message>
+        <source>Assessment window</source>
+        <translation>评估窗口</translation>
+    </message>
+    <message>
+        <source>Definition id</source>
+        <translation>定义编号</translation>
+    </message>
+    <message>
+        <source>Browse...</source>
+        <translation>浏览……</translation>
+    </message>
+    <message>
+        <source>&amp;Back up now</source>
+        <translation>立即备份(&amp;B)</translation>
+    </message>
+    <message>
+        <source>&amp;Restore from backup...</source>
+        <translation>从备份恢复(&amp;R)……</translation>
+    </message>
+    <message>
+        <source>Backups</source>
+        <translation>备份</translation>
+    </message>
+    <message>
+        <source>Backup folder</source>
+        <translation>备份文件夹</translation>
+    </message>
+    <message>
+        <source>Backups kept</source>
+        <translation>保留备份数</translation>
+    </message>
+    <message>
+        <source>&amp;Save settings</source>
+        <translation>保存设置(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Only administrators can change registry settings; the interface language is yours.</source>
+        <translation>只有管理员可以修改登记库设置；界面语言可由您自行设置。</translation>
+    </message>
+    <message>
+        <source>Settings saved</source>
+        <translation>设置已保存</translation>
+    </message>
+    <message>
+        <source>Settings saved. A changed interface language applies at the next start.</source>
+        <translation>设置已保存。界面语言的更改将在下次启动时生效。</translation>
+    </message>
+    <message>
+        <source>Backing up...</source>
+        <translation>正在备份……</translation>
+    </message>
+    <message>
+        <source>Backup written and checked: {0}</source>
+        <translation>备份已写入并通过检查：{0}</translation>
+    </message>
+    <message>
+        <source>Backup failed.</source>
+        <translation>备份失败。</translation>
+    </message>
+    <message>
+        <source>Backup to restore</source>
+        <translation>要恢复的备份</translation>
+    </message>
+    <message>
+        <source>Restore backup</source>
+        <translation>恢复备份</translation>
+    </message>
+    <message>
+        <source>Replace the registry with this backup? The application closes afterwards; data entered after the backup are lost unless they are in a newer backup.</source>
+        <translation>用该备份替换登记库？完成后软件将关闭；备份之后录入的数据将丢失，除非它们在更新的备份中。</translation>
+    </message>
+</context>
+<context>
+    <name>SignInDialog</name>
+    <message>
+        <source>HSP Desktop - create the administrator account</source>
+        <translation>HSP Desktop — 创建管理员账户</translation>
+    </message>
+    <message>
+        <source>HSP Desktop - locked</source>
+        <translation>HSP Desktop — 已锁定</translation>
+    </message>
+    <message>
+        <source>HSP Desktop - sign in</source>
+        <translation>HSP Desktop — 登录</translation>
+    </message>
+    <message>
+        <source>The screen was locked after inactivity. Enter your password to continue.</source>
+        <translation>因长时间无操作，屏幕已锁定。请输入密码继续。</translation>
+    </message>
+    <message>
+        <source>No account exists yet. Create the administrator account for this workstation.</source>
+        <translation>尚无账户。请为本工作站创建管理员账户。</translation>
+    </message>
+    <message>
+        <source>Sign in with your registry account.</source>
+        <translation>请使用登记库账户登录。</translation>
+    </message>
+    <message>
+        <source>User name</source>
+        <translation>用户名</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <source>Repeat password</source>
+        <translation>重复密码</translation>
+    </message>
+    <message>
+        <source>Enter user name and password.</source>
+        <translation>请输入用户名和密码。</translation>
+    </message>
+    <message>
+        <source>The two passwords differ.</source>
+        <translation>两次输入的密码不一致。</translation>
+    </message>
+</context>
+<context>
+    <name>SliceViewer</name>
+    <message>
+        <source>Axial</source>
+        <extracomment>(window, level) in HU.</extracomment>
+        <translation>轴位</translation>
+    </message>
+    <message>
+        <source>Coronal</source>
+        <translation>冠状位</translation>
+    </message>
+    <message>
+        <source>Sagittal</source>
+        <translation>矢状位</translation>
+    </message>
+    <message>
+        <source>Window/level preset</source>
+        <translation>窗宽/窗位预设</translation>
+    </message>
+    <message>
+        <source>Mask opacity</source>
+        <translation>掩膜不透明度</translation>
+    </message>
+    <message>
+        <source>No CT loaded</source>
+        <translation>未载入 CT</translation>
+    </message>
+    <message>
+        <source>Window</source>
+        <translation>窗</translation>
+    </message>
+    <message>
+        <source>CT {0} x {1} x {2} voxels, spacing {3:.2f} x {4:.2f} x {5:.2f} mm</source>
+        <translation>CT {0} × {1} × {2} 体素，间距 {3:.2f} × {4:.2f} × {5:.2f} mm</translation>
+    </message>
+    <message>
+        <source>Spleen volume {0:.0f} ml</source>
+        <translation>脾脏体积 {0:.0f} ml</translation>
+    </message>
+    <message>
+        <source>Liver volume {0:.0f} ml</source>
+        <translation>肝脏体积 {0:.0f} ml</translation>
+    </message>
+</context>
+<context>
+    <name>WorklistPage</name>
+    <message>
+        <source>Study ID</source>
+        <translation>研究编号</translation>
+    </message>
+    <message>
+        <source>Site</source>
+        <translation>中心</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Transplant date</source>
+        <translation>移植日期</translation>
+    </message>
+    <message>
+        <source>Latest risk</source>
+        <translation>最新风险</translation>
+    </message>
+    <message>
+        <source>Band</source>
+        <translation>风险分层</translation>
+    </message>
+    <message>
+        <source>Next follow-up</source>
+        <translation>下次随访</translation>
+    </message>
+    <message>
+        <source>6-month outcome</source>
+        <translation>6个月结局</translation>
+    </message>
+    <message>
+        <source>enrolled</source>
+        <extracomment>The registry's recipient statuses ("" = all).</extracomment>
+        <translation>已入组</translation>
+    </message>
+    <message>
+        <source>scored</source>
+        <translation>已评分</translation>
+    </message>
+    <message>
+        <source>outcome</source>
+        <translation>结局已知</translation>
+    </message>
+    <message>
+        <source>competing</source>
+        <translation>竞争事件</translation>
+    </message>
+    <message>
+        <source>excluded</source>
+        <translation>已排除</translation>
+    </message>
+    <message>
+        <source>refractory HSP</source>
+        <translation>难治性脾亢</translation>
+    </message>
+    <message>
+        <source>no refractory HSP</source>
+        <translation>无难治性脾亢</translation>
+    </message>
+    <message>
+        <source>pending</source>
+        <translation>待定</translation>
+    </message>
+    <message>
+        <source>competing event</source>
+        <translation>竞争事件</translation>
+    </message>
+    <message>
+        <source>Search by study ID</source>
+        <translation>按研究编号搜索</translation>
+    </message>
+    <message>
+        <source>All statuses</source>
+        <translation>全部状态</translation>
+    </message>
+    <message>
+        <source>&amp;New recipient</source>
+        <translation>新受者(&amp;N)</translation>
+    </message>
+    <message>
+        <source>&amp;Open</source>
+        <translation>打开(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>搜索</translation>
+    </message>
+    <message>
+        <source>{0} recipients</source>
+        <translation>{0} 名受者</translation>
+    </message>
+</context>
+<context>
+    <name>messages</name>
+    <message>
+        <source>Cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>Not permitted</source>
+        <translation>无权限</translation>
+    </message>
+    <message>
+        <source>Registry integrity problem</source>
+        <translation>登记库完整性问题</translation>
+    </message>
+    <message>
+        <source>Registry problem</source>
+        <translation>登记库问题</translation>
+    </message>
+    <message>
+        <source>CT and mask do not match</source>
+        <translation>CT 与掩膜不匹配</translation>
+    </message>
+    <message>
+        <source>Image quality check failed</source>
+        <translation>图像质量检查未通过</translation>
+    </message>
+    <message>
+        <source>Check the unit</source>
+        <translation>请核对单位</translation>
+    </message>
+    <message>
+        <source>Please correct the form</source>
+        <translation>请修正表单</translation>
+    </message>
+    <message>
+        <source>Recipient not eligible</source>
+        <translation>受者不符合入组条件</translation>
+    </message>
+    <message>
+        <source>File cannot be read</source>
+        <translation>文件无法读取</translation>
+    </message>
+    <message>
+        <source>Invalid setting</source>
+        <translation>设置无效</translation>
+    </message>
+    <message>
+        <source>Input problem</source>
+        <translation>输入问题</translation>
+    </message>
+    <message>
+        <source>Model cannot be used</source>
+        <translation>模型无法使用</translation>
+    </message>
+    <message>
+        <source>Scoring stopped</source>
+        <translation>评分已停止</translation>
+    </message>
+    <message>
+        <source>Federation problem</source>
+        <translation>联邦学习问题</translation>
+    </message>
+    <message>
+        <source>Problem</source>
+        <translation>问题</translation>
+    </message>
+    <message>
+        <source>Stage</source>
+        <translation>阶段</translation>
+    </message>
+    <message>
+        <source>Nothing was saved.</source>
+        <translation>未保存任何内容。</translation>
+    </message>
+    <message>
+        <source>Unexpected error</source>
+        <translation>意外错误</translation>
+    </message>
+    <message>
+        <source>An unexpected error occurred; nothing was saved. Please report the details to the study team.</source>
+        <translation>发生意外错误，未保存任何内容。请将详细信息报告给研究团队。</translation>
+    </message>
+</context>
+<context>
+    <name>pages</name>
+    <message>
+        <source>Worklist</source>
+        <translation>工作列表</translation>
+    </message>
+    <message>
+        <source>Recipient</source>
+        <translation>受者</translation>
+    </message>
+    <message>
+        <source>Imaging</source>
+        <translation>影像</translation>
+    </message>
+    <message>
+        <source>Score</source>
+        <translation>评分</translation>
+    </message>
+    <message>
+        <source>Follow-up</source>
+        <translation>随访</translation>
+    </message>
+    <message>
+        <source>Validation dashboard</source>
+        <translation>验证看板</translation>
+    </message>
+    <message>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Research</source>
+        <translation>研究</translation>
+    </message>
+    <message>
+        <source>Federation</source>
+        <translation>联邦学习</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>Audit log</source>
+        <translation>审计日志</translation>
+    </message>
+    <message>
+        <source>About</source>
+        <translation>关于</translation>
+    </message>
+</context>
+</TS>
