@@ -140,3 +140,32 @@ def test_concurrency_fast(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_concurrency_30s(tmp_path: Path) -> None:
     _concurrency(tmp_path, 30.0)
+
+
+def test_threads_share_one_registry(tmp_path: Path) -> None:
+    """GUI worker threads share one Registry (one connection, one writer): no lost writes, chain intact."""
+    from conftest import make_record
+
+    with Registry.open(tmp_path / "t.db", argon2_params=TEST_PARAMS) as reg:
+        reg.add_user("admin", "admin-pass-1", "admin", by=None)
+        admin = reg.authenticate("admin", "admin-pass-1")
+        errors: list[BaseException] = []
+
+        def work(k: int) -> None:
+            try:
+                for i in range(8):
+                    sid = reg.add_recipient(make_record(f"T{k}-{i:03d}"), by=admin)
+                    reg.add_followup(sid, {"date": "2025-02-10", "platelets": 90, "wbc": 4.2}, by=admin)
+                    reg.worklist(search=f"T{k}")
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors
+        assert reg.count() == 32
+        assert reg._conn.execute("SELECT COUNT(*) FROM followups").fetchone()[0] == 32
+        assert reg.verify().ok
