@@ -277,3 +277,21 @@ def test_runtime_glue_does_not_import_torch():
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_outcomes_are_derived_from_followup_never_from_ground_truth(tmp_path):
+    import pandas as pd
+
+    from hsp_desktop.deep.cohort import cohort_outcomes
+    from hsp_desktop.synthetic import generate_cohort
+
+    root = generate_cohort(tmp_path / "c", n=30, prospective=4, seed=3, images=False)
+    truth = pd.read_csv(root / "ground_truth.csv").set_index("study_id")
+    (root / "ground_truth.csv").unlink()  # the product must not need it
+    labels, summary = cohort_outcomes(root)
+    assert summary["definition_id"].startswith("HSP-RH6")
+    counts = summary["status_counts"]
+    assert sum(counts.values()) == 34 and len(labels) == counts.get("0", 0) + counts.get("1", 0)
+    assert len(labels) >= 28
+    # the follow-up-derived outcome is the generator's outcome for every derivable recipient
+    assert all(int(truth.loc[sid, "y"]) == y for sid, y in labels.items())
