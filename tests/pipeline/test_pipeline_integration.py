@@ -165,3 +165,32 @@ def test_validation_report_from_real_bundle(reg, clinical_bundle: Path, tmp_path
             ["pdftoppm", "-png", "-r", "50", str(out), str(tmp_path / "page")], check=True, timeout=60
         )
         assert len(list(tmp_path.glob("page*.png"))) == len(PdfReader(str(out)).pages)
+
+
+def test_cli_score_then_report(
+    reg, clinical_bundle: Path, rendered_case, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    from hsp_desktop.cli import main
+
+    r, _ = reg
+    db = r.path
+    r.close()
+    ct, mask = rendered_case
+    monkeypatch.setenv("HSP_PASSWORD", "correct horse battery")
+    common = ["--db", str(db), "--user", "admin"]
+    code = main(["score", "--recipient", "HSP-0001", "--ct", str(ct), "--mask", str(mask), "--model", str(clinical_bundle),
+                 "--out", str(tmp_path / "pdf"), *common])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0 and "Recipient HSP-0001: risk of refractory hypersplenism at 6 months" in out
+    pdf = Path(out.strip().splitlines()[-1].removeprefix("PDF report: "))
+    assert pdf.is_file() and pdf.parent == tmp_path / "pdf"
+    code = main(["report", "--recipient", "HSP-0001", "--model", str(clinical_bundle), "--out", str(tmp_path / "again.pdf"),
+                 "--language", "zh", *common])  # fmt: skip
+    assert code == 0 and (tmp_path / "again.pdf").is_file()
+    assert "预测风险" in " ".join(pdf_pages_text(tmp_path / "again.pdf"))
+    code = main(["report", "--validation", str(clinical_bundle), "--out", str(tmp_path / "v.pdf"), *common])
+    assert code == 0 and "Model validation report" in " ".join(pdf_pages_text(tmp_path / "v.pdf"))
+    # a wrong password is a clear error, exit code 2
+    monkeypatch.setenv("HSP_PASSWORD", "wrong")
+    code = main(["report", "--recipient", "HSP-0001", *common])
+    assert code == 2 and "hsp report: error" in capsys.readouterr().err
