@@ -4,9 +4,10 @@ PyRadiomics filters the whole image it holds (the whole CT without resampling, t
 ``padDistance`` with resampling) and then crops to the ROI bounding box.  Here each filter reads only the region
 it needs around the ROI box:
 
-* LoG (SimpleITK ``LaplacianRecursiveGaussianImageFilter``, normalised across scale, as PyRadiomics): the box
-  plus ``LOG_MARGIN_SIGMAS`` sigmas each side; the recursive (IIR) filter's boundary influence decays as
-  ``exp(-1.7 d / sigma)``, so the ROI values agree with whole-image filtering to ~1e-12 relative;
+* LoG (:func:`kernels.filters.laplacian_of_gaussian`: ITK's ``LaplacianRecursiveGaussianImageFilter`` as
+  PyRadiomics runs it, bit-equal on the same grid and ~3x faster): the box plus ``LOG_MARGIN_SIGMAS`` sigmas each
+  side; the recursive (IIR) filter's boundary influence decays as ``exp(-1.7 d / sigma)``, so the ROI values agree
+  with whole-image filtering to ~1e-12 relative;
 * Wavelet (PyWavelets ``swtn``, PyRadiomics' ``_swt3``): the box plus the filter length per level; the
   undecimated transform is shift-equivariant, so ROI values are bit-equal to whole-image filtering; where the
   margin meets the image edge the whole axis is used with PyRadiomics' wrap padding;
@@ -27,7 +28,7 @@ import numpy.typing as npt
 
 from hsp_desktop.radiomics.preprocess import ImageSource, Slices
 from hsp_desktop.radiomics.settings import ExtractionSettings
-from kernels.filters import intensity_filter
+from kernels.filters import intensity_filter, laplacian_of_gaussian
 
 __all__ = ["LOG_MARGIN_SIGMAS", "filtered_images"]
 
@@ -61,7 +62,6 @@ def log_name(sigma: float) -> str:
 def _log_images(
     source: ImageSource, box: Slices, s: ExtractionSettings
 ) -> Iterator[tuple[str, npt.NDArray[np.floating]]]:
-    import SimpleITK as sitk
 
     size = np.array(source.shape[::-1])
     spacing = np.array(source.spacing)
@@ -72,11 +72,7 @@ def _log_images(
             continue
         margins = tuple(math.ceil(LOG_MARGIN_SIGMAS * sigma / sp) for sp in source.spacing[::-1])
         region = _grow(box, margins, source.shape)  # type: ignore[arg-type]
-        image = _sitk_image(source.region(region), source, region)
-        flt = sitk.LaplacianRecursiveGaussianImageFilter()
-        flt.SetNormalizeAcrossScale(True)
-        flt.SetSigma(float(sigma))
-        out = sitk.GetArrayFromImage(flt.Execute(image))
+        out = laplacian_of_gaussian(source.region(region), source.spacing, float(sigma))
         yield log_name(sigma), np.array(out[_inner(box, region)])
 
 
