@@ -155,19 +155,33 @@ class InterProcessLock:
                     self._fh = None
 
 
-def connect(path: Path | str) -> sqlite3.Connection:
+def connect(path: Path | str, *, read_only: bool = False) -> sqlite3.Connection:
     """Open a connection with the registry's pragmas (WAL, synchronous=FULL, foreign keys, busy timeout).
 
     The connection is in driver autocommit mode (``isolation_level=None``): transactions are explicit
-    (``BEGIN IMMEDIATE`` ... ``COMMIT``), never opened implicitly by the driver.
+    (``BEGIN IMMEDIATE`` ... ``COMMIT``), never opened implicitly by the driver.  ``read_only`` opens the file
+    with ``mode=ro`` and changes nothing in it (no switch to WAL).
     """
     target = str(path)
     try:
-        conn = sqlite3.connect(
-            target, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
-        )
+        if read_only and target != ":memory:":
+            if not Path(target).is_file():
+                raise RegistryError(
+                    f"No registry file at {target}",
+                    expected="an existing file",
+                    found="nothing",
+                    field=target,
+                )
+            uri = Path(target).resolve().as_uri() + "?mode=ro"
+            conn = sqlite3.connect(
+                uri, uri=True, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+            )
+        else:
+            conn = sqlite3.connect(
+                target, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+            )
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        if target != ":memory:":
+        if target != ":memory:" and not read_only:
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 raise RegistryError(

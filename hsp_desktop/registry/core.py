@@ -170,6 +170,7 @@ class Registry:
         self._closed = False
         self._dummy: str | None = None
         self._def_cache: tuple[str, Any, str] | None = None
+        self.read_only = False
         self.sqlite_version = sqlite3.sqlite_version
         self.sqlite_affected, self.sqlite_message = sqlite_version_status()
 
@@ -182,6 +183,7 @@ class Registry:
         site_key: bytes | None = None,
         argon2_params: Argon2Params | None = None,
         quick_check: bool = False,
+        read_only: bool = False,
     ) -> Registry:
         """Open (creating and migrating when needed) the registry at ``path``.
 
@@ -197,6 +199,9 @@ class Registry:
         quick_check : bool
             Run ``PRAGMA quick_check`` first and refuse a damaged file.  Off by default because it reads the whole
             file (about 1 s per 100 MB); the desktop app runs :meth:`quick_check` in a worker thread at start-up.
+        read_only : bool
+            Open without changing the file at all (no WAL switch, no migrations, no writes): to inspect or verify
+            a backup without invalidating its checksum.
 
         Returns
         -------
@@ -214,8 +219,9 @@ class Registry:
                     field="db",
                 )
         key = SiteKey(site_key) if site_key is not None else None
-        conn = connect(target)
+        conn = connect(target, read_only=read_only)
         reg = cls(conn, target, key, argon2_params or Argon2Params())
+        reg.read_only = read_only
         try:
             if quick_check:
                 try:
@@ -281,6 +287,17 @@ class Registry:
                     fix="install the newer HSP Desktop version on this computer",
                     field="db",
                 )
+        if self.read_only:
+            pending = [m for m in known if m not in schema.applied_migrations(conn)]
+            if pending:
+                raise RegistryError(
+                    "The registry needs an upgrade and cannot be opened read-only",
+                    expected="a registry at the current schema",
+                    found=f"pending migrations {pending}",
+                    fix="open it once for writing (it is upgraded automatically)",
+                    field="db",
+                )
+            return
         with self._system_tx("system:migrate"):
             applied = schema.apply_migrations(conn)
             if "0001_core" in applied:
@@ -310,7 +327,7 @@ class Registry:
                 return
             self._closed = True
             try:
-                if self._iplock is not None:
+                if self._iplock is not None and not self.read_only:
                     with self._iplock.hold():
                         self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                         self._conn.close()
@@ -345,6 +362,23 @@ class Registry:
             yield self._conn
 
     @contextmanager
+    def transaction(self, *, by: User, reason: str | None = None) -> Iterator[Registry]:
+        """Group several writes into one all-or-nothing transaction (e.g. imaging + features + prediction).
+
+        Writes made inside the block join it (each in its own savepoint); an exception leaving the block rolls
+        all of them back.
+
+        Parameters
+        ----------
+        by : User
+            The signed-in user (admin, clinician or coordinator).
+        reason : str, optional
+            Reason for change, passed to every write inside that gives none.
+        """
+        with self._tx(by, reason):
+            yield self
+
+    @contextmanager
     def _system_tx(self, who: str, reason: str | None = None) -> Iterator[sqlite3.Connection]:
         with self._tx_ctx(None, who, reason) as conn:
             yield conn
@@ -364,12 +398,30 @@ class Registry:
         with self._lock:
             if self._closed:
                 raise RegistryError("The registry is closed", fix="open it again with Registry.open")
+            if self.read_only:
+                raise RegistryError(
+                    "The registry was opened read-only",
+                    expected="a registry opened for writing",
+                    found="read_only=True",
+                    fix="open it without read_only to change it",
+                )
             if self._depth:
+                # a nested write joins the outer transaction inside a savepoint: if it fails, its own partial
+                # changes are undone even when the caller catches the error and carries on
                 saved = self._ctx
                 self._ctx = (uid, uname, reason or saved[2])
                 self._depth += 1
+                name = f"hsp_sp_{self._depth}"
+                self._conn.execute(f"SAVEPOINT {name}")
                 try:
                     yield self._conn
+                except BaseException:
+                    if self._conn.in_transaction:
+                        self._conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                        self._conn.execute(f"RELEASE SAVEPOINT {name}")
+                    raise
+                else:
+                    self._conn.execute(f"RELEASE SAVEPOINT {name}")
                 finally:
                     self._depth -= 1
                     self._ctx = saved

@@ -438,3 +438,42 @@ def test_quick_check_on_open_refuses_a_damaged_file(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     with pytest.raises(RegistryError):
         Registry.open(path, quick_check=True)
+
+
+def test_transaction_groups_writes(reg: Registry, admin: User) -> None:
+    sid = reg.add_recipient(make_record(), by=admin)
+    with pytest.raises(RuntimeError):
+        with reg.transaction(by=admin):
+            iid = reg.add_imaging_study(
+                sid,
+                ct_path="ct",
+                mask_path="m",
+                ct_sha256="e" * 64,
+                mask_sha256="f" * 64,
+                qc_report={},
+                by=admin,
+            )
+            reg.save_features(sid, iid, {"a": 1.0}, {}, "x", by=admin)
+            raise RuntimeError("scoring failed")
+    assert reg.imaging_studies(sid) == [] and reg.features(sid) == []
+    with reg.transaction(by=admin) as tx:
+        iid = tx.add_imaging_study(
+            sid, ct_path="ct", mask_path="m", ct_sha256="e" * 64, mask_sha256="f" * 64, qc_report={}, by=admin
+        )
+        with pytest.raises(ValidationError):  # a failed nested write leaves nothing behind, even when caught
+            tx.add_recipient(make_record("HSP-0002", age=5), by=admin)
+        tx.save_prediction(sid, PRED, by=admin)
+    assert len(reg.imaging_studies(sid)) == 1 and len(reg.predictions(sid)) == 1 and reg.count() == 1
+    assert reg.verify().ok
+
+
+def test_read_only_open_leaves_a_backup_untouched(reg: Registry, admin: User, tmp_path: Path) -> None:
+    reg.add_recipient(make_record(), by=admin)
+    backup = reg.backup(tmp_path / "bk")
+    before = backup.read_bytes()
+    with Registry.open(backup, site_key=reg._key.key, read_only=True) as copy:  # type: ignore[union-attr]
+        assert copy.count() == 1 and copy.verify().ok
+        with pytest.raises(RegistryError, match="read-only"):
+            copy.add_recipient(make_record("HSP-0002"), by=admin)
+    assert backup.read_bytes() == before
+    assert not Path(str(backup) + "-wal").exists()
