@@ -32,7 +32,7 @@ import contextlib
 import math
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -403,6 +403,96 @@ def texture_features(
     SettingsError
         An unknown class name.
     """
+    cfg = _check_settings(settings)
+    wanted = _check_classes(classes)
+    lv, mk, box_shape, spacing_zyx, counts = _check_inputs(levels, mask, spacing, max(cfg.distances))
+    return _compute(lv, mk, box_shape, spacing_zyx, counts, cfg, wanted)
+
+
+def texture_features_per_slice(
+    levels: npt.ArrayLike,
+    mask: npt.ArrayLike,
+    spacing: Sequence[float],
+    settings: TextureSettings | None = None,
+    classes: Iterable[str] = TEXTURE_CLASSES,
+    *,
+    n_levels: int | None = None,
+) -> dict[str, float]:
+    """Texture features of every slice, averaged over slices (IBSI's 2D aggregations).
+
+    PyRadiomics' ``force2D`` merges the slices (IBSI "2.5D"); IBSI's "2D" features are computed slice
+    by slice and averaged.  Each slice normal to ``settings.force2d_dimension`` (0: axial) is taken
+    as its own 2D ROI with the in-plane directions.  With ``weighting_norm=None`` the GLCM/GLRLM
+    features of a slice are averaged over its directions (IBSI "2D, averaged"), with
+    ``"no_weighting"`` its direction matrices are merged first (IBSI "2D, slice-merged"); GLSZM, GLDM
+    and NGTDM give IBSI "2D".  Slices whose ROI has no in-plane neighbour pair direction (a single
+    voxel) are skipped, and NaN slice values are left out of the mean.
+
+    Parameters
+    ----------
+    levels, mask, spacing, settings, classes
+        As :func:`texture_features` (``settings.force2d`` is implied).
+    n_levels : int, optional
+        ``Ng`` of every slice (GLCM Idmn/Idn); default: the highest level in the whole ROI, so that a
+        slice without the top levels is normalised like the others (IBSI uses the discretisation's
+        number of bins).
+
+    Returns
+    -------
+    dict of str to float
+        As :func:`texture_features`.
+
+    Raises
+    ------
+    InputError
+        As :func:`texture_features`; also when no slice has an in-plane neighbour pair or ``n_levels``
+        is below the highest level.
+    """
+    cfg = replace(_check_settings(settings), force2d=True)
+    wanted = _check_classes(classes)
+    margin = max(cfg.distances)
+    lv, mk, _, _, counts = _check_inputs(levels, mask, spacing, margin)
+    top = counts.shape[0] - 1
+    if n_levels is not None and int(n_levels) < top:
+        raise InputError(
+            "n_levels is below the highest grey level of the ROI",
+            expected=f"n_levels >= {top}",
+            found=str(n_levels),
+            fix="pass the number of bins of the discretisation, or leave n_levels out",
+            field="n_levels",
+        )
+    ng = top if n_levels is None else int(n_levels)
+    axis = cfg.force2d_dimension
+    values: dict[str, list[float]] = {key: [] for key in feature_keys(wanted)}
+    for index in range(lv.shape[axis]):
+        mk_slice = np.take(mk, [index], axis=axis)
+        if not mk_slice.any():
+            continue
+        lv_s, mk_s, box_s, spacing_zyx, counts_s = _check_inputs(
+            np.take(lv, [index], axis=axis), mk_slice, spacing, margin
+        )
+        if texture_angles(box_s, (1,), force2d_dimension=axis).shape[0] == 0:
+            continue  # a single voxel in this plane: no texture
+        padded_counts = np.zeros(ng + 1, dtype=np.int64)
+        padded_counts[: counts_s.shape[0]] = counts_s
+        for key, value in _compute(lv_s, mk_s, box_s, spacing_zyx, padded_counts, cfg, wanted).items():
+            values[key].append(value)
+    if not any(values.values()):
+        raise InputError(
+            "no slice of the ROI has two voxels to compute 2D texture from",
+            expected="at least one slice with 2 or more ROI voxels in a line",
+            found=f"ROI over {lv.shape[axis] - 2 * margin} slices along axis {axis}",
+            fix="use 3D (or 2.5D) texture for this ROI",
+            field="mask",
+        )
+    result: dict[str, float] = {}
+    for key, per_slice in values.items():
+        finite = [v for v in per_slice if not math.isnan(v)]
+        result[key] = float(np.mean(finite)) if finite else math.nan
+    return result
+
+
+def _check_settings(settings: TextureSettings | None) -> TextureSettings:
     cfg = settings if settings is not None else TextureSettings()
     if not isinstance(cfg, TextureSettings):
         raise SettingsError(
@@ -412,8 +502,19 @@ def texture_features(
             fix="build TextureSettings(...) from the parameter file",
             field="settings",
         )
-    wanted = _check_classes(classes)
-    lv, mk, box_shape, spacing_zyx, counts = _check_inputs(levels, mask, spacing, max(cfg.distances))
+    return cfg
+
+
+def _compute(
+    lv: npt.NDArray[np.int32],
+    mk: npt.NDArray[np.bool_],
+    box_shape: tuple[int, ...],
+    spacing_zyx: FloatArray,
+    counts: npt.NDArray[np.int64],
+    cfg: TextureSettings,
+    wanted: list[str],
+) -> dict[str, float]:
+    """Features of a cropped, padded ROI; ``Ng = len(counts) - 1`` (may exceed the ROI's highest level)."""
     n_levels = counts.shape[0] - 1
     present = counts[1:] > 0
     dim2d = cfg.force2d_dimension if cfg.force2d else None

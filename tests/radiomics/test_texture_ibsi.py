@@ -4,7 +4,9 @@ The phantom's voxel values are already grey levels (1..6 in the ROI, 2 and 5 abs
 straight into :func:`texture_features`.  The IBSI-code -> PyRadiomics-name mapping and the aggregation of
 each reference row come from ``../shared/data/ibsi/measured/pyradiomics_3.0.1_vs_ibsi_phantom.csv``
 (PyRadiomics 3.0.1 measured against IBSI): "3D, averaged" rows use the default settings, "3D, merged"
-rows ``weighting_norm="no_weighting"``.
+rows ``weighting_norm="no_weighting"``.  The same codes are then checked in IBSI's 2D (per slice,
+:func:`texture_features_per_slice`) and 2.5D (``force2d``) aggregations from
+``reference_values/ibsi_1_reference_values_long.csv``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
-from hsp_desktop.radiomics.texture import TextureSettings, texture_features
+from hsp_desktop.radiomics.texture import TextureSettings, texture_features, texture_features_per_slice
 
 TEXTURE_PREFIXES = (
     "original_glcm_",
@@ -69,4 +71,48 @@ def test_digital_phantom_matches_ibsi_reference_values(phantom, reference_rows) 
         # the measured PyRadiomics value is printed to 6 significant digits
         if abs(ours - pyradiomics) > 1e-5 * max(abs(pyradiomics), 1e-3):
             failures.append(f"{key} ({row['aggregation']}): ours {ours:.8g}, PyRadiomics {pyradiomics}")
+    assert not failures, "\n".join(failures)
+
+
+AGGREGATIONS = {
+    "2D, averaged": ("per_slice", TextureSettings()),
+    "2D, slice-merged": ("per_slice", TextureSettings(weighting_norm="no_weighting")),
+    "2D": ("per_slice", TextureSettings()),
+    "2.5D, direction-merged": ("volume", TextureSettings(force2d=True)),
+    "2.5D, merged": ("volume", TextureSettings(force2d=True, weighting_norm="no_weighting")),
+    "2.5D": ("volume", TextureSettings(force2d=True)),
+}
+
+
+def test_digital_phantom_2d_and_25d_aggregations_match_ibsi(
+    phantom, reference_rows, shared_dir: Path
+) -> None:
+    levels, roi, spacing = phantom
+    code_to_key = {
+        row["ibsi_code"]: row["pyradiomics_key"].removeprefix("original_") for row in reference_rows
+    }
+    computed = {
+        name: (texture_features_per_slice if how == "per_slice" else texture_features)(
+            levels, roi, spacing, cfg
+        )
+        for name, (how, cfg) in AGGREGATIONS.items()
+    }
+    table = shared_dir / "data" / "ibsi" / "reference_values" / "ibsi_1_reference_values_long.csv"
+    with table.open(newline="") as handle:
+        rows = [
+            r
+            for r in csv.DictReader(handle)
+            if r["data_set"] == "dig. phantom"
+            and r["aggregation"] in AGGREGATIONS
+            and r["ibsi_code"] in code_to_key
+            and r["value"] != ""
+        ]
+    assert len(rows) >= 200
+    failures = []
+    for row in rows:
+        key = code_to_key[row["ibsi_code"]]
+        ours = computed[row["aggregation"]][key]
+        ibsi, tolerance = float(row["value"]), float(row["tolerance"] or 0)
+        if abs(_round_sig(ours) - ibsi) > tolerance + 1e-12:
+            failures.append(f"{row['ibsi_code']} {key} ({row['aggregation']}): ours {ours:.6g}, IBSI {ibsi}")
     assert not failures, "\n".join(failures)
