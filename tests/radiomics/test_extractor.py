@@ -117,3 +117,12 @@ def test_integer_ct_is_accepted() -> None:
     as_int = dataclasses.replace(ct, array=np.round(ct.array).astype(np.int16))
     values = extract_features(as_int, mask, qc=False).values
     assert np.isfinite(values["original_firstorder_Mean"])
+
+
+def test_warm_up_and_lazy_package_attributes() -> None:
+    import hsp_desktop.radiomics as radiomics
+
+    assert radiomics.warm_up() > 0
+    assert radiomics.load_params(None).bin_width == 25
+    with pytest.raises(AttributeError):
+        radiomics.no_such_thing  # noqa: B018
