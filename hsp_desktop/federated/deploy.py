@@ -381,8 +381,19 @@ class Federation:
         self.processes.append(proc)
         return proc
 
-    def submit(self, plan: Plan, *, app_dir: Path = APP_DIR) -> tuple[int, Path]:
-        """Write the plan, submit the app with ``flwr run`` and return (run id, run folder)."""
+    def submit(
+        self,
+        plan: Plan,
+        *,
+        app_dir: Path = APP_DIR,
+        connect_timeout: float = 120.0,
+        round_timeout: float = 90.0,
+    ) -> tuple[int, Path]:
+        """Write the plan, submit the app with ``flwr run`` and return (run id, run folder).
+
+        ``connect_timeout``: how long the ServerApp waits for every site of the plan to connect;
+        ``round_timeout``: how long a round waits for replies before the silent sites count as dropped.
+        """
         run_dir = self.folder / "runs" / _stamp()
         run_dir.mkdir(parents=True)
         plan_path = run_dir / "plan.json"
@@ -394,7 +405,8 @@ class Federation:
             "--format",
             "json",
             "--run-config",
-            f"plan-path='{plan_path}' out-dir='{run_dir}'",
+            f"plan-path='{plan_path}' out-dir='{run_dir}' "
+            f"connect-timeout={float(connect_timeout)} round-timeout={float(round_timeout)}",
             timeout=120,
         )
         text = res.stdout.strip()

@@ -96,8 +96,8 @@ def _strategy_class() -> type:
     return HspStrategy
 
 
-def timed_fit_workflow(grid: Any, context: Any) -> None:
-    """Flower's default fit round, with :data:`ROUND_TIMEOUT_S` on the replies."""
+def timed_fit_workflow(grid: Any, context: Any, timeout: float = ROUND_TIMEOUT_S) -> None:
+    """Flower's default fit round, with a timeout on the replies (a site that does not answer is dropped)."""
     import flwr.compat.common.recorddict_compat as compat
     from flwr.app import Message
     from flwr.app.message_type import MessageType
@@ -124,7 +124,7 @@ def timed_fit_workflow(grid: Any, context: Any) -> None:
         )
         for proxy, ins in instructions
     ]
-    replies = list(grid.send_and_receive(out, timeout=ROUND_TIMEOUT_S))
+    replies = list(grid.send_and_receive(out, timeout=timeout))
     results, failures = [], []
     for msg in replies:
         if msg.has_content():
@@ -140,13 +140,15 @@ def timed_fit_workflow(grid: Any, context: Any) -> None:
         context.state.array_records[MAIN_PARAMS_RECORD] = compat.parameters_to_arrayrecord(params, True)
 
 
-def _handshake(grid: Any, plan: Plan, run_id: int) -> tuple[list[dict[str, Any]], dict[int, str]]:
+def _handshake(
+    grid: Any, plan: Plan, run_id: int, connect_timeout: float, round_timeout: float
+) -> tuple[list[dict[str, Any]], dict[int, str]]:
     import flwr.compat.common.recorddict_compat as compat
     from flwr.app import Message
     from flwr.common import GetPropertiesIns
     from flwr.common.constant import MessageTypeLegacy
 
-    deadline = time.monotonic() + CONNECT_TIMEOUT_S
+    deadline = time.monotonic() + connect_timeout
     nodes: list[int] = []
     while time.monotonic() < deadline:
         nodes = list(grid.get_node_ids())
@@ -172,7 +174,7 @@ def _handshake(grid: Any, plan: Plan, run_id: int) -> tuple[list[dict[str, Any]]
     ]
     replies: list[dict[str, Any]] = []
     node_site: dict[int, str] = {}
-    for msg in grid.send_and_receive(messages, timeout=ROUND_TIMEOUT_S):
+    for msg in grid.send_and_receive(messages, timeout=round_timeout):
         if msg.has_content():
             props = dict(compat.recorddict_to_getpropertiesres(msg.content).properties)
             replies.append(props)
@@ -206,7 +208,9 @@ def run_server(grid: Any, context: Any) -> None:
             json.loads(Path(str(context.run_config["plan-path"])).read_text(encoding="utf-8"))
         )
         coord = Coordinator(plan, progress=progress)
-        replies, node_site = _handshake(grid, plan, int(context.run_id))
+        connect_timeout = float(context.run_config.get("connect-timeout", CONNECT_TIMEOUT_S))
+        round_timeout = float(context.run_config.get("round-timeout", ROUND_TIMEOUT_S))
+        replies, node_site = _handshake(grid, plan, int(context.run_id), connect_timeout, round_timeout)
         coord.accept(replies)
         strategy = _strategy_class()(coord, node_site, plan.secagg)
         legacy = LegacyContext(
@@ -220,11 +224,11 @@ def run_server(grid: Any, context: Any) -> None:
                 clipping_range=8.0,
                 quantization_range=2**24,
                 max_weight=1000.0,
-                timeout=ROUND_TIMEOUT_S,
+                timeout=round_timeout,
             )
             workflow = DefaultWorkflow(fit_workflow=fit)
         else:
-            workflow = DefaultWorkflow(fit_workflow=timed_fit_workflow)
+            workflow = DefaultWorkflow(fit_workflow=lambda g, c: timed_fit_workflow(g, c, round_timeout))
         workflow(grid, legacy)
         result = coord.result()
         result["run_id"] = int(context.run_id)

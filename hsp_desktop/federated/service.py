@@ -222,3 +222,76 @@ def run_on_this_computer(
         result["run_dir"] = str(run_dir)
     say("federation", 1.0, "done")
     return result
+
+
+def run_demo(
+    folder: Path,
+    *,
+    n: int = 300,
+    rounds: int = 2,
+    engine: str = "flower",
+    secagg: bool = False,
+    report: Callable[[Progress], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> dict[str, Any]:
+    """A demonstration federation of three synthetic centres (``hsp synth --sites 3``, no images).
+
+    Parameters
+    ----------
+    folder : Path
+        Work folder (a new sub-folder per call).
+    n : int
+        Recipients in the synthetic cohort.
+    rounds : int
+        Training rounds.
+    engine : str
+        ``"flower"``: SuperLink and three SuperNodes on loopback with TLS; ``"in-process"``: the same site and
+        coordinator code without processes or sockets (a dry run).
+    secagg : bool
+        SecAgg+ (Flower engine only).
+    report, cancelled : callable, optional
+        Progress callback and cancellation predicate.
+
+    Returns
+    -------
+    dict
+        The run's result.
+    """
+    from hsp_desktop.errors import CancelledError
+    from hsp_desktop.federated.coordinator import run_in_process
+    from hsp_desktop.federated.site import SiteWorker, approve_plan, load_site_data
+    from hsp_desktop.synthetic import generate_cohort
+
+    def say(fraction: float, message: str) -> None:
+        if report is not None:
+            report(Progress("federation", fraction, message))
+
+    work = Path(folder) / time.strftime("demo-%Y%m%d-%H%M%S")
+    say(0.0, f"generating a synthetic 3-centre cohort (n = {n})")
+    cohort = generate_cohort(work / "cohort", n=n, prospective=0, seed=1, sites=3, images=False)
+    sites = ("site1", "site2", "site3")
+    plan = make_plan(sites, rounds=rounds, secagg=secagg and engine == "flower", federation="demo")
+    if engine == "flower":
+        return run_on_this_computer(work / "coordinator", cohort, plan, report=report, cancelled=cancelled)
+    if engine != "in-process":
+        raise FederatedError("Unknown engine", expected="flower or in-process", found=engine, field="engine")
+    workers = []
+    for s in sites:
+        site_dir = work / "sites" / s
+        approve_plan(site_dir, plan, by=f"{s} lead")
+        workers.append(SiteWorker(load_site_data(cohort, s), site_dir))
+    total = plan.rounds + 2
+
+    def on_event(ev: dict[str, Any]) -> None:
+        if cancelled is not None and cancelled():
+            raise CancelledError("federated run stopped by the user")
+        if ev.get("event") == "round":
+            say(
+                ev["round"] / total,
+                f"round {ev['round']}/{total} ({ev['phase']}), sites {', '.join(ev['sites'])}",
+            )
+
+    result = run_in_process(plan, workers, progress=on_event)
+    result["run_dir"] = str(work)
+    say(1.0, "done")
+    return result
