@@ -95,6 +95,7 @@ def _crash_rounds(tmp_path: Path, rounds: int) -> None:
         killed_mid_stream += n_acks > 0
         _check_after(db, env, acked)
     assert killed_mid_stream >= rounds // 2, "the writer was mostly killed before writing anything"
+    print(f"crash: {rounds} SIGKILL rounds, {len(acked)} acknowledged recipients all present, chain verified")
 
 
 def test_crash_safety_fast(tmp_path: Path) -> None:
@@ -126,6 +127,11 @@ def _concurrency(tmp_path: Path, seconds: float) -> None:
                 acked[parts[1]] = acked.get(parts[1], 0) + (parts[2] == "followup")
     assert sum(1 for k in acked if k.startswith("W1")) > 5 and sum(1 for k in acked if k.startswith("W2")) > 5
     assert int(outputs[2][0].split()[1]) > 5
+    print(
+        f"concurrency {seconds:.0f} s: W1 {sum(1 for k in acked if k.startswith('W1'))} and "
+        f"W2 {sum(1 for k in acked if k.startswith('W2'))} recipients (+ follow-ups) acknowledged, "
+        f"reader {outputs[2][0].split()[1]} query loops"
+    )
     _check_after(db, env, acked)
     key = bytes.fromhex(env["HSP_TEST_SITE_KEY"])
     with Registry.open(db, site_key=key, argon2_params=TEST_PARAMS) as reg:
