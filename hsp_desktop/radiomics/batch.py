@@ -99,7 +99,8 @@ def extract_case(case: Case, settings: Any, mode: str | None = None, qc: bool = 
 
     ct = read_ct(case.image)
     mask = read_mask(case.mask, reference=ct)
-    fv = extract_features(ct, mask, settings, label=case.label, mode=mode, qc=qc)
+    # one thread per case: the batch is already parallel across cases
+    fv = extract_features(ct, mask, settings, label=case.label, mode=mode, qc=qc, threads=1)
     label = case.label if case.label is not None else fv.settings["setting"]["label"]
     return {"Image": str(case.image), "Mask": str(case.mask), "Label": label, **fv.values}
 

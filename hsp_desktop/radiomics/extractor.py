@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from hsp_desktop.domain import CtVolume, FeatureVector, LabelMap, QcReport
 from hsp_desktop.errors import SettingsError
@@ -17,7 +20,7 @@ from hsp_desktop.radiomics.preprocess import Prepared, discretise, prepare
 from hsp_desktop.radiomics.settings import ExtractionSettings, load_params
 from hsp_desktop.radiomics.shape import shape_features
 
-__all__ = ["ENGINE", "compute_features", "extract_features", "warm_up"]
+__all__ = ["ENGINE", "compute_features", "default_threads", "extract_features", "warm_up"]
 
 ENGINE = "hsp-radiomics 0.1 (numba kernels; PyRadiomics 3.0.1-compatible names)"
 _TEXTURE = ("glcm", "glrlm", "glszm", "gldm", "ngtdm")
@@ -36,10 +39,78 @@ def _run_qc(ct: CtVolume, mask: LabelMap, label: int) -> QcReport | None:
     return report
 
 
-def compute_features(prep: Prepared) -> dict[str, float]:
-    """Compute every enabled feature of a preprocessed ROI (PyRadiomics names and order)."""
+def _filter_jobs(s: ExtractionSettings) -> list[tuple[str, ExtractionSettings]]:
+    """One job per image type, and one per LoG sigma (independent, so they can run side by side)."""
+    jobs = []
+    for image_type, _ in s.image_types:
+        ts = s.for_image_type(image_type)
+        if image_type == "LoG":
+            jobs.extend((image_type, replace(ts, sigma=(sigma,))) for sigma in ts.sigma)
+        else:
+            jobs.append((image_type, ts))
+    return jobs
+
+
+def _image_features(
+    name: str, image: npt.NDArray[np.floating], prep: Prepared, ts: ExtractionSettings
+) -> dict[str, float]:
     from hsp_desktop.radiomics.texture import TextureSettings, texture_features
 
+    classes = prep.settings.classes()
+    wanted_texture = [c for c in _TEXTURE if c in classes]
+    values: dict[str, float] = {}
+    levels, _ = discretise(image, prep.roi, ts)
+    if "firstorder" in classes:
+        fo = firstorder(
+            image,
+            levels,
+            prep.roi,
+            prep.spacing,
+            shift=ts.voxel_array_shift,
+            names=classes["firstorder"],
+            excess_kurtosis=ts.mode == "ibsi",
+        )
+        for key, value in fo.items():
+            values[f"{name}_{key}"] = value
+    if wanted_texture:
+        tex_settings = TextureSettings(
+            distances=ts.distances,
+            symmetrical_glcm=ts.symmetrical_glcm,
+            weighting_norm=ts.weighting_norm,
+            gldm_a=ts.gldm_a,
+            force2d=ts.force2d,
+            force2d_dimension=ts.force2d_dimension,
+        )
+        tex = texture_features(levels, prep.roi, prep.spacing, tex_settings, wanted_texture)
+        for key, value in tex.items():
+            cls, feat = key.split("_", 1)
+            if classes[cls] and feat not in classes[cls]:
+                continue
+            values[f"{name}_{key}"] = value
+    return values
+
+
+def _job(image_type: str, ts: ExtractionSettings, prep: Prepared) -> dict[str, float]:
+    values: dict[str, float] = {}
+    for name, image in filtered_images(image_type, prep.source, prep.box, ts):
+        values.update(_image_features(name, image, prep, ts))
+    return values
+
+
+def default_threads() -> int:
+    """Worker threads per extraction: ``HSP_RADIOMICS_THREADS`` or min(2, CPU count)."""
+    env = os.environ.get("HSP_RADIOMICS_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def compute_features(prep: Prepared, *, threads: int | None = None) -> dict[str, float]:
+    """Compute every enabled feature of a preprocessed ROI (PyRadiomics names and order).
+
+    Image types (and LoG sigmas) are independent jobs; with ``threads > 1`` they run side by side in a thread
+    pool (the Numba kernels release the GIL).  The result does not depend on the number of threads.
+    """
     s = prep.settings
     classes = s.classes()
     if "shape2D" in classes and s.force2d:
@@ -55,38 +126,18 @@ def compute_features(prep: Prepared) -> dict[str, float]:
         shape = shape_features(prep.shape_mask, prep.spacing, classes["shape"], ibsi=s.mode == "ibsi")
         for key, value in shape.items():
             values[f"original_{key}"] = value
-    wanted_texture = [c for c in _TEXTURE if c in classes]
-    for image_type, _ in s.image_types:
-        ts = s.for_image_type(image_type)
-        tex_settings = TextureSettings(
-            distances=ts.distances,
-            symmetrical_glcm=ts.symmetrical_glcm,
-            weighting_norm=ts.weighting_norm,
-            gldm_a=ts.gldm_a,
-            force2d=ts.force2d,
-            force2d_dimension=ts.force2d_dimension,
-        )
-        for name, image in filtered_images(image_type, prep.source, prep.box, ts):
-            levels, _ = discretise(image, prep.roi, ts)
-            if "firstorder" in classes:
-                fo = firstorder(
-                    image,
-                    levels,
-                    prep.roi,
-                    prep.spacing,
-                    shift=ts.voxel_array_shift,
-                    names=classes["firstorder"],
-                    excess_kurtosis=ts.mode == "ibsi",
-                )
-                for key, value in fo.items():
-                    values[f"{name}_{key}"] = value
-            if wanted_texture:
-                tex = texture_features(levels, prep.roi, prep.spacing, tex_settings, wanted_texture)
-                for key, value in tex.items():
-                    cls, feat = key.split("_", 1)
-                    if classes[cls] and feat not in classes[cls]:
-                        continue
-                    values[f"{name}_{key}"] = value
+    jobs = _filter_jobs(s)
+    n_threads = default_threads() if threads is None else max(1, int(threads))
+    if n_threads == 1 or len(jobs) == 1:
+        for image_type, ts in jobs:
+            values.update(_job(image_type, ts, prep))
+        return values
+    with ThreadPoolExecutor(max_workers=min(n_threads, len(jobs)), thread_name_prefix="radiomics") as pool:
+        # longest jobs first (wavelet: 8 images), results merged back in PyRadiomics' order
+        order = sorted(range(len(jobs)), key=lambda i: jobs[i][0] != "Wavelet")
+        futures = {i: pool.submit(_job, jobs[i][0], jobs[i][1], prep) for i in order}
+        for i in range(len(jobs)):
+            values.update(futures[i].result())
     return values
 
 
@@ -98,6 +149,7 @@ def extract_features(
     label: int | None = None,
     mode: str | None = None,
     qc: bool = True,
+    threads: int | None = None,
 ) -> FeatureVector:
     """Extract radiomics features of one ROI.
 
@@ -116,6 +168,8 @@ def extract_features(
     qc : bool
         Run the imaging QC gate first (``hsp_desktop.imaging.qc.run_qc``; blocking problems raise
         :class:`~hsp_desktop.errors.QcError`).  The report is kept in the result.
+    threads : int, optional
+        Worker threads for independent image types (default :func:`default_threads`; 1 in batch workers).
 
     Returns
     -------
@@ -138,7 +192,7 @@ def extract_features(
         s = replace(s, label=roi_label)
     report = _run_qc(ct, mask, roi_label) if qc else None
     prep = prepare(ct, mask, s, roi_label)
-    values = compute_features(prep)
+    values = compute_features(prep, threads=threads)
     clean = {
         k: (float(v) if not (isinstance(v, float) and math.isnan(v)) else math.nan) for k, v in values.items()
     }

@@ -126,3 +126,12 @@ def test_warm_up_and_lazy_package_attributes() -> None:
     assert radiomics.load_params(None).bin_width == 25
     with pytest.raises(AttributeError):
         radiomics.no_such_thing  # noqa: B018
+
+
+def test_threads_do_not_change_results() -> None:
+    ct, mask = _case()
+    params = {"imageType": {"Original": {}, "LoG": {"sigma": [1.0, 2.0]}, "Wavelet": {}, "Square": {}}}
+    one = extract_features(ct, mask, params, qc=False, threads=1).values
+    two = extract_features(ct, mask, params, qc=False, threads=2).values
+    assert list(one) == list(two)
+    assert all(one[k] == two[k] or (np.isnan(one[k]) and np.isnan(two[k])) for k in one)
