@@ -275,3 +275,28 @@ def test_histogram_metrics_known_values() -> None:
     ]
     het = core.heterogeneity([0.8, 0.8, 0.8], [0.05, 0.05, 0.05])
     assert het["q"] == pytest.approx(0.0) and het["i2"] == 0.0
+
+
+def test_rad_score_joins_the_model_when_every_site_holds_one(cohort3: Path, tmp_path: Path) -> None:
+    import shutil
+
+    # a site-computed Rad-score (here: the generator's latent texture factor plus noise; tests may read it)
+    cohort = tmp_path / "cohort"
+    cohort.mkdir()
+    for name in ("clinical.csv", "followup.csv"):
+        shutil.copy(cohort3 / name, cohort / name)
+    truth = pd.read_csv(cohort3 / "ground_truth.csv", dtype={"study_id": str})
+    rng = np.random.default_rng(0)
+    pd.DataFrame(
+        {"study_id": truth["study_id"], "rad_score": truth["texture"] + rng.normal(0, 0.5, len(truth))}
+    ).to_csv(cohort / "radscore.csv", index=False)
+    datas = [load_site_data(cohort, s) for s in SITES]
+    assert all("rad_score" in d.values for d in datas)
+    base = make_plan(rounds=4)
+    plus = make_plan(rounds=4, features=tuple(core.default_features([*RANKED_CLINICAL, "rad_score"])))
+    r0 = run_in_process(base, workers(datas, tmp_path / "a", base))
+    r1 = run_in_process(plus, workers(datas, tmp_path / "b", plus))
+    assert r1["coef_transformed_units"]["rad_score"] > 0
+    assert r1["pooled"]["auc"] > r0["pooled"]["auc"]
+    ref = pooled_reference(plus, datas)
+    assert np.abs(np.array(r1["coef_standardised"]) - ref["coef_standardised"]).max() < COEF_TOL
