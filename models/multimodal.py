@@ -10,8 +10,8 @@ only.  The candidate models are settings of it:
 * multimodal stacking: the Rad-score and DL-score are base learners whose *out-of-fold* (cross-fitted) scores
   enter a logistic meta-learner together with the clinical predictors; at prediction time the base learners
   refitted on all training rows supply the scores (Wolpert 1992 stacking);
-* comparators: the same stacked inputs into gradient boosting or a random forest, probability-calibrated
-  (sigmoid, inner CV), optionally with balanced class weights.
+* comparators: the same stacked inputs into gradient boosting (sigmoid-calibrated on inner-CV predictions) or a
+  random forest (Platt scaling of its out-of-bag predictions), optionally with balanced class weights.
 
 Class imbalance (about 25% events): stratified folds everywhere; the logistic models are *not* re-weighted, because
 re-weighting or resampling destroys calibration (van den Goorbergh et al., JAMIA 2022); the tree comparators may
@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from scipy import special
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
@@ -405,24 +405,31 @@ class MultimodalRiskModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.meta_model_: Any = None
 
     def _fit_tree_meta(self, M: FloatArray, yb: NDArray[np.int64]) -> None:
-        base: Any
         if self.meta == "gbm":
             base = HistGradientBoostingClassifier(
                 max_depth=2,
                 learning_rate=0.05,
-                max_iter=150,
+                max_iter=100,
                 class_weight=self.class_weight,
                 random_state=self.random_state,
             )
+            # sigmoid calibration on inner-CV predictions
+            self.meta_model_ = CalibratedClassifierCV(base, method="sigmoid", cv=3).fit(M, yb)
+            self.platt_: tuple[float, float] | None = None
         else:
-            base = RandomForestClassifier(
-                n_estimators=300,
+            # the forest's out-of-bag predictions are honest: Platt-scale them (no extra fits)
+            forest = RandomForestClassifier(
+                n_estimators=200,
                 min_samples_leaf=10,
                 class_weight=self.class_weight,
                 random_state=self.random_state,
+                oob_score=True,
                 n_jobs=1,
-            )
-        self.meta_model_ = CalibratedClassifierCV(clone(base), method="sigmoid", cv=3).fit(M, yb)
+            ).fit(M, yb)
+            oob = np.nan_to_num(forest.oob_decision_function_[:, 1], nan=float(yb.mean()))
+            platt = fit_logistic(special.logit(np.clip(oob, 0.01, 0.99))[:, None], yb.astype(np.float64))
+            self.meta_model_ = forest
+            self.platt_ = (float(platt.coef[0]), float(platt.coef[1]))
         self.coef_ = np.full(M.shape[1], np.nan)
         self.intercept_ = float("nan")
         self.shrinkage_factor_ = float("nan")
@@ -474,6 +481,9 @@ class MultimodalRiskModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         M = self.design(X)
         if self.meta == "logistic":
             return np.asarray(self.intercept_ + M @ self.coef_, dtype=np.float64)
+        if self.platt_ is not None:
+            raw = np.clip(self.meta_model_.predict_proba(M)[:, 1], 0.01, 0.99)
+            return np.asarray(self.platt_[0] + self.platt_[1] * special.logit(raw), dtype=np.float64)
         p = np.clip(self.meta_model_.predict_proba(M)[:, 1], 1e-8, 1 - 1e-8)
         return np.asarray(special.logit(p), dtype=np.float64)
 
