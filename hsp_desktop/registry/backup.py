@@ -66,6 +66,20 @@ def check_database(conn: sqlite3.Connection, what: str) -> None:
         )
 
 
+def _copy(src: sqlite3.Connection, partial: Path) -> None:
+    check_database(src, "registry")
+    dst = sqlite3.connect(partial, isolation_level=None)
+    try:
+        src.backup(dst, pages=-1)
+        dst.execute("PRAGMA journal_mode=DELETE")
+        check_database(dst, "backup copy")
+    except BaseException:
+        dst.close()
+        partial.unlink(missing_ok=True)
+        raise
+    dst.close()
+
+
 def backup(reg: Registry, folder: Path, *, keep: int | None = None) -> Path:
     """Write a checked, timestamped copy of the registry into ``folder`` and keep the newest ``keep`` copies.
 
@@ -90,18 +104,17 @@ def backup(reg: Registry, folder: Path, *, keep: int | None = None) -> Path:
     stem = Path(reg.path).stem if reg.path != ":memory:" else "registry"
     final = folder / f"{stem}-{_stamp()}.sqlite"
     partial = final.with_name(final.name + ".partial")
-    with reg._read() as conn:
-        check_database(conn, "registry")
-        dst = sqlite3.connect(partial, isolation_level=None)
+    if reg.path == ":memory:":
+        with reg._read() as conn:
+            _copy(conn, partial)
+    else:
+        # a separate read connection: the registry's own connection stays free for the GUI during the copy
+        # (WAL readers see one consistent snapshot while other programs keep writing)
+        src = sqlite3.connect(Path(reg.path).resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None)
         try:
-            conn.backup(dst, pages=-1)
-            dst.execute("PRAGMA journal_mode=DELETE")
-            check_database(dst, "backup copy")
-        except BaseException:
-            dst.close()
-            partial.unlink(missing_ok=True)
-            raise
-        dst.close()
+            _copy(src, partial)
+        finally:
+            src.close()
     _fsync_file(partial)
     digest = _sha256(partial)
     os.replace(partial, final)

@@ -288,3 +288,36 @@ def test_restore_refuses_damaged_or_tampered_backups(
         Registry.restore(b2, target, site_key=site_key)
     assert not target.exists()
     assert not list(tmp_path.glob(".target.db.restore-*"))
+
+
+def test_online_backup_while_writing(reg: Registry, admin: User, tmp_path: Path, site_key: bytes) -> None:
+    import threading
+
+    stop = threading.Event()
+    written: list[str] = []
+
+    def writer() -> None:
+        i = 0
+        while not stop.is_set() and i < 200:
+            i += 1
+            written.append(reg.add_recipient(make_record(f"B-{i:04d}"), by=admin))
+
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        import time
+
+        deadline = time.monotonic() + 30
+        while len(written) < 3 and t.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert len(written) >= 3, "the writer thread did not start writing"
+        copies = [reg.backup(tmp_path / "online", keep=5) for _ in range(2)]
+    finally:
+        stop.set()
+        t.join()
+    for copy in copies:
+        with Registry.open(copy, site_key=site_key, read_only=True) as snap:
+            n = snap.count()
+            assert 3 <= n <= len(written)
+            assert [r["study_id"] for r in snap.worklist(limit=None)] == written[:n]
+            assert snap.verify().ok
