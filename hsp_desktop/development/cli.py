@@ -179,7 +179,8 @@ def summary_text(result: Any) -> str:
     b = result.bootstrap["multimodal"]
     lines.append(
         f"Multimodal bootstrap ({b.n_boot}): apparent AUC {b.apparent['auc']:.3f}, optimism {b.optimism['auc']:.3f}, "
-        f"corrected {b.corrected['auc']:.3f}; .632+ {b.auc_632plus:.3f}; corrected slope {b.corrected['slope']:.2f}"
+        f"Harrell-corrected {b.corrected['auc']:.3f}; out-of-bag-corrected {b.auc_oob_optimism_corrected:.3f}; "
+        f".632+ {b.auc_632plus:.3f}; corrected slope {b.corrected['slope']:.2f}"
     )
     for other, t in result.paired.items():
         lines.append(

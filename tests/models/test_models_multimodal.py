@@ -110,6 +110,7 @@ def test_bootstrap_optimism_and_632(dev_table):
     assert res.n_failed == 0 and len(res.per_boot["auc"]) == 6
     assert res.corrected["auc"] == pytest.approx(res.apparent["auc"] - res.optimism["auc"])
     assert 0.5 < res.auc_632plus <= res.apparent["auc"] + 1e-9
+    assert res.auc_oob_optimism_corrected <= res.apparent["auc"] + 1e-9
 
 
 def test_632plus_formula():
