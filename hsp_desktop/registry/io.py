@@ -624,24 +624,42 @@ def _iter_records(
     keys = ("record_id", "site", "cohort", "transplant_date", "ct_date", "mrn", "name", "eligible",
             "exclusion_reasons", *enrol, *PREOP_NAMES, "outcome_status", "outcome_definition_id", "outcome_flags",
             "outcome_reasons", "outcome_as_of")  # fmt: skip
-    visits: dict[str, list[dict[str, Any]]] = {}
+    # stream: recipients, visits and predictions are each read in study-id order and merged (constant memory)
     fcols = ("study_id", "date", "day", *FOLLOWUP_NAMES)
-    for row in conn.execute(f"SELECT {', '.join(fcols)} FROM followups ORDER BY study_id, day, id"):
-        d = dict(zip(fcols, row, strict=True))
-        v = {"fu_day": d["day"], **{"fu_" + n: d[n] for n in FOLLOWUP_NAMES}}
-        if not deidentified:
-            v["fu_date"] = d["date"]
-        visits.setdefault(d["study_id"], []).append(v)
-    preds: dict[str, list[dict[str, Any]]] = {}
+    fcur = conn.cursor().execute(f"SELECT {', '.join(fcols)} FROM followups ORDER BY study_id, day, id")
     pcols = ("study_id", "model_id", "manifest_sha256", "input_sha256", "probability", "ci_low", "ci_high", "band",
              "app_version", "created_at")  # fmt: skip
-    for row in conn.execute(f"SELECT {', '.join(pcols)} FROM predictions ORDER BY study_id, id"):
-        d = dict(zip(pcols, row, strict=True))
-        preds.setdefault(d["study_id"], []).append({"pred_" + k: d[k] for k in pcols[1:]})
-    rows = conn.execute(
+    pcur = conn.cursor().execute(f"SELECT {', '.join(pcols)} FROM predictions ORDER BY study_id, id")
+    fnext, pnext = fcur.fetchone(), pcur.fetchone()
+
+    def take_visits(sid: str) -> list[dict[str, Any]]:
+        nonlocal fnext
+        out = []
+        while fnext is not None and fnext[0] < sid:
+            fnext = fcur.fetchone()
+        while fnext is not None and fnext[0] == sid:
+            d = dict(zip(fcols, fnext, strict=True))
+            v = {"fu_day": d["day"], **{"fu_" + n: d[n] for n in FOLLOWUP_NAMES}}
+            if not deidentified:
+                v["fu_date"] = d["date"]
+            out.append(v)
+            fnext = fcur.fetchone()
+        return out
+
+    def take_predictions(sid: str) -> list[dict[str, Any]]:
+        nonlocal pnext
+        out = []
+        while pnext is not None and pnext[0] < sid:
+            pnext = pcur.fetchone()
+        while pnext is not None and pnext[0] == sid:
+            out.append({"pred_" + k: v for k, v in zip(pcols[1:], pnext[1:], strict=True)})
+            pnext = pcur.fetchone()
+        return out
+
+    rows = conn.cursor().execute(
         f"SELECT {cols} FROM recipients r JOIN enrolment e USING (study_id) JOIN preop p USING (study_id) "
         "LEFT JOIN outcomes o USING (study_id) ORDER BY r.study_id"
-    ).fetchall()
+    )
     key = reg._key
     for row in rows:
         base = dict(zip(keys, row, strict=True))
@@ -656,13 +674,13 @@ def _iter_records(
                 ).days
             for k in ("transplant_date", "ct_date", "outcome_as_of", "mrn", "name"):
                 base.pop(k, None)
-            ps = [{k: v for k, v in p.items() if k != "pred_created_at"} for p in preds.get(sid, [])]
+            ps = [{k: v for k, v in p.items() if k != "pred_created_at"} for p in take_predictions(sid)]
         else:
             for col in ("mrn", "name"):
                 token = base[col]
                 base[col] = key.decrypt(token, study_id=sid, column=col) if (token and key) else None
-            ps = preds.get(sid, [])
-        yield base, visits.get(sid, []), ps
+            ps = take_predictions(sid)
+        yield base, take_visits(sid), ps
 
 
 def read_redcap_records(path: Path) -> list[Mapping[str, str]]:

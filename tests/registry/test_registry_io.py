@@ -321,3 +321,29 @@ def test_online_backup_while_writing(reg: Registry, admin: User, tmp_path: Path,
             assert 3 <= n <= len(written)
             assert [r["study_id"] for r in snap.worklist(limit=None)] == written[:n]
             assert snap.verify().ok
+
+
+def test_export_merges_visits_and_predictions_per_recipient(
+    reg: Registry, admin: User, tmp_path: Path
+) -> None:
+    for sid in ("HSP-0003", "HSP-0001", "HSP-0002"):
+        reg.add_recipient(make_record(sid), by=admin)
+    reg.add_followup("HSP-0003", {"date": "2025-02-10", "platelets": 81, "wbc": 4.0}, by=admin)
+    reg.add_followup("HSP-0001", {"date": "2025-04-10", "platelets": 91, "wbc": 4.0}, by=admin)
+    reg.add_followup("HSP-0001", {"date": "2025-02-10", "platelets": 90, "wbc": 4.0}, by=admin)
+    reg.save_prediction(
+        "HSP-0002", {"model_id": "m", "manifest_sha256": "d" * 64, "inputs": {}, "probability": 0.2}, by=admin
+    )
+    files = reg.export(tmp_path)
+    with files[0].open(encoding="utf-8") as fh:
+        rows = [(r["record_id"], r["redcap_repeat_instrument"], r["fu_platelets"], r["pred_probability"])
+                for r in csv.DictReader(fh)]  # fmt: skip
+    assert rows == [
+        ("HSP-0001", "", "", ""),
+        ("HSP-0001", "followup", "90", ""),
+        ("HSP-0001", "followup", "91", ""),
+        ("HSP-0002", "", "", ""),
+        ("HSP-0002", "prediction", "", "0.2"),
+        ("HSP-0003", "", "", ""),
+        ("HSP-0003", "followup", "81", ""),
+    ]
