@@ -26,6 +26,21 @@ ENGINE = "hsp-radiomics 0.1 (numba kernels; PyRadiomics 3.0.1-compatible names)"
 _TEXTURE = ("glcm", "glrlm", "glszm", "gldm", "ngtdm")
 
 
+def _on_ct_grid(ct: CtVolume, mask: LabelMap, s: ExtractionSettings) -> LabelMap:
+    """The mask on the CT grid: as given when the grids agree; resampled (nearest neighbour) with ``correctMask``."""
+    from hsp_desktop.imaging.geometry import check_geometry, geometry_differences
+
+    if np.asarray(ct.array).ndim != 3 or np.asarray(mask.array).ndim != 3:
+        return mask  # prepare() refuses it with a typed error naming the array
+    tolerance = s.geometry_tolerance if s.geometry_tolerance is not None else 1e-3
+    if not s.correct_mask or not geometry_differences(ct, mask, tolerance):
+        check_geometry(ct, mask, tolerance)
+        return mask
+    from hsp_desktop.imaging.resample import resample_mask
+
+    return resample_mask(mask, ct)
+
+
 def _run_qc(ct: CtVolume, mask: LabelMap, label: int) -> QcReport | None:
     try:
         from hsp_desktop.imaging import qc
@@ -190,6 +205,7 @@ def extract_features(
     roi_label = int(s.label if label is None else label)
     if roi_label != s.label:
         s = replace(s, label=roi_label)
+    mask = _on_ct_grid(ct, mask, s)
     report = _run_qc(ct, mask, roi_label) if qc else None
     prep = prepare(ct, mask, s, roi_label)
     values = compute_features(prep, threads=threads)

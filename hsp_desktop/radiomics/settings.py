@@ -4,6 +4,12 @@ The file format is PyRadiomics' (``imageType``, ``featureClass``, ``setting``, `
 checked and an unknown key is a :class:`~hsp_desktop.errors.SettingsError` that names the key and lists the valid
 ones.  ``mode`` chooses the preprocessing: ``"pyradiomics"`` (reproduce PyRadiomics 3) or ``"ibsi"`` (IBSI-1),
 see ``docs/RADIOMICS.md``.
+
+Accepted for compatibility without changing any number: ``preCrop`` (we always work on the ROI box) and
+``additionalInfo`` (diagnostics are kept in ``FeatureVector.settings["diagnostics"]``, never as feature columns).
+``correctMask`` resamples a mask that is off the CT grid (nearest neighbour) instead of refusing it.
+In ``ibsi`` mode ``removeOutliers`` without ``normalize`` is IBSI's outlier filter (ROI mean +- n SD, after the
+re-segmentation range).
 """
 
 from __future__ import annotations

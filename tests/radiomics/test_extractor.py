@@ -10,7 +10,7 @@ import pytest
 import SimpleITK as sitk
 
 from hsp_desktop.domain import CtVolume, FeatureVector, LabelMap
-from hsp_desktop.errors import InputError, QcError
+from hsp_desktop.errors import GeometryError, InputError, QcError
 from hsp_desktop.radiomics import extract_features
 
 
@@ -98,7 +98,7 @@ def test_bad_inputs_are_typed_errors() -> None:
     assert "NaN" in str(_one(dataclasses.replace(ct, array=nan), mask))
     assert _one(dataclasses.replace(ct, array=ct.array.astype(np.complex64)), mask).field == "ct"
     assert _one(dataclasses.replace(ct, array=ct.array[0]), mask).field == "ct"
-    assert _one(ct, dataclasses.replace(mask, array=mask.array[:, :, :-1])).field == "mask"
+    assert isinstance(_one(ct, dataclasses.replace(mask, array=mask.array[:, :, :-1])), GeometryError)
     assert _one(ct, dataclasses.replace(mask, array=mask.array.astype(np.float32))).field == "mask"
     assert _one(ct, mask, settings={"setting": {"binWidth": 0.001}}).field == "binWidth"
     assert (
@@ -135,3 +135,13 @@ def test_threads_do_not_change_results() -> None:
     two = extract_features(ct, mask, params, qc=False, threads=2).values
     assert list(one) == list(two)
     assert all(one[k] == two[k] or (np.isnan(one[k]) and np.isnan(two[k])) for k in one)
+
+
+def test_mask_off_grid_is_refused_or_corrected() -> None:
+    ct, mask = _case()
+    shifted = dataclasses.replace(mask, origin=(1.2, 0.0, 0.0))  # one voxel along x
+    with pytest.raises(GeometryError, match="origin"):
+        extract_features(ct, shifted, qc=False)
+    fixed = extract_features(ct, shifted, {"setting": {"correctMask": True}}, qc=False).values
+    plain = extract_features(ct, mask, qc=False).values
+    assert fixed["original_shape_VoxelVolume"] == pytest.approx(plain["original_shape_VoxelVolume"], rel=0.05)
