@@ -8,7 +8,7 @@ Steps (every one seeded):
 2. preprocessing of every recipient with an outcome (:func:`hsp_desktop.deep.cohort.preprocess_cohort`);
 3. out-of-fold deep scores by stratified k-fold (:func:`models.cnn.train.out_of_fold_scores`), written to
    ``oof_scores.csv`` for stacking: each recipient's score comes from a network that never trained on it;
-4. the final network on all recipients (inner validation split for early stopping);
+4. the final network on all recipients, trained for the median of the folds' early-stopping epochs;
 5. ONNX export, torch-vs-ONNX check on a batch, manifest with hashes, versions, cohort summary and metrics.
 
 torch is imported only inside :func:`train_cnn` (the optional ``train`` extra).
@@ -219,17 +219,26 @@ def train_cnn(
         history["folds"] = [f.history for f in result.fits]
     t_oof = time.perf_counter() - t0
     t0 = time.perf_counter()
-    final = fit_cnn(x, y, config, cnn_config, progress=progress, desc="final CNN")
+    if oof:
+        # refit on every recipient for the epoch count early stopping chose inside the folds
+        final_epochs = max(1, round(float(np.median([f.best_epoch for f in result.fits]))))
+        final = fit_cnn(x, y, config, cnn_config, progress=progress, desc="final CNN", epochs=final_epochs)
+        validation["final_fit"] = {
+            "epochs": final_epochs,
+            "rule": "median best epoch of the out-of-fold fits; refit on all recipients, no held-out split",
+        }
+    else:
+        final = fit_cnn(x, y, config, cnn_config, progress=progress, desc="final CNN")
+        validation["final_fit"] = {
+            "rule": "early stopping on an inner validation split (optimistic; no out-of-fold estimate)",
+            "best_epoch": final.best_epoch,
+            "val_loss": final.val_loss,
+            "val_auc": _finite(final.val_auc),
+        }
     t_final = time.perf_counter() - t0
     history["final"] = final.history
     final_logits, _ = predict(final.model, x)
-    validation["final_inner_validation"] = {
-        "val_loss": final.val_loss,
-        "val_auc": _finite(final.val_auc),
-        "best_epoch": final.best_epoch,
-        "note": "inner split of the final fit (early stopping); optimistic, use out_of_fold for performance",
-    }
-    validation["apparent_auc"] = delong_auc(y, final_logits).auc
+    validation["apparent_auc"] = delong_auc(y, final_logits).auc  # on its own training data: optimistic
     extra["training_history.json"] = (json.dumps(_finite(history), indent=1, allow_nan=False) + "\n").encode()
     minutes = (time.perf_counter() - t_start) / 60.0
     oof_auc = validation.get("out_of_fold", {})

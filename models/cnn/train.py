@@ -89,7 +89,7 @@ class FitResult:
     model: SpleenCnn
     best_epoch: int
     epochs_run: int
-    val_loss: float
+    val_loss: float | None
     val_auc: float | None
     seconds: float
     history: list[dict[str, float]]
@@ -217,8 +217,13 @@ def fit_cnn(
     seed: int | None = None,
     progress: bool = True,
     desc: str = "train CNN",
+    epochs: int | None = None,
 ) -> FitResult:
     """Train one network with an inner stratified validation split and early stopping.
+
+    With ``epochs`` the network instead trains on *all* recipients for exactly that many epochs (same learning
+    rate schedule) and keeps its last weights: the way to refit the final network for the epoch count that
+    early stopping chose inside the cross-validation folds, without holding out a small, noisy split.
 
     Parameters
     ----------
@@ -234,11 +239,14 @@ def fit_cnn(
         Show a tqdm bar over epochs with training loss, validation loss and validation AUC.
     desc : str
         Label of the progress bar.
+    epochs : int, optional
+        Train on everything for this many epochs (no inner split, no early stopping).
 
     Returns
     -------
     FitResult
-        The network with the weights of its best validation epoch, in evaluation mode.
+        The network with the weights of its best validation epoch (or of its last epoch with ``epochs``), in
+        evaluation mode.
     """
     config = config or TrainConfig()
     cnn_config = cnn_config or CnnConfig(in_channels=int(x.shape[1]))
@@ -246,9 +254,22 @@ def fit_cnn(
     seed = config.seed if seed is None else seed
     t0 = time.perf_counter()
     idx = np.arange(yy.size)
-    tr_idx, va_idx = train_test_split(idx, test_size=config.val_fraction, stratify=yy, random_state=seed)
-    tr_idx = np.sort(tr_idx)
-    va_idx = np.sort(va_idx)
+    if epochs is None:
+        tr_idx, va_idx = train_test_split(idx, test_size=config.val_fraction, stratify=yy, random_state=seed)
+        tr_idx = np.sort(tr_idx)
+        va_idx = np.sort(va_idx)
+        n_epochs = config.max_epochs
+    else:
+        if not 1 <= int(epochs) <= 10_000:
+            raise InputError(
+                "the number of epochs must be a positive integer",
+                expected="1..10000",
+                found=repr(epochs),
+                fix="pass the epoch count chosen by early stopping",
+                field="epochs",
+            )
+        tr_idx, va_idx = idx, idx[:0]
+        n_epochs = int(epochs)
     n_pos = int(yy[tr_idx].sum())
     pos_weight_value = float((tr_idx.size - n_pos) / max(n_pos, 1))
     with _torch_threads(config.threads):
@@ -264,13 +285,11 @@ def fit_cnn(
         x_va = np.ascontiguousarray(x[va_idx])
         y_va = yy[va_idx]
         best_loss = math.inf
-        best_state: dict[str, Any] = copy.deepcopy(model.state_dict())
+        best_state: dict[str, Any] | None = copy.deepcopy(model.state_dict())
         best_epoch = 0
         best_auc: float | None = None
         history: list[dict[str, float]] = []
-        bar = tqdm(
-            range(1, config.max_epochs + 1), desc=desc, disable=not progress, leave=False, unit="epoch"
-        )
+        bar = tqdm(range(1, n_epochs + 1), desc=desc, disable=not progress, leave=False, unit="epoch")
         epoch = 0
         for epoch in bar:
             model.train()
@@ -291,6 +310,11 @@ def fit_cnn(
                 total += float(loss.detach()) * sel.numel()
             sched.step()
             train_loss = total / max(1, x_tr.shape[0])
+            if va_idx.size == 0:  # fixed-epoch refit on everything
+                history.append({"epoch": epoch, "train_loss": train_loss})
+                bar.set_postfix(loss=f"{train_loss:.3f}")
+                best_epoch, best_state = epoch, None
+                continue
             val_logits, _ = predict(model, x_va)
             with torch.no_grad():
                 val_loss = float(
@@ -313,14 +337,15 @@ def fit_cnn(
             if epoch >= config.min_epochs and epoch - best_epoch >= config.patience:
                 break
         bar.close()
-        model.load_state_dict(best_state)
+        if best_state is not None:
+            model.load_state_dict(best_state)
         model = _with_memory_format(model, torch.contiguous_format)
         model.eval()
     return FitResult(
         model=model,
         best_epoch=best_epoch,
         epochs_run=epoch,
-        val_loss=best_loss,
+        val_loss=best_loss if math.isfinite(best_loss) else None,
         val_auc=best_auc,
         seconds=time.perf_counter() - t0,
         history=history,
