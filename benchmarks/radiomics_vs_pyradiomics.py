@@ -112,6 +112,7 @@ def run_one(engine: str, config: str, folder: Path, repeat: int) -> dict[str, ob
         def call() -> int:
             return len(extract_features(ct, lm, params, qc=qc).values)
 
+    baseline_mb = _rss_mb()
     t0 = time.perf_counter()
     n = call()
     cold = time.perf_counter() - t0
@@ -129,7 +130,17 @@ def run_one(engine: str, config: str, folder: Path, repeat: int) -> dict[str, ob
         "best_s": min(times),
         "median_s": float(np.median(times)),
         "peak_rss_mb": peak_mb,
+        "extra_mb": peak_mb - baseline_mb,
     }
+
+
+def _rss_mb() -> float:
+    """Current resident set size (MB): the baseline before the first call (inputs loaded, engine imported)."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
 
 
 def main() -> None:
@@ -177,7 +188,8 @@ def main() -> None:
                 f"PyRadiomics {py['best_s']:.3f} s, ours {us['best_s']:.3f} s -> {py['best_s'] / us['best_s']:.1f}x "
                 f"(with QC gate {usqc['best_s']:.3f} s -> {py['best_s'] / usqc['best_s']:.1f}x) | "
                 f"cold first call ours {us['cold_s']:.2f} s, PyRadiomics {py['cold_s']:.2f} s | "
-                f"peak RSS ours {us['peak_rss_mb']:.0f} MB, PyRadiomics {py['peak_rss_mb']:.0f} MB",
+                f"peak RSS ours {us['peak_rss_mb']:.0f} MB (+{us['extra_mb']:.0f} over inputs), "
+                f"PyRadiomics {py['peak_rss_mb']:.0f} MB (+{py['extra_mb']:.0f})",
                 flush=True,
             )
 
