@@ -158,3 +158,13 @@ def test_write_artifact_hashes_every_file_and_refuses_to_overwrite(cohort, tmp_p
         )
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     assert json.loads((out / "manifest.json").read_text())["validation"]["oof_auc"] == 0.7
+
+
+def test_fixed_epoch_refit_uses_everyone_and_keeps_the_last_weights(cohort):
+    x, y = cohort
+    fit = fit_cnn(x, y, FAST, TINY, progress=False, epochs=2)
+    assert fit.epochs_run == fit.best_epoch == 2 and fit.val_loss is None and fit.val_auc is None
+    assert [set(h) for h in fit.history] == [{"epoch", "train_loss"}] * 2
+    assert fit.pos_weight == pytest.approx(20 / 10)  # computed on all 30 recipients
+    with pytest.raises(InputError, match="number of epochs"):
+        fit_cnn(x, y, FAST, TINY, progress=False, epochs=0)
