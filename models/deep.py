@@ -323,6 +323,9 @@ class DeepModel:
                 options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
                 options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
                 options.log_severity_level = 3
+                # idle pool threads sleep rather than spin: the ward PC also runs the GUI and other work
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                options.add_session_config_entry("session.inter_op.allow_spinning", "0")
                 try:
                     session = ort.InferenceSession(
                         data, sess_options=options, providers=choose_providers(self.provider_choice)
