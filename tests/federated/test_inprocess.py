@@ -81,7 +81,7 @@ def test_secure_moments_give_the_pooled_scaler(site_data: list, tmp_path: Path) 
 
 
 @pytest.mark.parametrize(
-    ("strategy", "mu", "steps", "rounds"), [("fedavg", 0.0, 1, 6), ("fedprox", 0.1, 5, 10)]
+    ("strategy", "mu", "steps", "rounds"), [("fedavg", 0.0, 1, 10), ("fedprox", 0.1, 5, 10)]
 )
 def test_federated_matches_pooled(
     site_data: list, tmp_path: Path, strategy: str, mu: float, steps: int, rounds: int
