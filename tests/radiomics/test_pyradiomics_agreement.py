@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 import SimpleITK as sitk
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy.ndimage import gaussian_filter
 
 from hsp_desktop.domain import CtVolume, LabelMap
@@ -87,6 +89,21 @@ MATRIX: list[tuple[str, dict[str, Any]]] = [
         {
             "imageType": {"Original": {}, "LoG": {"sigma": [1.0, 2.0, 3.5]}},
             "featureClass": {"firstorder": [], "glcm": [], "glszm": []},
+        },
+    ),
+    (
+        "relative-reseg-shift",
+        {"setting": {"resegmentRange": [0.5], "resegmentMode": "relative", "voxelArrayShift": 1000}},
+    ),
+    ("asymmetric-gldm-a", {"setting": {"symmetricalGLCM": False, "gldm_a": 1, "binWidth": 15}}),
+    (
+        "wavelet-haar-level2-gradient",
+        {
+            "imageType": {
+                "Wavelet": {"wavelet": "haar", "level": 2, "binWidth": 10},
+                "Gradient": {"gradientUseSpacing": False},
+            },
+            "featureClass": {"firstorder": [], "glrlm": []},
         },
     ),
 ]
@@ -172,3 +189,22 @@ def test_ibsi_ct_phantom(params: dict[str, Any], shared_dir) -> None:  # type: i
     mask = LabelMap(array=sitk.GetArrayFromImage(labels).astype(np.uint8), **geometry)
     ours = extract_features(ct, mask, params, qc=False).values
     assert_agree(ours, pyradiomics_features(ct, mask, params))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), keep=st.floats(0.3, 1.0), bin_width=st.sampled_from([5.0, 25.0]))
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_random_small_rois_match_pyradiomics(seed: int, keep: float, bin_width: float) -> None:
+    rng = np.random.default_rng(seed)
+    shape = (6, 9, 8)
+    image = rng.normal(40, 30, shape).astype(np.float32)
+    mask = (rng.random(shape) < keep).astype(np.uint8)
+    mask[0], mask[:, 0], mask[:, :, 0] = 0, 0, 0
+    mask[2:4, 3:5, 3:5] = 1  # at least a 2x2x2 block: a 3-D ROI
+    ct = CtVolume(array=image, spacing=(0.9, 1.1, 2.0))
+    labels = LabelMap(array=mask, spacing=(0.9, 1.1, 2.0))
+    params = {"setting": {"binWidth": bin_width}}
+    assert_agree(
+        extract_features(ct, labels, params, qc=False).values, pyradiomics_features(ct, labels, params)
+    )
