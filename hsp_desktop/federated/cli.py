@@ -159,7 +159,9 @@ def _wait_forever(procs: list[Any]) -> int:
         pass
     dead = [p for p in procs if not p.alive]
     for p in dead:
-        print(f"{p.name} exited with code {p.popen.returncode}:\n{p.tail(15)}", file=sys.stderr)
+        print(
+            f"{p.name} exited with code {p.popen.returncode}: {p.diagnose() or p.tail(15)}", file=sys.stderr
+        )
     return 1 if dead else 0
 
 

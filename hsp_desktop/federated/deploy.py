@@ -127,6 +127,29 @@ class Process:
                 pass
         return self.popen.returncode
 
+    def diagnose(self) -> str:
+        """A clear statement of why a SuperNode/SuperLink stopped, from its log ("" when nothing is known)."""
+        text = self.tail(400)
+        low = text.lower()
+        if "certificate_verify_failed" in low or "ssl/tls handshake error" in low:
+            return (
+                "TLS refused: the coordinator's certificate is not signed by this site's ca.crt "
+                "(wrong certificates folder, or a certificate from another federation): ask the coordinator "
+                "for this federation's ca.crt"
+            )
+        if "failed to activate supernode" in low or "no supernode found with the given public key" in low:
+            return (
+                "Node authentication refused: the coordinator has not registered this site's node key: "
+                "ask the coordinator to register node.pub (hsp federated coordinator start registers every site)"
+            )
+        if "unable to parse the private key" in low:
+            return "The site's node.key cannot be read: ask the coordinator for this site's key pair again"
+        if "address already in use" in low:
+            return "The port is in use: stop the other program or choose another port"
+        if not self.alive and self.popen.returncode not in (0, None, -15):
+            return f"{self.name} stopped with exit code {self.popen.returncode}: see {self.log}"
+        return ""
+
     def tail(self, lines: int = 20) -> str:
         """Last lines of the log."""
         if not self.log.is_file():

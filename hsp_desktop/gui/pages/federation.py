@@ -268,7 +268,8 @@ class FederationPage(QWidget):
 
         site_dir = self._site_dir()
         if self._proc is not None and not self._proc.alive:
-            self.site_status.setText(self.tr("The site stopped:\n{0}").format(self._proc.tail(4)))
+            why = self._proc.diagnose() or self._proc.tail(4)
+            self.site_status.setText(self.tr("The site stopped: {0}").format(why))
             self.leave()
         if site_dir is None:
             return
