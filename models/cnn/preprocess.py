@@ -23,6 +23,7 @@ Space outside the scanned volume reads as air (``-1000 HU``, clipped to the wind
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -35,7 +36,7 @@ from hsp_desktop.errors import GeometryError, InputError, SettingsError
 #: Name and version of the preprocessing recorded in every CNN manifest; bump the version on any change
 #: that alters the output array.
 PREPROCESS_NAME = "spleen_centred_crop"
-PREPROCESS_VERSION = "1.0.0"
+PREPROCESS_VERSION = "1.1.0"
 CHANNELS: tuple[str, ...] = ("ct", "spleen", "liver")
 AIR_HU = -1000.0
 
@@ -190,6 +191,8 @@ def _tent_weights(start: float, step: float, n_out: int) -> tuple[np.ndarray, np
     idx = base[:, None] + offsets[None, :]
     w = np.maximum(0.0, 1.0 - np.abs(idx.astype(np.float64) - centres[:, None]) / f)
     w /= w.sum(axis=1, keepdims=True)
+    used = np.any(w > 0.0, axis=0)  # drop tap columns that are zero for every output sample
+    idx, w = idx[:, used], w[:, used]
     lo = int(idx.min())
     hi = int(idx.max()) + 1
     return idx - lo, w, lo, hi
@@ -212,23 +215,42 @@ def _crop_padded(
     return out
 
 
+def _axis_order(shape: Sequence[int], gathers: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[int, ...]:
+    """The order of the three per-axis passes that needs the fewest multiply-adds (ties: lowest order first).
+
+    A deterministic function of the shapes alone, so equal inputs always take the same path.
+    """
+    best: tuple[int, tuple[int, ...]] | None = None
+    for order in itertools.permutations(range(3)):
+        dims = list(shape)
+        cost = 0
+        for axis in order:
+            n_out, taps = gathers[axis][0].shape
+            dims[axis] = n_out
+            cost += taps * int(np.prod(dims))
+        if best is None or cost < best[0]:
+            best = (cost, order)
+    assert best is not None
+    return best[1]
+
+
 def _resample(
     sub: npt.NDArray[np.float32], gathers: Sequence[tuple[np.ndarray, np.ndarray]]
 ) -> npt.NDArray[np.float32]:
-    """Apply the per-axis gathers (axis 0, 1, 2) to a padded sub-volume by element-wise weighted sums.
+    """Apply the per-axis gathers to a padded sub-volume by element-wise weighted sums.
 
-    The axes are processed in a fixed order (0, 1, 2); each output element is accumulated tap by tap in the
-    same order, so the result does not depend on threads or memory layout.
+    The axes are processed in the cheapest order (:func:`_axis_order`); each output element is accumulated
+    tap by tap in a fixed order, so the result does not depend on threads or memory layout.
     """
     out = sub
-    for axis, (idx, w) in enumerate(gathers):
+    for axis in _axis_order(sub.shape, gathers):
+        idx, w = gathers[axis]
         shape = [1, 1, 1]
         shape[axis] = idx.shape[0]
         acc = np.take(out, idx[:, 0], axis=axis)
         acc *= w[:, 0].reshape(shape)
-        term = np.empty_like(acc)
         for k in range(1, idx.shape[1]):
-            np.take(out, idx[:, k], axis=axis, out=term)
+            term = np.take(out, idx[:, k], axis=axis)
             term *= w[:, k].reshape(shape)
             acc += term
         out = acc
