@@ -300,3 +300,27 @@ def test_rad_score_joins_the_model_when_every_site_holds_one(cohort3: Path, tmp_
     assert r1["pooled"]["auc"] > r0["pooled"]["auc"]
     ref = pooled_reference(plus, datas)
     assert np.abs(np.array(r1["coef_standardised"]) - ref["coef_standardised"]).max() < COEF_TOL
+
+
+def test_a_site_reads_its_registry_through_the_app_code(cohort3: Path, tmp_path: Path) -> None:
+    from hsp_desktop.registry import Registry
+    from hsp_desktop.registry.passwords import TEST_PARAMS
+
+    clin = pd.read_csv(cohort3 / "clinical.csv", dtype=str, keep_default_na=False)
+    mine = clin[clin["site"] == "site1"]
+    mine.to_csv(tmp_path / "clinical.csv", index=False)
+    fu = pd.read_csv(cohort3 / "followup.csv", dtype=str, keep_default_na=False)
+    fu[fu["study_id"].isin(mine["study_id"])].to_csv(tmp_path / "followup.csv", index=False)
+    db = tmp_path / "site1.db"
+    with Registry.open(db, argon2_params=TEST_PARAMS) as reg:
+        reg.add_user("admin", "correct horse 1", "admin", by=None)
+        user = reg.authenticate("admin", "correct horse 1")
+        assert reg.import_csv(tmp_path / "clinical.csv", by=user, confirm_units=True).ok
+        assert reg.import_followup_csv(tmp_path / "followup.csv", by=user, confirm_units=True).ok
+    from_registry = load_site_data(db, "site1")
+    from_cohort = load_site_data(cohort3, "site1")
+    assert from_registry.n == from_cohort.n and from_registry.y.sum() == from_cohort.y.sum()
+    for name in RANKED_CLINICAL:
+        np.testing.assert_allclose(
+            np.sort(from_registry.values[name]), np.sort(from_cohort.values[name]), equal_nan=True
+        )
