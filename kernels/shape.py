@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from kernels._jit import njit
 
-__all__ = ["EDGE_CORNERS", "axis_eigenvalues", "mesh_shape"]
+__all__ = ["EDGE_CORNERS", "axis_eigenvalues", "mesh_shape", "mesh_shape_2d"]
 
 CORNERS = np.array(
     [[0, 0, 0], [0, 0, 1], [0, 1, 1], [0, 1, 0], [1, 0, 0], [1, 0, 1], [1, 1, 1], [1, 1, 0]], dtype=np.int64
@@ -362,3 +362,113 @@ def axis_eigenvalues(
     ev = np.linalg.eigvalsh(cov)
     ev = np.where((ev < 0) & (ev > -1e-10), 0.0, ev)
     return n, np.sort(ev)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 2-D: marching squares (PyRadiomics ``shape2D``).  Corners (y, x): 0 (0,0), 1 (0,1), 2 (1,1), 3 (1,0); edge k
+# joins corners k and k+1 (mod 4); vertices at edge mid-points.  Where two diagonal corners are inside (configs
+# 5 and 10) each inside corner is cut off by its own segment.  Segments are oriented so that the shoelace sum
+# over all segments (y, x coordinates) is the enclosed area.
+
+CORNERS_2D = np.array([[0, 0], [0, 1], [1, 1], [1, 0]], dtype=np.int64)
+EDGE_POINTS_2D = np.array([[0.0, 0.5], [0.5, 1.0], [1.0, 0.5], [0.5, 0.0]])
+
+
+def _build_segments() -> npt.NDArray[np.int64]:
+    table = np.full((16, 4), -1, dtype=np.int64)
+    for config in range(1, 15):
+        inside = [(config >> c) & 1 for c in range(4)]
+        crossing = [e for e in range(4) if inside[e] != inside[(e + 1) % 4]]
+        if len(crossing) == 2:
+            pairs = [tuple(crossing)]
+        else:  # saddle: cut off each inside corner (edges k-1 and k meet at corner k)
+            pairs = [((c - 1) % 4, c) for c in range(4) if inside[c]]
+        row = []
+        for a, b in pairs:
+            inward = np.zeros(2)
+            for e in (a, b):
+                c0, c1 = e, (e + 1) % 4
+                src, dst = (c1, c0) if inside[c0] else (c0, c1)
+                inward += CORNERS_2D[dst] - CORNERS_2D[src]
+            t = EDGE_POINTS_2D[b] - EDGE_POINTS_2D[a]
+            if t[0] * inward[1] - t[1] * inward[0] < 0:
+                a, b = b, a
+            row += [a, b]
+        table[config, : len(row)] = row
+    return table
+
+
+SEGMENT_TABLE = _build_segments()
+
+
+@njit
+def _mesh2d(
+    mask: npt.NDArray[np.bool_],
+    spacing: npt.NDArray[np.float64],
+    table: npt.NDArray[np.int64],
+    points: npt.NDArray[np.float64],
+) -> tuple[float, float]:
+    ny, nx = mask.shape
+    perimeter = 0.0
+    surface = 0.0
+    for iy in range(ny - 1):
+        for ix in range(nx - 1):
+            idx = 0
+            if mask[iy, ix]:
+                idx |= 1
+            if mask[iy, ix + 1]:
+                idx |= 2
+            if mask[iy + 1, ix + 1]:
+                idx |= 4
+            if mask[iy + 1, ix]:
+                idx |= 8
+            if idx == 0 or idx == 15:
+                continue
+            t = 0
+            while t < 4 and table[idx, t] >= 0:
+                ea = table[idx, t]
+                eb = table[idx, t + 1]
+                a0 = (iy + points[ea, 0]) * spacing[0]
+                a1 = (ix + points[ea, 1]) * spacing[1]
+                b0 = (iy + points[eb, 0]) * spacing[0]
+                b1 = (ix + points[eb, 1]) * spacing[1]
+                surface += a0 * b1 - b0 * a1
+                d0 = a0 - b0
+                d1 = a1 - b1
+                perimeter += np.sqrt(d0 * d0 + d1 * d1)
+                t += 2
+    return perimeter, surface / 2.0
+
+
+def mesh_shape_2d(mask: npt.NDArray[np.bool_], spacing: tuple[float, float]) -> tuple[float, float, float]:
+    """Perimeter, enclosed area and maximum diameter of a 2-D ROI (marching squares, PyRadiomics ``shape2D``).
+
+    Parameters
+    ----------
+    mask : ndarray of bool, shape (y, x)
+        The ROI (padded here with one background pixel).
+    spacing : (sy, sx)
+        Pixel size in mm, array order.
+
+    Returns
+    -------
+    perimeter : float
+        mm (IBSI has no 2-D code; PyRadiomics ``Perimeter``).
+    surface : float
+        mm^2 enclosed by the contour (``MeshSurface``).
+    diameter : float
+        Largest distance between contour vertices, mm (``MaximumDiameter``).
+    """
+    m = np.asarray(mask)
+    if m.ndim != 2:
+        raise ValueError(f"mask must be 2-D, got {m.ndim}-D")
+    sp = np.asarray(spacing, dtype=np.float64).reshape(2)
+    if not np.all(sp > 0):
+        raise ValueError(f"spacing must be positive, got {spacing}")
+    padded = np.pad(m.astype(np.bool_), 1)
+    if not padded.any():
+        raise ValueError("the ROI is empty")
+    perimeter, surface = _mesh2d(padded, sp, SEGMENT_TABLE, EDGE_POINTS_2D)
+    pts, _ = _vertices(padded[np.newaxis], np.array([1.0, sp[0], sp[1]]))
+    diameter = np.sqrt(_max_dist2(pts, np.arange(pts.shape[0])))
+    return float(perimeter), float(surface), float(diameter)

@@ -13,12 +13,12 @@ import numpy as np
 import numpy.typing as npt
 
 from hsp_desktop.domain import CtVolume, FeatureVector, LabelMap, QcReport
-from hsp_desktop.errors import SettingsError
+from hsp_desktop.errors import InputError
 from hsp_desktop.radiomics.filters import filtered_images
 from hsp_desktop.radiomics.firstorder import firstorder
 from hsp_desktop.radiomics.preprocess import Prepared, discretise, prepare
 from hsp_desktop.radiomics.settings import ExtractionSettings, load_params
-from hsp_desktop.radiomics.shape import shape_features
+from hsp_desktop.radiomics.shape import shape2d_features, shape_features
 
 __all__ = ["ENGINE", "compute_features", "default_threads", "extract_features", "warm_up"]
 
@@ -128,18 +128,25 @@ def compute_features(prep: Prepared, *, threads: int | None = None) -> dict[str,
     """
     s = prep.settings
     classes = s.classes()
-    if "shape2D" in classes and s.force2d:
-        raise SettingsError(
-            "2-D shape features (shape2D) are not implemented",
-            expected="shape (3-D) features",
-            found="featureClass shape2D with force2D",
-            fix="remove shape2D from featureClass",
-            field="shape2D",
-        )
     values: dict[str, float] = {}
     if "shape" in classes:
         shape = shape_features(prep.shape_mask, prep.spacing, classes["shape"], ibsi=s.mode == "ibsi")
         for key, value in shape.items():
+            values[f"original_{key}"] = value
+    if "shape2D" in classes and s.force2d:
+        # PyRadiomics: 2-D shape needs force2D and an ROI one slice thick along force2Ddimension
+        if prep.shape_mask.shape[s.force2d_dimension] != 1:
+            raise InputError(
+                "2-D shape features need an ROI of a single slice",
+                expected=f"1 voxel along array axis {s.force2d_dimension} (force2Ddimension)",
+                found=f"ROI box {prep.shape_mask.shape} (z, y, x)",
+                fix="remove shape2D from featureClass, or give a one-slice mask",
+                field="shape2D",
+            )
+        plane = np.squeeze(prep.shape_mask, axis=s.force2d_dimension)
+        sp_zyx = prep.spacing[::-1]
+        sp2 = tuple(sp_zyx[i] for i in range(3) if i != s.force2d_dimension)
+        for key, value in shape2d_features(plane, (sp2[0], sp2[1]), classes["shape2D"]).items():
             values[f"original_{key}"] = value
     jobs = _filter_jobs(s)
     n_threads = default_threads() if threads is None else max(1, int(threads))

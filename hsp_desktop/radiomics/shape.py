@@ -7,9 +7,16 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from kernels.shape import axis_eigenvalues, mesh_shape
+from kernels.shape import axis_eigenvalues, mesh_shape, mesh_shape_2d
 
-__all__ = ["DEFAULT_SHAPE", "SHAPE2D_NAMES", "SHAPE_NAMES", "shape_features"]
+__all__ = [
+    "DEFAULT_SHAPE",
+    "DEFAULT_SHAPE2D",
+    "SHAPE2D_NAMES",
+    "SHAPE_NAMES",
+    "shape2d_features",
+    "shape_features",
+]
 
 #: All 3-D shape features (IBSI codes: MeshVolume RNU0, VoxelVolume YEKZ, SurfaceArea C0JK, SurfaceVolumeRatio
 #: 2PR5, Sphericity QCFX, Compactness1 SKGS, Compactness2 BQWJ, SphericalDisproportion KRCK, Maximum3DDiameter
@@ -35,8 +42,20 @@ SHAPE_NAMES: tuple[str, ...] = (
 )
 _DEPRECATED = ("Compactness1", "Compactness2", "SphericalDisproportion")
 DEFAULT_SHAPE: tuple[str, ...] = tuple(n for n in SHAPE_NAMES if n not in _DEPRECATED)
-#: 2-D shape features (``shape2D``) are not implemented: the extractor refuses them with a SettingsError.
-SHAPE2D_NAMES: tuple[str, ...] = ()
+#: 2-D shape features (``shape2D``, ROI of one slice with ``force2D``).
+SHAPE2D_NAMES: tuple[str, ...] = (
+    "Elongation",
+    "MajorAxisLength",
+    "MaximumDiameter",
+    "MeshSurface",
+    "MinorAxisLength",
+    "Perimeter",
+    "PerimeterSurfaceRatio",
+    "PixelSurface",
+    "SphericalDisproportion",
+    "Sphericity",
+)
+DEFAULT_SHAPE2D: tuple[str, ...] = tuple(n for n in SHAPE2D_NAMES if n != "SphericalDisproportion")
 
 
 def shape_features(
@@ -99,3 +118,45 @@ def shape_features(
     }
     wanted = names or DEFAULT_SHAPE
     return {f"shape_{n}": float(values[n]) for n in SHAPE_NAMES if n in wanted}
+
+
+def shape2d_features(
+    mask: npt.NDArray[np.bool_], spacing: tuple[float, float], names: tuple[str, ...] = ()
+) -> dict[str, float]:
+    """Compute PyRadiomics' 2-D shape features of a one-slice ROI.
+
+    Parameters
+    ----------
+    mask : ndarray of bool (rows, columns)
+        The ROI slice.
+    spacing : (rows, columns)
+        Pixel size in mm, array order.
+    names : tuple of str
+        Features to return (empty: PyRadiomics' default set).
+
+    Returns
+    -------
+    dict
+        ``{"shape2D_<Name>": value}``.
+    """
+    perimeter, surface, diameter = mesh_shape_2d(mask, spacing)
+    coords = np.argwhere(mask).astype(np.float64) * np.asarray(spacing, dtype=np.float64)
+    count = coords.shape[0]
+    centred = (coords - coords.mean(axis=0)) / math.sqrt(count)
+    ev = np.sort(np.linalg.eigvalsh(centred.T @ centred))
+    ev = np.where((ev < 0) & (ev > -1e-10), 0.0, ev)
+    sphericity = 2 * math.sqrt(math.pi * surface) / perimeter
+    values = {
+        "MeshSurface": surface,
+        "PixelSurface": count * float(spacing[0] * spacing[1]),
+        "Perimeter": perimeter,
+        "PerimeterSurfaceRatio": perimeter / surface if surface else math.nan,
+        "Sphericity": sphericity,
+        "SphericalDisproportion": 1.0 / sphericity,
+        "MaximumDiameter": diameter,
+        "MajorAxisLength": math.sqrt(ev[1]) * 4 if ev[1] >= 0 else math.nan,
+        "MinorAxisLength": math.sqrt(ev[0]) * 4 if ev[0] >= 0 else math.nan,
+        "Elongation": math.sqrt(ev[0] / ev[1]) if ev[0] >= 0 and ev[1] > 0 else math.nan,
+    }
+    wanted = names or DEFAULT_SHAPE2D
+    return {f"shape2D_{n}": float(values[n]) for n in SHAPE2D_NAMES if n in wanted}

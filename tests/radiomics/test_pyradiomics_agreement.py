@@ -208,3 +208,33 @@ def test_random_small_rois_match_pyradiomics(seed: int, keep: float, bin_width: 
     assert_agree(
         extract_features(ct, labels, params, qc=False).values, pyradiomics_features(ct, labels, params)
     )
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_single_slice_roi_with_shape2d() -> None:
+    ct, mask = spleen(5, shape=(12, 48, 48))
+    one = np.zeros_like(mask.array)
+    one[6] = mask.array[6]
+    labels = LabelMap(array=one, spacing=mask.spacing, origin=mask.origin)
+    params = {
+        "setting": {"force2D": True},
+        "featureClass": {
+            "shape2D": [
+                "Perimeter",
+                "MeshSurface",
+                "PixelSurface",
+                "PerimeterSurfaceRatio",
+                "Sphericity",
+                "MaximumDiameter",
+                "MajorAxisLength",
+                "MinorAxisLength",
+                "Elongation",
+                "SphericalDisproportion",
+            ],
+            "firstorder": [],
+            "glcm": [],
+        },
+    }
+    ours = extract_features(ct, labels, params, qc=False).values
+    assert_agree(ours, pyradiomics_features(ct, labels, params))
+    assert ours["original_shape2D_MeshSurface"] > 0
