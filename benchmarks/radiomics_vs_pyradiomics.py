@@ -147,6 +147,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--configs", default="defaults,resampled,full")
+    parser.add_argument(
+        "--compile-time", action="store_true", help="also time a first call with an empty Numba cache"
+    )
     parser.add_argument("--child", nargs=3, metavar=("ENGINE", "CONFIG", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -178,6 +181,18 @@ def main() -> None:
                 ]
                 out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env, cwd=ROOT)
                 results[(engine, config)] = json.loads(out.stdout.strip().splitlines()[-1])
+            if config == "defaults" and args.compile_time:
+                # truly cold: an empty Numba cache, so every kernel is compiled on the first call
+                with tempfile.TemporaryDirectory() as cache:
+                    cmd = [sys.executable, __file__, "--repeat", "1", "--child", "hsp", config, str(folder)]
+                    env_cold = {**env, "NUMBA_CACHE_DIR": cache}
+                    out = subprocess.run(
+                        cmd, check=True, capture_output=True, text=True, env=env_cold, cwd=ROOT
+                    )
+                    compiled = json.loads(out.stdout.strip().splitlines()[-1])
+                print(
+                    f"first call with an empty Numba cache (compiles every kernel): {compiled['cold_s']:.1f} s"
+                )
             py, us, usqc = (
                 results[("pyradiomics", config)],
                 results[("hsp", config)],
