@@ -42,15 +42,15 @@ def _message_bytes(content: Any) -> int:
 
 def outbox_mod(msg: Any, ctxt: Any, call_next: Any) -> Any:
     """Flower mod: log every outgoing reply (message type, SecAgg+ stage, bytes) in the site's outbox."""
+    stage = ""  # read before the SecAgg+ mod consumes it
+    for rec in msg.content.config_records.values():
+        if "stage" in rec:
+            stage = str(rec["stage"])
     reply = call_next(msg, ctxt)
     try:
         site_dir = Path(str(ctxt.node_config["site-dir"]))
     except KeyError:
         return reply
-    stage = ""
-    for rec in msg.content.config_records.values():
-        if "stage" in rec:
-            stage = str(rec["stage"])
     log_message(
         site_dir,
         {

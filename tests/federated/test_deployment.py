@@ -7,7 +7,6 @@ site and coordinator code runs in-process in ``test_inprocess.py``; here the Flo
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import time
 from pathlib import Path
@@ -35,39 +34,45 @@ def _digest(folder: Path) -> str:
     return h.hexdigest()
 
 
-def _group_gone(pid: int) -> bool:
-    try:
-        os.killpg(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
+def _processes_under(folder: Path) -> list[int]:
+    """Processes whose FLWR_HOME lies under ``folder`` (SuperLink, SuperNodes and their app processes)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            env = (proc / "environ").read_bytes()
+        except OSError:
+            continue
+        if f"FLWR_HOME={folder}".encode() in env:
+            found.append(int(proc.name))
+    return found
 
 
-def test_three_sites_tls_end_to_end(cohort3: Path, site_data: list, tmp_path: Path) -> None:
+def test_three_sites_tls_end_to_end(
+    cohort3: Path, site_data: list, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``hsp federated run --local-cohort``: SuperLink + 3 SuperNodes with TLS and node keys, then clean exit."""
+    import json
+
+    from hsp_desktop.cli import main
+
     before = _digest(cohort3)
     coord_dir = tmp_path / "coord"
-    deploy.init_coordinator(coord_dir, list(SITES), port=deploy.free_port())
-    plan = make_plan(SITES, rounds=2, federation="e2e")
-    events: list[dict] = []
     t0 = time.monotonic()
-    with deploy.Federation(coord_dir) as fed:
-        fed.start_superlink()
-        for s in SITES:
-            approve_plan(coord_dir / "sites" / s, plan, by=f"{s} lead")
-            fed.start_site(coord_dir / "sites" / s, cohort3, s)
-        run_id, run_dir = fed.submit(plan)
-        result = fed.wait(run_id, run_dir, timeout=600, progress=events.append)
-        assert str(fed.run_status(run_id).get("status", "")).startswith("finished")
-        pids = [p.popen.pid for p in fed.processes]
+    code = main(
+        ["federated", "run", str(coord_dir), "--local-cohort", str(cohort3), "--rounds", "2", "--json"]
+    )
     wall = time.monotonic() - t0
-    # clean shutdown: every process group is gone
-    assert all(_group_gone(pid) for pid in pids)
-    assert [e["phase"] for e in events if e.get("event") == "round"] == [
-        "moments",
-        "train",
-        "train",
-        "evaluate",
-    ]
+    out = capsys.readouterr().out
+    assert code == 0
+    result = json.loads(out[out.index("\n{") + 1 :])
+    progress = [line for line in out.splitlines() if line.startswith("[")]
+    assert any("round 4/4 (evaluate)" in line for line in progress)
+    # clean shutdown: no SuperLink, SuperNode, ServerApp or ClientApp process of this federation is left
+    assert _processes_under(tmp_path) == []
+    plan = make_plan(SITES, rounds=2, federation="hsp")
+    assert result["plan_sha256"] == plan.sha256
     # Flower ran exactly the in-process computation
     ws = []
     for d in site_data:
@@ -159,3 +164,35 @@ def test_faults_on_loopback(cohort3: Path, tmp_path: Path) -> None:
     assert {p: _digest(p) for p in (cohort3, cohort4)} == before
     assert load_site_data(cohort4, "site4").n == load_site_data(cohort3, "site3").n
     assert core.MODEL_VERSION == result["model_version"]
+
+
+def test_secagg_end_to_end(cohort3: Path, site_data: list, tmp_path: Path) -> None:
+    """SecAgg+: the coordinator sees only masked sums; results equal the plain computation to quantisation."""
+    coord_dir = tmp_path / "coord"
+    deploy.init_coordinator(coord_dir, list(SITES), port=deploy.free_port())
+    plan = make_plan(SITES, rounds=1, secagg=True, federation="secagg")
+    with deploy.Federation(coord_dir) as fed:
+        fed.start_superlink()
+        for s in SITES:
+            approve_plan(coord_dir / "sites" / s, plan, by=f"{s} lead")
+            fed.start_site(coord_dir / "sites" / s, cohort3, s)
+        run_id, run_dir = fed.submit(plan)
+        result = fed.wait(run_id, run_dir, timeout=900)
+    ws = []
+    for d in site_data:
+        approve_plan(tmp_path / "inproc" / d.site, plan, by="x")
+        ws.append(SiteWorker(d, tmp_path / "inproc" / d.site))
+    local = run_in_process(plan, ws)
+    np.testing.assert_allclose(result["coef_standardised"], local["coef_standardised"], atol=1e-4)
+    np.testing.assert_allclose(result["scaler"]["sd"], local["scaler"]["sd"], atol=1e-4)
+    assert result["pooled"]["auc"] == local["pooled"]["auc"]  # histogram counts are exact
+    assert result["pooled"]["n"] == local["pooled"]["n"]
+    for s in SITES:
+        stages = {e["type"] for e in outbox(coord_dir / "sites" / s)}
+        # the SecAgg+ stages (keys, encrypted shares, masked vectors, unmasking) are logged as sent
+        assert {
+            "flower:train:setup",
+            "flower:train:share_keys",
+            "flower:train:collect_masked_vectors",
+        } <= stages
+    print(f"\nSecAgg+ 3 sites x 1 round: rounds {result['round_seconds']}")
