@@ -189,6 +189,7 @@ def save_bundle(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
+        os.chmod(tmp, 0o755)  # mkdtemp makes it private; a bundle is read by every user of the workstation
         _dump(model_spec, tmp / MODEL_FILE)
         (tmp / "figures").mkdir()
         for fig in figures:
