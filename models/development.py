@@ -341,12 +341,14 @@ def write_bundle(
                 "auc_ci": [oof_block["auc"]["ci_low"], oof_block["auc"]["ci_high"]],
                 "optimism_corrected_auc": boot.corrected["auc"],
                 "auc_632plus": boot.auc_632plus,
+                "auc_oob_optimism_corrected": boot.auc_oob_optimism_corrected,
                 "calibration_slope": oof_block["calibration"]["slope"],
                 "calibration_intercept": oof_block["calibration"]["intercept"],
                 "brier": oof_block["calibration"]["brier"],
                 "n": oof_block["n"],
                 "events": oof_block["events"],
-                "source": "nested-CV out-of-fold predictions; corrected AUC from the Harrell bootstrap",
+                "source": "nested-CV out-of-fold predictions; optimism_corrected_auc = Harrell bootstrap, "
+                "auc_oob_optimism_corrected = out-of-bag bootstrap, auc_632plus = Efron-Tibshirani .632+",
             },
             "development": {
                 "config": config.__dict__,
