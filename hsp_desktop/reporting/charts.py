@@ -48,6 +48,16 @@ def fmt_pct(p: float) -> str:
     return f"{pct:.1f}%" if pct < 10.0 else f"{pct:.0f}%"
 
 
+def fmt_risk(p: float) -> str:
+    """A patient's risk for print, always with one decimal (so it never rounds across a band threshold)."""
+    return f"{100.0 * p:.1f}%"
+
+
+def fmt_log_odds(c: float) -> str:
+    """A log-odds contribution with its sign (``0.00`` rather than ``-0.00``)."""
+    return "0.00" if abs(c) < 0.005 else f"{c:+.2f}"
+
+
 def fmt_value(value: float | str | None) -> str:
     """An input value for print, with precision that suits its size."""
     if value is None:
@@ -127,7 +137,7 @@ def risk_histogram(
         _text(
             xm + dx,
             top + 4,
-            f"{t(language, 'this_recipient')} {fmt_pct(probability)}",
+            f"{t(language, 'this_recipient')} {fmt_risk(probability)}",
             font,
             size=7.5,
             anchor=anchor,
@@ -222,7 +232,7 @@ def waterfall(
         _text(
             label_w - 6,
             y + 4,
-            f"{t(language, 'contrib_baseline')} ({fmt_pct(expit(base))})",
+            f"{t(language, 'contrib_baseline')} ({fmt_risk(expit(base))})",
             font,
             7.5,
             "end",
@@ -236,10 +246,10 @@ def waterfall(
         d.add(Rect(min(x0, x1), y + 1, max(abs(x1 - x0), 0.8), row - 4, fillColor=colour, strokeColor=None))
         d.add(Line(x0, y + row - 3, x0, y + row + 1, strokeColor=AXIS, strokeWidth=0.4))
         d.add(_text(label_w - 6, y + 4, label, font, 7.5, "end"))
-        d.add(_text(width - 2, y + 4, f"{c:+.2f}", font, 7, "end", fillColor=colour))
+        d.add(_text(width - 2, y + 4, fmt_log_odds(c), font, 7, "end", fillColor=colour))
     y = ypos(len(rows) + 1)
     d.add(
-        _text(label_w - 6, y + 4, f"{t(language, 'contrib_final')} ({fmt_pct(probability)})", bold, 8, "end")
+        _text(label_w - 6, y + 4, f"{t(language, 'contrib_final')} ({fmt_risk(probability)})", bold, 8, "end")
     )
     d.add(Rect(xpos(final) - 2, y + 1, 4, row - 4, fillColor=colors.black, strokeColor=None))
     return d

@@ -21,7 +21,7 @@ from reportlab.platypus import Flowable, Image, KeepTogether, Spacer, Table, Tab
 
 from hsp_desktop.domain import Contribution, QcReport
 from hsp_desktop.reporting import charts
-from hsp_desktop.reporting.charts import fmt_pct, fmt_value
+from hsp_desktop.reporting.charts import fmt_pct, fmt_risk, fmt_value
 from hsp_desktop.reporting.fonts import FontSet, fonts_for
 from hsp_desktop.reporting.i18n import (
     CATEGORIES,
@@ -128,8 +128,8 @@ def _risk_block(inp: PatientReportInputs, lang: Language, st: Styles, fonts: Fon
     r = inp.risk
     band = r.band if r.band in BANDS else band_of(r.probability, inp.model.band_thresholds)
     colour = charts.BAND_STROKE[band]
-    big = p(fmt_pct(r.probability), st.big)
-    ci = p(f"{t(lang, 'ci95')} {fmt_pct(r.ci_low)} - {fmt_pct(r.ci_high)}", st.body)
+    big = p(fmt_risk(r.probability), st.big)
+    ci = p(f"{t(lang, 'ci95')} {fmt_risk(r.ci_low)} - {fmt_risk(r.ci_high)}", st.body)
     band_par = p(f"{t(lang, 'band')}: {t(lang, 'band_' + band)}", st.h2)
     left = Table([[big], [ci], [band_par]], colWidths=[0.30 * CONTENT_W])
     left.setStyle(

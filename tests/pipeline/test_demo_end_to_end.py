@@ -11,7 +11,7 @@ from report_helpers import pdf_pages_text, rasterise
 from hsp_desktop.pipeline.cli import print_result
 from hsp_desktop.pipeline.demo import run_demo
 from hsp_desktop.pipeline.paths import demo_model_path
-from hsp_desktop.reporting.charts import fmt_pct
+from hsp_desktop.reporting.charts import fmt_risk
 
 
 @pytest.mark.slow
@@ -36,5 +36,5 @@ def test_hsp_demo_scores_a_demo_recipient(tmp_path: Path, monkeypatch: pytest.Mo
         assert len(reg.imaging_studies(result.study_id)) == 1
     assert result.report_path is not None
     text = " ".join(pdf_pages_text(result.report_path))
-    assert fmt_pct(result.risk.probability) in text and result.study_id in text and model.sha256 in text
+    assert fmt_risk(result.risk.probability) in text and result.study_id in text and model.sha256 in text
     assert len(rasterise(result.report_path, tmp_path)) == len(pdf_pages_text(result.report_path)) <= 2

@@ -57,10 +57,10 @@ def test_real_chain_scores_saves_and_reports(
     assert result.qc.passed
     assert _saved(r) == (1, 0, 1)
     text = " ".join(pdf_pages_text(result.report_path))
-    from hsp_desktop.reporting.charts import fmt_pct
+    from hsp_desktop.reporting.charts import fmt_risk
 
-    assert fmt_pct(result.risk.probability) in text
-    assert f"{fmt_pct(result.risk.ci_low)} - {fmt_pct(result.risk.ci_high)}" in text
+    assert fmt_risk(result.risk.probability) in text
+    assert f"{fmt_risk(result.risk.ci_low)} - {fmt_risk(result.risk.ci_high)}" in text
     assert model.sha256 in text and "Integration Test Centre" in text and "Axial" in text
 
 

@@ -69,9 +69,9 @@ def test_prediction_saved_in_the_registry_and_report_rerendered(registry, tmp_pa
     assert inputs.risk.probability == pytest.approx(result.risk.probability)
     assert inputs.prediction_id == result.prediction_id
     text = " ".join(pdf_pages_text(render_patient_report(inputs, tmp_path / "again.pdf")))
-    from hsp_desktop.reporting.charts import fmt_pct
+    from hsp_desktop.reporting.charts import fmt_risk
 
-    assert fmt_pct(result.risk.probability) in text and f"#{result.prediction_id}" in text
+    assert fmt_risk(result.risk.probability) in text and f"#{result.prediction_id}" in text
     assert "980" in text and "HSP-0001" in text
 
 

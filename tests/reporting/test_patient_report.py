@@ -42,8 +42,8 @@ def test_english_report_prints_every_required_element(tmp_path: Path) -> None:
     ):
         assert s in text, s
     # risk, CI, band with thresholds and observed rate per band
-    assert charts.fmt_pct(r.probability) == "42%"
-    assert "42%" in text and "95% CI 29% - 57%" in text
+    assert charts.fmt_risk(r.probability) == "42.1%"
+    assert "42.1%" in text and "95% CI 28.7% - 57.1%" in text
     assert "Risk band: HIGH" in text
     assert "< 15%" in text and "15% - < 35%" in text and ">= 35%" in text
     for band, (events, n) in m.band_event_rates.items():
@@ -56,7 +56,8 @@ def test_english_report_prints_every_required_element(tmp_path: Path) -> None:
     # contributions (waterfall) with localised labels, baseline consistent with the printed risk
     assert "Platelets = 42 ×10^9/L" in text and "+0.52" in text and "-0.16" in text
     base = charts.logit(r.probability) - sum(c.contribution for c in r.contributions)
-    assert f"Baseline ({charts.fmt_pct(charts.expit(base))})" in text
+    assert f"Baseline ({charts.fmt_risk(charts.expit(base))})" in text
+    assert f"This recipient ({charts.fmt_risk(r.probability)})" in text
     assert "2 other factors" in text
     # key inputs with units, and QC
     for s in (
@@ -71,7 +72,11 @@ def test_english_report_prints_every_required_element(tmp_path: Path) -> None:
     # images, model identity and performance
     assert "Axial" in text and "Coronal" in text
     assert m.sha256 in text and "hsp-demo-1" in text and "1.0.0" in text
-    assert "0.781 (0.712 - 0.850)" in text and "0.93 / -0.04" in text and "0.162" in text
+    assert (
+        "0.781 (0.712 - 0.850); bootstrap optimism-corrected 0.764" in text
+        and "0.93 / -0.04" in text
+        and "0.162" in text
+    )
     assert "200 recipients, 49 events" in text
     # intended use, limitations, signatures
     assert " ".join(INTENDED_USE.split()) in text
@@ -107,7 +112,7 @@ def test_chinese_report_renders_chinese_text(tmp_path: Path) -> None:
         "签名",
     ):
         assert s in text, s
-    assert "42%" in text and "6 / 71" in text and SHA in text
+    assert "42.1%" in text and "6 / 71" in text and SHA in text
     assert "μmol/L" in text and "kg/m^2" in text
     assert "第 1 页" in pages[0]
 
@@ -147,6 +152,12 @@ def test_failed_render_leaves_no_file(tmp_path: Path, monkeypatch: pytest.Monkey
     with pytest.raises(RuntimeError):
         render_patient_report(patient_inputs(), tmp_path / "r.pdf")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_risk_printed_with_one_decimal_and_no_negative_zero() -> None:
+    # 14.6% must not print as "15%" in the low band (< 15%)
+    assert charts.fmt_risk(0.146) == "14.6%" and charts.fmt_pct(0.15) == "15%"
+    assert charts.fmt_log_odds(-0.001) == "0.00" and charts.fmt_log_odds(0.52) == "+0.52"
 
 
 def test_band_of_uses_lower_bound_inclusive() -> None:
