@@ -203,7 +203,8 @@ def main() -> None:
                 f"PyRadiomics {py['best_s']:.3f} s, ours {us['best_s']:.3f} s -> {py['best_s'] / us['best_s']:.1f}x "
                 f"(with QC gate {usqc['best_s']:.3f} s -> {py['best_s'] / usqc['best_s']:.1f}x) | "
                 f"cold first call ours {us['cold_s']:.2f} s, PyRadiomics {py['cold_s']:.2f} s | "
-                f"peak RSS ours {us['peak_rss_mb']:.0f} MB (+{us['extra_mb']:.0f} over inputs), "
+                f"peak RSS (whole process: inputs, libraries, work) ours {us['peak_rss_mb']:.0f} MB "
+                f"(+{us['extra_mb']:.0f} from the first call on, incl. loading the Numba/LLVM runtime), "
                 f"PyRadiomics {py['peak_rss_mb']:.0f} MB (+{py['extra_mb']:.0f})",
                 flush=True,
             )
