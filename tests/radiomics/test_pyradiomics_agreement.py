@@ -238,3 +238,22 @@ def test_single_slice_roi_with_shape2d() -> None:
     ours = extract_features(ct, labels, params, qc=False).values
     assert_agree(ours, pyradiomics_features(ct, labels, params))
     assert ours["original_shape2D_MeshSurface"] > 0
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_filters_on_padded_box_of_a_larger_image() -> None:
+    # ROI far from the image border: LoG and wavelet run on the ROI box plus margins, not the whole image
+    ct, mask = spleen(6, shape=(16, 40, 40))
+    big_image = np.random.default_rng(6).normal(-90, 25, (40, 110, 120)).astype(np.float32)
+    big_mask = np.zeros(big_image.shape, dtype=np.uint8)
+    big_image[12:28, 35:75, 41:81] = ct.array
+    big_mask[12:28, 35:75, 41:81] = mask.array
+    ct = CtVolume(array=big_image, spacing=ct.spacing, origin=ct.origin)
+    labels = LabelMap(array=big_mask, spacing=mask.spacing, origin=mask.origin)
+    params = {
+        "imageType": {"LoG": {"sigma": [1.0, 2.0]}, "Wavelet": {}},
+        "featureClass": {"firstorder": [], "glcm": [], "glszm": []},
+    }
+    assert_agree(
+        extract_features(ct, labels, params, qc=False).values, pyradiomics_features(ct, labels, params)
+    )
