@@ -166,7 +166,7 @@ def check_registry(registry: Any, workdir: Path) -> Check:
     n = registry.count()
     backup = registry.backup(workdir / "backups")
     registry.close()
-    copy = Registry.open(backup)
+    copy = Registry.open(backup, read_only=True)
     try:
         same = copy.count() == n
         report = copy.verify()

@@ -32,7 +32,7 @@ from hsp_desktop.errors import (
     ValidationError,
 )
 from hsp_desktop.registry import audit as audit_mod
-from hsp_desktop.registry import schema
+from hsp_desktop.registry import versions
 from hsp_desktop.registry.connection import (
     CHECKPOINT_PAGES,
     InterProcessLock,
@@ -52,7 +52,7 @@ from hsp_desktop.registry.models import (
 )
 from hsp_desktop.registry.passwords import Argon2Params, hash_password, needs_rehash, verify_password
 from hsp_desktop.registry.schedule import next_visit, visit_states, windows_from_setting
-from hsp_desktop.registry.schema import ELIGIBILITY_FLAGS
+from hsp_desktop.registry.versions import ELIGIBILITY_FLAGS
 
 log = logging.getLogger(__name__)
 
@@ -276,9 +276,9 @@ class Registry:
                     field="site_key",
                 )
         self._register_functions()
-        known = schema.known_migrations()
+        known = list(versions.KNOWN_MIGRATIONS)
         if "_sqlite_migrations" in tables:
-            unknown = [m for m in schema.applied_migrations(conn) if m not in known]
+            unknown = [m for m in versions.applied_migrations(conn) if m not in known]
             if unknown:
                 raise RegistryError(
                     "The registry was upgraded by a newer HSP Desktop",
@@ -288,7 +288,7 @@ class Registry:
                     field="db",
                 )
         if self.read_only:
-            pending = [m for m in known if m not in schema.applied_migrations(conn)]
+            pending = [m for m in known if m not in versions.applied_migrations(conn)]
             if pending:
                 raise RegistryError(
                     "The registry needs an upgrade and cannot be opened read-only",
@@ -298,8 +298,13 @@ class Registry:
                     field="db",
                 )
             return
+        pending = [m for m in known if m not in versions.applied_migrations(conn)]
         with self._system_tx("system:migrate"):
-            applied = schema.apply_migrations(conn)
+            applied: list[str] = []
+            if pending:  # sqlite-utils (and with it pandas) is imported only when a migration must run
+                from hsp_desktop.registry import schema
+
+                applied = schema.apply_migrations(conn)
             if "0001_core" in applied:
                 self._put_setting("site_key_check", self._key.check_value() if self._key else None)
                 self._put_setting("created_with", {"app": __version__, "sqlite": sqlite3.sqlite_version})
@@ -346,7 +351,7 @@ class Registry:
     def schema_version(self) -> list[str]:
         """Names of the applied migrations (the last one is the schema version)."""
         with self._read() as conn:
-            return schema.applied_migrations(conn)
+            return versions.applied_migrations(conn)
 
     @property
     def has_site_key(self) -> bool:

@@ -417,7 +417,7 @@ def _field_rows(deidentified: bool) -> list[tuple[str, str, dict[str, Any]]]:
                 {"type": "text", "valid": "integer", "label": "CT day relative to transplant"},
             )
         )
-    from hsp_desktop.registry.schema import ELIGIBILITY_FLAGS
+    from hsp_desktop.registry.versions import ELIGIBILITY_FLAGS
 
     for name in ELIGIBILITY_FLAGS:
         out.append((name, "enrolment", from_var(name, VARIABLES[name])))
@@ -610,7 +610,7 @@ def export_redcap(
 def _iter_records(
     reg: Registry, conn: sqlite3.Connection, deidentified: bool
 ) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]]:
-    from hsp_desktop.registry.schema import ELIGIBILITY_FLAGS
+    from hsp_desktop.registry.versions import ELIGIBILITY_FLAGS
 
     enrol = ("consent", *ELIGIBILITY_FLAGS)
     cols = (

@@ -21,18 +21,10 @@ from sqlite_utils.migrations import Migrations
 from hsp_desktop.registry import audit
 from hsp_desktop.registry.fields import Field, dictionary_field, followup_fields, preop_fields
 from hsp_desktop.registry.models import ROLES
+from hsp_desktop.registry.versions import ELIGIBILITY_FLAGS, MIGRATION_SET
 
 #: The registry's migration set.
-MIGRATIONS = Migrations("hsp_registry")
-ELIGIBILITY_FLAGS = (
-    "prior_splenectomy",
-    "prior_splenic_embolisation",
-    "splenic_artery_ligation",
-    "post_lt_splenic_embolisation",
-    "tips_or_portal_surgery",
-    "perioperative_death",
-    "haematological_disease",
-)
+MIGRATIONS = Migrations(MIGRATION_SET)
 
 
 def _date_check(col: str) -> str:
