@@ -58,7 +58,8 @@ def use_per_user_numba_cache() -> None:
     if "NUMBA_CACHE_DIR" not in os.environ:
         from hsp_desktop.pipeline.paths import user_data_dir
 
-        os.environ["NUMBA_CACHE_DIR"] = str(user_data_dir() / "numba-cache")
+        # one folder per version: a cache compiled by an older build is never reused after an upgrade
+        os.environ["NUMBA_CACHE_DIR"] = str(user_data_dir() / "numba-cache" / __version__)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -151,8 +151,10 @@ def run_qc(ct: CtVolume, mask: LabelMap, label: int = 1, limits: QcLimits = DEFA
 
     # image HU range -----------------------------------------------------------------------------------------
     if finite.any():
-        vmin = float(ct.array[finite].min())
-        vmax = float(ct.array[finite].max())
+        # nanmin/nanmax do not copy the whole volume (boolean indexing would); inf is handled by the check above
+        values = ct.array if not bad else np.where(finite, ct.array, np.nan)
+        vmin = float(np.nanmin(values))
+        vmax = float(np.nanmax(values))
         if vmin >= 0.0 and vmax > 1000.0:
             status, msg = (
                 "fail",
@@ -196,7 +198,12 @@ def run_qc(ct: CtVolume, mask: LabelMap, label: int = 1, limits: QcLimits = DEFA
     same_shape = ct.shape == mask.shape
     roi = (mask.array == label) if same_shape else np.zeros(ct.shape, dtype=bool)
     count = int(np.count_nonzero(roi))
-    present = sorted(int(v) for v in np.unique(mask.array) if v != 0)
+    # every ROI measure below works on the ROI's bounding box (a few % of a full-resolution CT)
+    box: tuple[slice, ...] = (slice(0, 0),) * 3
+    if count:
+        bounds = [np.flatnonzero(roi.any(axis=tuple(a for a in range(3) if a != k))) for k in range(3)]
+        box = tuple(slice(int(b[0]), int(b[-1]) + 1) for b in bounds)
+    roi_box = roi[box]
     if not same_shape:
         checks.append(
             QcCheck(
@@ -208,6 +215,7 @@ def run_qc(ct: CtVolume, mask: LabelMap, label: int = 1, limits: QcLimits = DEFA
             )
         )
     elif count == 0:
+        present = [int(v) for v in np.unique(mask.array) if v != 0]  # only on this failure path (a full sort)
         checks.append(
             QcCheck(
                 "roi_present",
@@ -250,7 +258,7 @@ def run_qc(ct: CtVolume, mask: LabelMap, label: int = 1, limits: QcLimits = DEFA
                 msg,
             )
         )
-        zz, yy, xx = np.nonzero(roi)
+        zz, yy, xx = np.nonzero(roi_box)
         extent = (int(xx.max() - xx.min() + 1), int(yy.max() - yy.min() + 1), int(zz.max() - zz.min() + 1))
         ok = min(extent) >= limits.min_roi_extent_voxels
         checks.append(
@@ -267,7 +275,8 @@ def run_qc(ct: CtVolume, mask: LabelMap, label: int = 1, limits: QcLimits = DEFA
         )
         # mean HU
         if finite.any():
-            mean_hu = float(np.mean(ct.array[roi & finite])) if np.any(roi & finite) else float("nan")
+            inside = roi_box & finite[box]
+            mean_hu = float(np.mean(ct.array[box][inside])) if np.any(inside) else float("nan")
             lo, hi = limits.roi_mean_hu
             if not (lo <= mean_hu <= hi):
                 status, msg = (
@@ -290,7 +299,7 @@ def run_qc(ct: CtVolume, mask: LabelMap, label: int = 1, limits: QcLimits = DEFA
                 QcCheck("roi_mean_hu", status, f"{mean_hu:.1f} HU", _r(limits.roi_mean_hu, "HU"), msg)
             )
         # connected components (26-connectivity)
-        comp, n = ndimage.label(roi, structure=np.ones((3, 3, 3), dtype=bool))
+        comp, n = ndimage.label(roi_box, structure=np.ones((3, 3, 3), dtype=bool))
         sizes = np.bincount(comp.ravel())[1:] if n else np.zeros(0, dtype=np.int64)
         large_min = max(limits.large_component_fraction * count, limits.large_component_ml / voxel_ml)
         large = int(np.count_nonzero(sizes >= large_min))
