@@ -112,7 +112,9 @@ class CaseResult:
     report_path : Path or None
         The PDF written for the chart (None when reports were switched off).
     timings : dict
-        Seconds spent in each stage.
+        Seconds (wall clock) spent in each stage.
+    cpu_timings : dict
+        Process CPU seconds (all threads) of each stage: the cost independent of other load on the machine.
     """
 
     study_id: str
@@ -124,6 +126,7 @@ class CaseResult:
     imaging_id: int
     report_path: Path | None
     timings: dict[str, float] = field(default_factory=dict)
+    cpu_timings: dict[str, float] = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------------------------------- parts
@@ -372,6 +375,7 @@ def run_case(
     total = sum(_WEIGHTS.values())
     done = 0.0
     timings: dict[str, float] = {}
+    cpu_timings: dict[str, float] = {}
     state: dict[str, Any] = {}
 
     def begin(stage: str, message: str = "") -> Progress:
@@ -380,12 +384,13 @@ def run_case(
                 f"Scoring of {study_id} cancelled before '{_LABELS[stage].lower()}'; nothing was saved",
                 fix="start the scoring again when ready",
             )
-        state["t0"] = time.perf_counter()
+        state["t0"], state["c0"] = time.perf_counter(), time.process_time()
         return Progress(stage, done / total, message or _LABELS[stage])
 
     def end(stage: str) -> None:
         nonlocal done
         timings[stage] = time.perf_counter() - state["t0"]
+        cpu_timings[stage] = time.process_time() - state["c0"]
         done += _WEIGHTS[stage]
 
     tmp_report: Path | None = None
@@ -600,6 +605,7 @@ def run_case(
             imaging_id=imaging_id,
             report_path=final_report,
             timings=timings,
+            cpu_timings=cpu_timings,
         )
     finally:
         if tmp_report is not None:

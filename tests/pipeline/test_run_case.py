@@ -49,7 +49,7 @@ def test_stages_in_order_and_everything_saved(tmp_path: Path) -> None:
     assert saved["manifest_sha256"] == "b" * 64 and saved["app_version"]
     assert result.report_path is not None and result.report_path.is_file()
     assert [p.name for p in reports.iterdir()] == [result.report_path.name]  # no partial file left
-    assert set(result.timings) == set(STAGES)
+    assert set(result.timings) == set(STAGES) == set(result.cpu_timings)
 
 
 def test_input_hash_changes_with_the_inputs(tmp_path: Path) -> None:
