@@ -83,6 +83,7 @@ def write_rows_csv(rows: Sequence[dict[str, Any]], path: Path | str) -> Path:
             writer.writeheader()
             for row in rows:
                 writer.writerow({k: (f"{v:.6f}" if isinstance(v, float) else v) for k, v in row.items()})
+        Path(tmp).chmod(0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

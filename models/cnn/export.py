@@ -190,6 +190,7 @@ def write_artifact(
     input_spec, outputs = io_spec(spec, cnn_config)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}-"))
+    tmp.chmod(0o755)  # a shipped artefact is readable by every user (mkdtemp makes it private)
     try:
         (tmp / MODEL_FILE).write_bytes(data)
         for rel, content in extra_files.items():

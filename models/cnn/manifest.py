@@ -83,6 +83,7 @@ def write_manifest(folder: Path, record: Mapping[str, Any]) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        Path(tmp).chmod(0o644)  # mkstemp makes it private; the manifest ships with the model
         os.replace(tmp, folder / MANIFEST_NAME)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
