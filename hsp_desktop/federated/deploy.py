@@ -157,6 +157,27 @@ class Process:
         return "\n".join(self.log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
 
 
+def _death_signal() -> Callable[[], None] | None:
+    """Linux: a pre-exec hook giving the child SIGTERM when the process that started it dies (even by SIGKILL).
+
+    libc's ``prctl`` is looked up here, in the parent, so the hook only calls a C function between fork and exec.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    term = int(signal.SIGTERM)
+
+    def hook() -> None:  # pragma: no cover - runs in the child
+        prctl(1, term)  # PR_SET_PDEATHSIG
+
+    return hook
+
+
 def _spawn(name: str, cmd: list[str], env: dict[str, str], log: Path, cwd: Path) -> Process:
     log.parent.mkdir(parents=True, exist_ok=True)
     fh = open(log, "ab")
@@ -168,7 +189,8 @@ def _spawn(name: str, cmd: list[str], env: dict[str, str], log: Path, cwd: Path)
             stdout=fh,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            start_new_session=True,
+            start_new_session=True,  # its own process group: stop() ends its ServerApp/ClientApp children too
+            preexec_fn=_death_signal(),
         )
     finally:
         fh.close()
@@ -264,6 +286,9 @@ class Federation:
 
     folder: Path
     processes: list[Process] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.folder = Path(self.folder).resolve()  # processes run with their own working directory
 
     def __enter__(self) -> Federation:
         return self
