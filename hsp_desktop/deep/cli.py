@@ -120,7 +120,7 @@ def _deep_features(args: argparse.Namespace) -> int:
     model = load_model(args.model, provider=args.provider, threads=args.threads)
     if args.cohort is not None:
         rows = deep_features_for_cohort(
-            model, args.cohort, batch_size=args.batch_size, progress=not args.quiet
+            model, _cohort_folder(args.cohort), batch_size=args.batch_size, progress=not args.quiet
         )
     else:
         if args.mask is None:
