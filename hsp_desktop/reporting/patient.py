@@ -323,16 +323,16 @@ def _model(inp: PatientReportInputs, lang: Language, st: Styles, fonts: FontSet)
     if m.n_development is not None and m.events_development is not None:
         cohort = t(lang, "model_cohort_value", n=m.n_development, events=m.events_development)
     rows = [
-        [t(lang, "model_name"), f"{m.name}  ({t(lang, 'model_version')} {m.version})"],
-        [t(lang, "model_hash"), p(m.sha256, st.small)],
-        [t(lang, "model_auc"), auc],
-        [t(lang, "model_calibration"), cal],
-        [t(lang, "model_brier"), f"{m.brier:.3f}" if m.brier is not None else na],
-        [t(lang, "model_cohort"), cohort],
-        [t(lang, "input_hash"), p(inp.risk.input_sha256, st.small)],
+        [p(t(lang, "model_name"), st.cell_bold), f"{m.name}  ({t(lang, 'model_version')} {m.version})"],
+        [p(t(lang, "model_hash"), st.cell_bold), p(m.sha256, st.small)],
+        [p(t(lang, "model_auc"), st.cell_bold), auc],
+        [p(t(lang, "model_calibration"), st.cell_bold), cal],
+        [p(t(lang, "model_brier"), st.cell_bold), f"{m.brier:.3f}" if m.brier is not None else na],
+        [p(t(lang, "model_cohort"), st.cell_bold), cohort],
+        [p(t(lang, "input_hash"), st.cell_bold), p(inp.risk.input_sha256, st.small)],
     ]
     if inp.prediction_id is not None:
-        rows.append([t(lang, "prediction_id"), f"#{inp.prediction_id}"])
+        rows.append([p(t(lang, "prediction_id"), st.cell_bold), f"#{inp.prediction_id}"])
     return [
         p(t(lang, "model_heading"), st.h2),
         table(

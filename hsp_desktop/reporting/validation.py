@@ -48,12 +48,12 @@ def _model_block(inp: ValidationReportInputs, lang: Language, st: Styles, fonts:
         for b in ("low", "intermediate", "high")
     )
     rows = [
-        [t(lang, "site"), any_text(inp.site_name, st.cell)],
-        [t(lang, "model_name"), f"{m.name}  ({t(lang, 'model_version')} {m.version})"],
-        [t(lang, "model_hash"), p(m.sha256, st.small)],
-        [t(lang, "model_auc"), auc],
-        [t(lang, "band"), p(bands, st.cell)],
-        [t(lang, "report_date"), inp.report_date],
+        [p(t(lang, "site"), st.cell_bold), any_text(inp.site_name, st.cell)],
+        [p(t(lang, "model_name"), st.cell_bold), f"{m.name}  ({t(lang, 'model_version')} {m.version})"],
+        [p(t(lang, "model_hash"), st.cell_bold), p(m.sha256, st.small)],
+        [p(t(lang, "model_auc"), st.cell_bold), auc],
+        [p(t(lang, "band"), st.cell_bold), p(bands, st.cell)],
+        [p(t(lang, "report_date"), st.cell_bold), inp.report_date],
     ]
     return [
         p(t(lang, "validation_title"), st.title),
@@ -112,7 +112,7 @@ def _candidates(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: 
         [
             t(lang, "v_cand_model"),
             t(lang, "v_cand_params"),
-            t(lang, "v_cand_auc"),
+            p(t(lang, "v_cand_auc"), st.cell_bold),
             p(t(lang, "v_cand_corrected"), st.cell_bold),
             p(t(lang, "v_cand_delong"), st.cell_bold),
         ]
