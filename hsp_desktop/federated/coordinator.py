@@ -60,6 +60,16 @@ class Coordinator:
     # ---- handshake
     def accept(self, replies: Sequence[Mapping[str, Any]]) -> None:
         """Record the sites' handshake replies; raise when fewer than ``min_sites`` accepted."""
+        names = [str(r.get("site")) for r in replies]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise FederatedError(
+                "Two connected nodes claim the same site",
+                expected="one SuperNode per site",
+                found=", ".join(twice),
+                fix="stop the duplicate SuperNode (check each site's --site name and node key)",
+                field="site",
+            )
         for r in replies:
             site = str(r.get("site"))
             if r.get("accepted") and r.get("plan_sha256") == self.plan.sha256 and site in self.plan.sites:

@@ -324,3 +324,12 @@ def test_a_site_reads_its_registry_through_the_app_code(cohort3: Path, tmp_path:
         np.testing.assert_allclose(
             np.sort(from_registry.values[name]), np.sort(from_cohort.values[name]), equal_nan=True
         )
+
+
+def test_two_nodes_claiming_one_site_stop_the_run(site_data: list, tmp_path: Path) -> None:
+    plan = make_plan(rounds=1)
+    ws = workers(site_data, tmp_path, plan)
+    twin = SiteWorker(site_data[0], tmp_path / "twin")
+    approve_plan(twin.site_dir, plan, by="x")
+    with pytest.raises(FederatedError, match="claim the same site"):
+        run_in_process(plan, [*ws, twin])
