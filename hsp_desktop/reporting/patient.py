@@ -63,6 +63,10 @@ def format_input(name: str, value: Any, decimals: int, language: Language) -> st
     return f"{float(value):.{decimals}f}"
 
 
+#: Chinese labels of the model's learned scores (the model's own labels are English).
+SCORE_LABELS_ZH = {"rad_score": "影像组学评分（脾脏）", "dl_score": "深度学习评分（CNN）"}
+
+
 def feature_name(name: str, language: Language) -> str:
     """A model input's printed name (dictionary label for key inputs, else the column name)."""
     known = input_label(name, language)
@@ -73,6 +77,8 @@ def localise_contribution(c: Contribution, language: Language) -> Contribution:
     """A contribution with the report's label and unit for key inputs (the model's own label otherwise)."""
     known = input_label(c.feature, language)
     if known is None:
+        if language == "zh" and c.feature in SCORE_LABELS_ZH:
+            return replace(c, label=SCORE_LABELS_ZH[c.feature])
         return c
     label, unit = known
     if "(imputed)" in c.label:

@@ -208,3 +208,14 @@ def test_imputed_and_out_of_range_inputs_are_flagged(tmp_path: Path) -> None:
     assert "not measured, imputed by the model: Splenic-vein diameter" in text
     assert "outside the range seen in the development cohort: Platelets" in text
     assert "Measured on the CT segmentation (not entered): Spleen volume (CT)" in text
+
+
+def test_score_terms_get_chinese_labels() -> None:
+    from hsp_desktop.domain import Contribution
+    from hsp_desktop.reporting.patient import localise_contribution
+
+    c = Contribution("rad_score", "Rad-score (4 spleen radiomics features)", -1.85, -0.51)
+    assert localise_contribution(c, "zh").label == "影像组学评分（脾脏）"
+    assert localise_contribution(c, "en").label == c.label
+    p = localise_contribution(Contribution("platelets", "Platelets (x10^9/L)", 61.0, 0.34), "en")
+    assert (p.label, p.value) == ("Platelets", "61 ×10^9/L")
