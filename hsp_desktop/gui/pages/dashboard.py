@@ -76,8 +76,13 @@ class DashboardPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(figures, 2)
         layout.addWidget(follow, 1)
-        ctx.events.followup_changed.connect(lambda _s: self.refresh())
-        ctx.events.prediction_saved.connect(lambda _s: self.refresh())
+        ctx.events.followup_changed.connect(self._data_changed)
+        ctx.events.prediction_saved.connect(self._data_changed)
+
+    def _data_changed(self, *_args: object) -> None:
+        # screens not on show are refreshed when the user opens them (MainWindow calls refresh)
+        if self.isVisible():
+            self.refresh()
 
     def refresh(self) -> None:
         """Recompute every figure from the registry."""

@@ -123,9 +123,14 @@ class WorklistPage(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.count)
-        ctx.events.recipients_changed.connect(self.refresh)
-        ctx.events.prediction_saved.connect(lambda _s: self.refresh())
-        ctx.events.followup_changed.connect(lambda _s: self.refresh())
+        ctx.events.recipients_changed.connect(self._data_changed)
+        ctx.events.prediction_saved.connect(self._data_changed)
+        ctx.events.followup_changed.connect(self._data_changed)
+
+    def _data_changed(self, *_args: object) -> None:
+        # screens not on show are refreshed when the user opens them (MainWindow calls refresh)
+        if self.isVisible():
+            self.refresh()
 
     def refresh(self) -> None:
         """Reload the list from the registry with the current search and filter."""
