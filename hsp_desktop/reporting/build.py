@@ -268,19 +268,20 @@ def _reload_slices(imaging: Mapping[str, Any]) -> KeySlices | None:
 
 
 # ------------------------------------------------------------------------------------------ validation report
-#: Table 1 rows: (variable, label, kind) with kind "median" (median (IQR), Mann-Whitney) or a category value.
-TABLE1_VARIABLES: tuple[tuple[str, str, str], ...] = (
-    ("age", "Age, years", "median"),
-    ("sex", "Male sex", "M"),
-    ("aetiology", "Hepatitis B aetiology", "hbv"),
-    ("meld", "MELD", "median"),
-    ("platelets", "Platelets, ×10^9/L", "median"),
-    ("wbc", "White cell count, ×10^9/L", "median"),
-    ("spleen_volume_ml", "Spleen volume, ml", "median"),
-    ("spleen_length_cm", "Spleen length, cm", "median"),
-    ("splenic_vein_mm", "Splenic-vein diameter, mm", "median"),
-    ("portal_vein_mm", "Portal-vein diameter, mm", "median"),
-    ("splenorenal_shunt", "Spontaneous splenorenal shunt", "1"),
+#: Table 1 rows: (variable, label, Chinese label, kind); kind "median" (median (IQR), Mann-Whitney) or the
+#: category value counted (n (%), Fisher's exact test).
+TABLE1_VARIABLES: tuple[tuple[str, str, str, str], ...] = (
+    ("age", "Age, years", "年龄，岁", "median"),
+    ("sex", "Male sex", "男性", "M"),
+    ("aetiology", "Hepatitis B aetiology", "乙型肝炎病因", "hbv"),
+    ("meld", "MELD", "MELD评分", "median"),
+    ("platelets", "Platelets, ×10^9/L", "血小板，×10^9/L", "median"),
+    ("wbc", "White cell count, ×10^9/L", "白细胞，×10^9/L", "median"),
+    ("spleen_volume_ml", "Spleen volume, ml", "脾脏体积，ml", "median"),
+    ("spleen_length_cm", "Spleen length, cm", "脾脏长径，cm", "median"),
+    ("splenic_vein_mm", "Splenic-vein diameter, mm", "脾静脉直径，mm", "median"),
+    ("portal_vein_mm", "Portal-vein diameter, mm", "门静脉直径，mm", "median"),
+    ("splenorenal_shunt", "Spontaneous splenorenal shunt", "自发性脾肾分流", "1"),
 )
 
 
@@ -322,9 +323,14 @@ def cohort_flow(rows: list[tuple[dict[str, Any], dict[str, Any]]], label: str) -
         else:
             set_aside["outcome " + str(status)] += 1
     return [
-        FlowStep(f"{label} cohort in the registry", len(rows)),
-        FlowStep("Eligible", len(eligible), tuple(excluded.most_common())),
-        FlowStep("Analysed (derived 6-month outcome)", analysed, tuple(set_aside.most_common())),
+        FlowStep(f"{label} cohort in the registry", len(rows), label_zh="登记库中的建模队列"),
+        FlowStep("Eligible", len(eligible), tuple(excluded.most_common()), label_zh="符合入选标准"),
+        FlowStep(
+            "Analysed (derived 6-month outcome)",
+            analysed,
+            tuple(set_aside.most_common()),
+            label_zh="纳入分析（已得出6个月结局）",
+        ),
     ]
 
 
@@ -340,7 +346,7 @@ def table_one(rows: list[tuple[dict[str, Any], dict[str, Any]]]) -> tuple[list[A
         if record.get("eligible") and outcome.get("status") in (0, 1, "0", "1"):
             groups[int(outcome["status"])].append(record)
     out = []
-    for name, label, kind in TABLE1_VARIABLES:
+    for name, label, label_zh, kind in TABLE1_VARIABLES:
         cells = []
         samples = []
         for g in (0, 1):
@@ -366,7 +372,13 @@ def table_one(rows: list[tuple[dict[str, Any], dict[str, Any]]]) -> tuple[list[A
         elif kind != "median" and all(s.sum() > 0 for s in samples):
             p = float(stats.fisher_exact(np.vstack(samples)).pvalue)
         out.append(
-            Table1Row(label + (", median (IQR)" if kind == "median" else ", n (%)"), cells[0], cells[1], p)
+            Table1Row(
+                label + (", median (IQR)" if kind == "median" else ", n (%)"),
+                cells[0],
+                cells[1],
+                p,
+                label_zh=label_zh + ("，中位数（IQR）" if kind == "median" else "，例数（%）"),
+            )
         )
     return out, len(groups[0]), len(groups[1])
 
@@ -529,8 +541,16 @@ def validation_inputs(model: Any, *, registry: Any = None, report_date: str | No
         prospective = prospective_summary(_cohort_rows(registry, "validation"))
     if not flow and training.get("recipients_in_file") is not None:
         flow = [
-            FlowStep("Recipients in the development cohort file", int(training["recipients_in_file"])),
-            FlowStep("Used for development (eligible, outcome derived)", n_used),
+            FlowStep(
+                "Recipients in the development cohort file",
+                int(training["recipients_in_file"]),
+                label_zh="建模队列文件中的受者",
+            ),
+            FlowStep(
+                "Used for development (eligible, outcome derived)",
+                n_used,
+                label_zh="用于建模（合格且已得出结局）",
+            ),
         ]
     site = model_info.registry_setting(registry, "site_name", "") if registry is not None else ""
     return ValidationReportInputs(

@@ -185,6 +185,8 @@ class FlowStep:
     label: str
     n: int
     exclusions: tuple[tuple[str, int], ...] = ()
+    label_zh: str = ""
+    """The label in Chinese (empty: the English label is printed)."""
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,8 @@ class Table1Row:
     without_outcome: str
     with_outcome: str
     p_value: float | None = None
+    label_zh: str = ""
+    """The label in Chinese (empty: the English label is printed)."""
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,8 @@ def _flow(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: FontSe
     rows: list[list[Any]] = [[t(lang, "v_flow_step"), t(lang, "v_flow_n"), t(lang, "v_flow_excluded")]]
     for step in inp.flow:
         excluded = "; ".join(f"{reason}: {count}" for reason, count in step.exclusions) or "-"
-        rows.append([p(step.label, st.cell), str(step.n), p(excluded, st.cell)])
+        label = step.label_zh if lang == "zh" and step.label_zh else step.label
+        rows.append([p(label, st.cell), str(step.n), p(excluded, st.cell)])
     return [
         p(t(lang, "v_flow"), st.h2),
         table(rows, [0.38 * CONTENT_W, 0.12 * CONTENT_W, 0.50 * CONTENT_W], fonts),
@@ -96,7 +97,8 @@ def _table1(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: Font
     if not inp.table1:
         return [p(t(lang, "v_table1"), st.h2), p(t(lang, "v_table1_none"), st.body)]
     for r in inp.table1:
-        rows.append([p(r.label, st.cell), r.without_outcome, r.with_outcome, fmt_p(r.p_value)])
+        label = r.label_zh if lang == "zh" and r.label_zh else r.label
+        rows.append([p(label, st.cell), r.without_outcome, r.with_outcome, fmt_p(r.p_value)])
     return [
         p(t(lang, "v_table1"), st.h2),
         table(

@@ -81,3 +81,50 @@ def test_validation_report_rasterises(tmp_path: Path, language: str) -> None:
     assert len(rasterise(out, tmp_path)) == len(pdf_pages_text(out))
     if language == "zh":
         assert "模型验证报告" in pdf_pages_text(out)[0]
+
+
+def test_table_one_and_flow_from_registry_rows(tmp_path: Path) -> None:
+    import numpy as np
+    from scipy import stats
+
+    from hsp_desktop.reporting.build import cohort_flow, table_one
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(40):
+        y = int(i % 4 == 0)
+        record = {
+            "eligible": True,
+            "platelets": float(rng.normal(90 - 40 * y, 10)),
+            "sex": "M" if i % 3 else "F",
+        }
+        rows.append((record, {"status": y}))
+    rows.append(
+        (
+            {"eligible": False, "exclusion_reasons": ["excluded: TIPS (tips_or_portal_surgery)"]},
+            {"status": "pending"},
+        )
+    )
+    rows.append(({"eligible": True, "platelets": 70.0}, {"status": "pending"}))
+    flow = cohort_flow(rows, "Development")
+    assert [(s.n, s.exclusions) for s in flow] == [
+        (42, ()),
+        (41, (("excluded: TIPS", 1),)),
+        (40, (("outcome pending", 1),)),
+    ]
+    t1, n0, n1 = table_one(rows)
+    assert (n0, n1) == (30, 10)
+    plt = next(r for r in t1 if r.label.startswith("Platelets"))
+    x0 = [r["platelets"] for r, o in rows[:40] if o["status"] == 0]
+    x1 = [r["platelets"] for r, o in rows[:40] if o["status"] == 1]
+    assert plt.p_value == stats.mannwhitneyu(x0, x1).pvalue
+    assert plt.label_zh.startswith("血小板")
+    male = next(r for r in t1 if r.label.startswith("Male sex"))
+    assert (
+        male.without_outcome
+        == f"{sum(1 for r, o in rows[:40] if o['status'] == 0 and r['sex'] == 'M')} ("
+        + (f"{100 * sum(1 for r, o in rows[:40] if o['status'] == 0 and r['sex'] == 'M') / 30:.0f}%)")
+    )
+    inp = validation_inputs(flow=flow, table1=t1, n_without=n0, n_with=n1)
+    text = " ".join(pdf_pages_text(render_validation_report(inp, tmp_path / "zh.pdf", language="zh")))
+    assert "登记库中的建模队列" in text and "血小板" in text and "未发生（n=30）" in text
