@@ -33,7 +33,14 @@ from typing import Any
 
 from hsp_desktop import __version__
 from hsp_desktop.domain import Contribution, CtVolume, FeatureVector, LabelMap, Progress, QcReport, RiskResult
-from hsp_desktop.errors import CancelledError, EligibilityError, HspError, PipelineError, ValidationError
+from hsp_desktop.errors import (
+    CancelledError,
+    EligibilityError,
+    HspError,
+    PipelineError,
+    QcError,
+    ValidationError,
+)
 from hsp_desktop.pipeline import assemble as _assemble
 from hsp_desktop.pipeline.hashing import sha256_inputs, sha256_path
 
@@ -236,7 +243,7 @@ def stage_error(stage: str, exc: BaseException, subject: str) -> PipelineError:
             found = "; ".join(exc.reasons)
         if isinstance(exc, ValidationError) and exc.problems:
             found = "; ".join(str(p) for p in exc.problems)
-        return PipelineError(
+        err = PipelineError(
             f"{label} failed for {subject}: {exc.message}. Nothing was saved",
             stage=stage,
             expected=exc.expected,
@@ -244,6 +251,9 @@ def stage_error(stage: str, exc: BaseException, subject: str) -> PipelineError:
             fix=exc.fix or _FIXES[stage],
             field=exc.field or subject,
         )
+        # the GUI shows the blocking QC checks; keep the structured report with the error
+        err.qc_report = getattr(exc, "report", None) if isinstance(exc, QcError) else None  # type: ignore[attr-defined]
+        return err
     return PipelineError(
         f"{label} failed for {subject}: {type(exc).__name__}: {exc}. Nothing was saved",
         stage=stage,

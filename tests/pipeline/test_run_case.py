@@ -201,3 +201,16 @@ def test_missing_spleen_volume_is_measured_on_the_mask(tmp_path: Path) -> None:
     assert result.features["spleen_volume_ml"] == round(mask.volume_ml(1), 1)
     assert result.risk.extra["measured_from_mask"] == ["spleen_volume_ml"]
     assert registry.tables["predictions"][0]["measured_from_mask"] == ["spleen_volume_ml"]
+
+
+def test_qc_failure_keeps_the_structured_report(tmp_path: Path) -> None:
+    from hsp_desktop.domain import QcCheck, QcReport
+    from hsp_desktop.errors import QcError
+
+    report = QcReport(checks=(QcCheck("slice gap", "fail", "12 mm", "<= 5 mm", "missing slices"),))
+    registry = FakeRegistry()
+    with pytest.raises(PipelineError) as info:
+        _run(
+            tmp_path, registry, parts=fake_parts(qc=_boom(QcError("QC blocked", report=report, fix="rescan")))
+        )
+    assert info.value.stage == "qc" and info.value.qc_report is report and registry.rows() == 0
