@@ -14,6 +14,15 @@ from models.validation import nested_cv
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(autouse=True)
+def _stop_workers():
+    """Shut joblib's worker pool down so the thread-leak guard sees no executor manager thread."""
+    yield
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)
+
+
 def test_full_development_meets_targets():
     X, y, rep = make_table(200, seed=1, n_features=1300)
     Xt, yt, _ = make_table(5000, seed=2, n_features=1300)
