@@ -302,6 +302,16 @@ class Federation:
         return load_federation(self.folder)
 
     def _flwr(self, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+        profile = self.folder / "flwr_home" / "config.toml"
+        if not profile.is_file():
+            # without it the Flower CLI would write a default profile and start a local simulation SuperLink
+            raise FederatedError(
+                "The coordinator folder has no Flower connection profile",
+                expected=str(profile),
+                found="no file",
+                fix="run `hsp federated coordinator init` for this folder",
+                field="folder",
+            )
         return subprocess.run(
             [_bin("flwr"), *args],
             env=_env(self.folder / "flwr_home"),

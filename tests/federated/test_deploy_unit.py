@@ -84,3 +84,10 @@ def test_diagnose_names_the_refusal(tmp_path: Path) -> None:
 def test_free_port_and_wait_port() -> None:
     port = deploy.free_port()
     assert not deploy.wait_port("127.0.0.1", port, 0.3)
+
+
+def test_flower_cli_is_never_run_without_the_tls_profile(tmp_path: Path) -> None:
+    deploy.init_coordinator(tmp_path / "c", ["a"], port=deploy.free_port())
+    (tmp_path / "c" / "flwr_home" / "config.toml").unlink()
+    with pytest.raises(FederatedError, match="no Flower connection profile"):
+        deploy.Federation(tmp_path / "c").run_status(1)
