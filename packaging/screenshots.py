@@ -63,8 +63,11 @@ def main() -> int:
                 page.open_mask(mask)
                 _wait(app, lambda p=page: p.score_button.isEnabled())
             if key == "score":
+                from hsp_desktop.gui.pages.score import key_slice_pngs
+
                 page.result = result
                 page.show_result(result)
+                page.show_slices(key_slice_pngs(ctx.ct_volume, ctx.mask_volume))
             if key == "models" and page.table.rowCount():
                 page.table.selectRow(0)
                 page.verify_selected()

@@ -39,6 +39,9 @@ class AppContext:
     #: CT and mask chosen on the Imaging screen for the current recipient.
     ct_path: Path | None = None
     mask_path: Path | None = None
+    #: The CT and mask as loaded on the Imaging screen (CtVolume, LabelMap), for key slices.
+    ct_volume: Any = None
+    mask_volume: Any = None
 
     @property
     def role(self) -> str:
@@ -52,7 +55,6 @@ class AppContext:
     def select(self, study_id: str) -> None:
         """Make ``study_id`` the current recipient and tell every screen."""
         if study_id != self.current_study_id:
-            self.ct_path = None
-            self.mask_path = None
+            self.ct_path = self.mask_path = self.ct_volume = self.mask_volume = None
         self.current_study_id = study_id
         self.events.recipient_selected.emit(study_id)

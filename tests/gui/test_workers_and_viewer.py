@@ -83,6 +83,6 @@ def test_viewer_scrolls_and_shows_spleen_volume(qtbot, orientation: str) -> None
     assert viewer.slice_index(orientation) == start + 3
     viewer.scroll(orientation, -1000)
     assert viewer.slice_index(orientation) == 0
-    assert "Spleen volume" in viewer.info.text()
+    assert "Spleen (orange) volume" in viewer.info.text()
     assert viewer.spleen_volume_ml() == pytest.approx(mask.volume_ml(1))
     assert not viewer.panes[orientation].pixmap().isNull()

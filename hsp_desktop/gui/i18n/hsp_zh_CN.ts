@@ -158,6 +158,157 @@
     </message>
 </context>
 <context>
+    <name>FederationPage</name>
+    <message>
+        <source>folder from the coordinator with ca.crt and node.key</source>
+        <translation>协调方提供的文件夹（含 ca.crt 和 node.key）</translation>
+    </message>
+    <message>
+        <source>this centre's registry (.db) or a cohort folder</source>
+        <translation>本中心的登记库（.db）或队列文件夹</translation>
+    </message>
+    <message>
+        <source>Browse...</source>
+        <translation>浏览……</translation>
+    </message>
+    <message>
+        <source>&amp;Join (start this site)</source>
+        <translation>加入（启动本中心节点）(&amp;J)</translation>
+    </message>
+    <message>
+        <source>&amp;Leave</source>
+        <translation>退出(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Not connected.</source>
+        <translation>未连接。</translation>
+    </message>
+    <message>
+        <source>Join a federation</source>
+        <translation>加入联邦学习</translation>
+    </message>
+    <message>
+        <source>Coordinator address</source>
+        <translation>协调方地址</translation>
+    </message>
+    <message>
+        <source>Certificates folder</source>
+        <translation>证书文件夹</translation>
+    </message>
+    <message>
+        <source>Site data</source>
+        <translation>中心数据</translation>
+    </message>
+    <message>
+        <source>Site name</source>
+        <translation>中心名称</translation>
+    </message>
+    <message>
+        <source>Open &amp;plan...</source>
+        <translation>打开计划(&amp;P)……</translation>
+    </message>
+    <message>
+        <source>&amp;Approve this plan for this site</source>
+        <translation>批准本中心执行此计划(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Coordinator's plan</source>
+        <translation>协调方的计划</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Run</source>
+        <translation>运行</translation>
+    </message>
+    <message>
+        <source>Round</source>
+        <translation>轮次</translation>
+    </message>
+    <message>
+        <source>Message</source>
+        <translation>消息</translation>
+    </message>
+    <message>
+        <source>Bytes</source>
+        <translation>字节</translation>
+    </message>
+    <message>
+        <source>Rounds and every message this site sent</source>
+        <translation>轮次及本中心发送的每条消息</translation>
+    </message>
+    <message>
+        <source>Open &amp;results...</source>
+        <translation>打开结果(&amp;R)……</translation>
+    </message>
+    <message>
+        <source>Run a &amp;demonstration (3 synthetic centres on this computer)</source>
+        <translation>运行演示（本机上 3 个合成中心）(&amp;D)</translation>
+    </message>
+    <message>
+        <source>without network processes (dry run)</source>
+        <translation>不启动网络进程（演练）</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Results</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>Choose a folder</source>
+        <translation>选择文件夹</translation>
+    </message>
+    <message>
+        <source>Plan from the coordinator</source>
+        <translation>协调方的计划</translation>
+    </message>
+    <message>
+        <source>Federated results</source>
+        <translation>联邦结果</translation>
+    </message>
+    <message>
+        <source>Approved by {0} at {1}.</source>
+        <translation>由 {0} 于 {1} 批准。</translation>
+    </message>
+    <message>
+        <source>Not approved: this site will refuse to take part.</source>
+        <translation>未批准：本中心将拒绝参与。</translation>
+    </message>
+    <message>
+        <source>Fill in the certificates folder, the site data and the site name.</source>
+        <translation>请填写证书文件夹、中心数据和中心名称。</translation>
+    </message>
+    <message>
+        <source>Site running; connecting to {0}.</source>
+        <translation>本中心节点运行中；正在连接 {0}。</translation>
+    </message>
+    <message>
+        <source>The site stopped: {0}</source>
+        <translation>本中心节点已停止：{0}</translation>
+    </message>
+    <message>
+        <source>Outbox hash chain intact.</source>
+        <translation>发件记录哈希链完整。</translation>
+    </message>
+    <message>
+        <source>OUTBOX LOG WAS EDITED.</source>
+        <translation>发件记录已被篡改。</translation>
+    </message>
+    <message>
+        <source>Run {0}: {1} of {2} rounds sent</source>
+        <translation>运行 {0}：已发送 {1}/{2} 轮</translation>
+    </message>
+    <message>
+        <source>Not a federated result file ({0}).</source>
+        <translation>不是联邦结果文件（{0}）。</translation>
+    </message>
+</context>
+<context>
     <name>FollowUpPage</name>
     <message>
         <source>Platelets</source>
@@ -750,6 +901,10 @@ Convert them?</source>
         <translation>主要贡献因素</translation>
     </message>
     <message>
+        <source>Key slices (spleen outlined)</source>
+        <translation>关键层面（勾画脾脏）</translation>
+    </message>
+    <message>
         <source>Select a recipient on the Worklist first.</source>
         <translation>请先在工作列表中选择受者。</translation>
     </message>
@@ -774,8 +929,8 @@ Convert them?</source>
         <translation>完成。预测已保存到登记库。</translation>
     </message>
     <message>
-        <source>Risk of refractory hypersplenism at 6 months: {0:.0%} (95% CI {1:.0%}-{2:.0%})</source>
-        <translation>6个月难治性脾功能亢进风险：{0:.0%}（95% CI {1:.0%}-{2:.0%}）</translation>
+        <source>Risk of refractory hypersplenism at 6 months: {0:.1%} (95% CI {1:.1%}-{2:.1%})</source>
+        <translation>6个月难治性脾功能亢进风险：{0:.1%}（95% CI {1:.1%}-{2:.1%}）</translation>
     </message>
     <message>
         <source>Band: {0} (low &lt; {1:.0%} &lt;= intermediate &lt; {2:.0%} &lt;= high). Model {3} v{4}, sha256 {5}.</source>
@@ -1012,12 +1167,12 @@ Convert them?</source>
         <translation>CT {0} × {1} × {2} 体素，间距 {3:.2f} × {4:.2f} × {5:.2f} mm</translation>
     </message>
     <message>
-        <source>Spleen volume {0:.0f} ml</source>
-        <translation>脾脏体积 {0:.0f} ml</translation>
+        <source>Spleen (orange) volume {0:.0f} ml</source>
+        <translation>脾脏（橙色）体积 {0:.0f} ml</translation>
     </message>
     <message>
-        <source>Liver volume {0:.0f} ml</source>
-        <translation>肝脏体积 {0:.0f} ml</translation>
+        <source>Liver (blue) volume {0:.0f} ml</source>
+        <translation>肝脏（蓝色）体积 {0:.0f} ml</translation>
     </message>
 </context>
 <context>

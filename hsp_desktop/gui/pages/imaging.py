@@ -85,7 +85,7 @@ class ImagingPage(QWidget):
         self.series.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.series.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.series.horizontalHeader().setStretchLastSection(True)
-        self.series.setMaximumHeight(130)
+        self.series.setMaximumHeight(96)
         self.series.itemSelectionChanged.connect(self._on_series)
 
         self.viewer = SliceViewer()
@@ -94,6 +94,7 @@ class ImagingPage(QWidget):
         self.qc.setHorizontalHeaderLabels([self.tr("Check"), self.tr("Result"), self.tr("Detail")])
         self.qc.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.qc.horizontalHeader().setStretchLastSection(True)
+        self.qc.setWordWrap(True)
         self.qc.verticalHeader().setVisible(False)
         self.qc_summary = QLabel(self.tr("QC: no mask loaded"))
         self.qc_summary.setObjectName("qcSummary")
@@ -112,7 +113,8 @@ class ImagingPage(QWidget):
         splitter.addWidget(self.viewer)
         splitter.addWidget(side)
         splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(1, 2)
+        side.setMinimumWidth(420)
         self.status = QLabel("")
         layout = QVBoxLayout(self)
         layout.addWidget(self.header)
@@ -224,6 +226,8 @@ class ImagingPage(QWidget):
         self.viewer.set_volume(result["ct"], result["mask"])
         self.ctx.ct_path = self.ct_path
         self.ctx.mask_path = self.mask_path
+        self.ctx.ct_volume = result["ct"]
+        self.ctx.mask_volume = result["mask"]
         qc = result["qc"]
         self.status.setText(self.tr("Images loaded."))
         if qc is None:
@@ -236,12 +240,13 @@ class ImagingPage(QWidget):
             name = QTableWidgetItem(check.name)
             status = QTableWidgetItem(check.status.upper())
             status.setForeground(_colour(check.status))
-            detail = QTableWidgetItem(f"{check.value} (limit {check.limit}) {check.message}".strip())
+            detail = QTableWidgetItem(check.value)
             detail.setToolTip(check.message)
             self.qc.setItem(r, 0, name)
             self.qc.setItem(r, 1, status)
             self.qc.setItem(r, 2, detail)
-        self.qc.resizeColumnsToContents()
+        self.qc.resizeColumnToContents(0)
+        self.qc.resizeColumnToContents(1)
         if qc.passed:
             self.qc_summary.setText(
                 self.tr("QC passed ({0} warnings). The CT can be scored.").format(len(qc.warnings))

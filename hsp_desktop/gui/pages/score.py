@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -30,7 +31,7 @@ BAND_COLOURS = {"low": "#1b7f3b", "intermediate": "#a86b00", "high": "#b00020"}
 
 
 def scoring_job(ctx: AppContext) -> Callable[[Callable[[], bool]], Generator[Progress, None, Any]]:
-    """The worker job: the same ``pipeline.run_case`` generator the CLI runs."""
+    """The worker job: the same ``pipeline.run_case`` generator the CLI runs, then the key slices."""
     from hsp_desktop.modelstore import active_model_dir
     from hsp_desktop.pipeline import run_case
 
@@ -38,6 +39,7 @@ def scoring_job(ctx: AppContext) -> Callable[[Callable[[], bool]], Generator[Pro
     study_id, ct_path, mask_path = ctx.current_study_id, ctx.ct_path, ctx.mask_path
     model = active_model_dir(registry, ctx.data_dir)
     report_dir = ctx.data_dir / "reports"
+    ct, mask = ctx.ct_volume, ctx.mask_volume
 
     def job(cancelled: Callable[[], bool]) -> Generator[Progress, None, Any]:
         result = yield from run_case(
@@ -50,9 +52,27 @@ def scoring_job(ctx: AppContext) -> Callable[[Callable[[], bool]], Generator[Pro
             cancel=cancelled,
             report_dir=report_dir,
         )
-        return result
+        return ScoreOutcome(result, key_slice_pngs(ct, mask))
 
     return job
+
+
+@dataclass(frozen=True)
+class ScoreOutcome:
+    """The pipeline's result and the key slices (PNG bytes) shown beside it."""
+
+    result: Any
+    slices: tuple[bytes, ...]
+
+
+def key_slice_pngs(ct: Any, mask: Any) -> tuple[bytes, ...]:
+    """Axial and coronal key slices with the spleen outline, as the PDF report shows them."""
+    if ct is None or mask is None:
+        return ()
+    from hsp_desktop.reporting.slices import key_slices, slice_png
+
+    keys = key_slices(ct, mask)
+    return tuple(slice_png(image)[0] for image in (keys.axial, keys.coronal))
 
 
 class ScorePage(QWidget):
@@ -100,6 +120,10 @@ class ScorePage(QWidget):
         self.contributions.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.contributions.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.contributions.verticalHeader().setVisible(False)
+        self.slices = [QLabel(), QLabel()]
+        for label in self.slices:
+            label.setMinimumSize(260, 260)
+            label.setStyleSheet("background: black;")
         self.open_pdf = QPushButton(self.tr("Open / print &PDF report"))
         self.open_pdf.setObjectName("openPdf")
         self.open_pdf.setEnabled(False)
@@ -109,7 +133,14 @@ class ScorePage(QWidget):
         rl.addWidget(self.risk)
         rl.addWidget(self.details)
         rl.addWidget(QLabel(self.tr("Top contributing factors")))
-        rl.addWidget(self.contributions, 1)
+        middle = QHBoxLayout()
+        middle.addWidget(self.contributions, 3)
+        slice_box = QVBoxLayout()
+        slice_box.addWidget(QLabel(self.tr("Key slices (spleen outlined)")))
+        for label in self.slices:
+            slice_box.addWidget(label, 1)
+        middle.addLayout(slice_box, 2)
+        rl.addLayout(middle, 1)
         rl.addWidget(self.open_pdf)
 
         layout = QVBoxLayout(self)
@@ -133,7 +164,7 @@ class ScorePage(QWidget):
             )
         else:
             text = self.tr("Recipient {0}. CT: {1}. Mask: {2}.").format(
-                ctx.current_study_id, ctx.ct_path.name, ctx.mask_path.name
+                ctx.current_study_id, _short(ctx.ct_path), _short(ctx.mask_path)
             )
             ok = ctx.can_write()
         self.header.setText(text)
@@ -175,12 +206,13 @@ class ScorePage(QWidget):
         self.refresh()
         self.window_.show_error(exc)
 
-    def _on_finished(self, result: Any) -> None:
+    def _on_finished(self, outcome: ScoreOutcome) -> None:
         self.cancel_button.setEnabled(False)
         self.progress.setValue(1000)
         self.stage.setText(self.tr("Done. The prediction is saved in the registry."))
-        self.result = result
-        self.show_result(result)
+        self.result = outcome.result
+        self.show_result(outcome.result)
+        self.show_slices(outcome.slices)
         self.refresh()
         if self.ctx.current_study_id:
             self.ctx.events.prediction_saved.emit(self.ctx.current_study_id)
@@ -191,7 +223,7 @@ class ScorePage(QWidget):
         band = str(risk.band)
         colour = BAND_COLOURS.get(band, "#000000")
         self.risk.setText(
-            self.tr("Risk of refractory hypersplenism at 6 months: {0:.0%} (95% CI {1:.0%}-{2:.0%})").format(
+            self.tr("Risk of refractory hypersplenism at 6 months: {0:.1%} (95% CI {1:.1%}-{2:.1%})").format(
                 risk.probability, risk.ci_low, risk.ci_high
             )
         )
@@ -212,8 +244,18 @@ class ScorePage(QWidget):
             )
             self.contributions.setItem(r, 0, QTableWidgetItem(c.label))
             self.contributions.setItem(r, 1, QTableWidgetItem(value))
-            self.contributions.setItem(r, 2, QTableWidgetItem(f"{c.contribution:+.2f}"))
+            shown = 0.0 if abs(c.contribution) < 0.005 else c.contribution  # no "-0.00"
+            self.contributions.setItem(r, 2, QTableWidgetItem(f"{shown:+.2f}"))
         self.open_pdf.setEnabled(self.report_path() is not None)
+
+    def show_slices(self, pngs: tuple[bytes, ...]) -> None:
+        """Show the key slices next to the contributions."""
+        from PySide6.QtGui import QPixmap
+
+        for label, png in zip(self.slices, pngs, strict=False):
+            pixmap = QPixmap()
+            pixmap.loadFromData(png)
+            label.setPixmap(pixmap.scaled(label.size(), Qt.AspectRatioMode.KeepAspectRatio))
 
     def report_path(self) -> Path | None:
         """The PDF written for the last result, if any."""
@@ -224,3 +266,8 @@ class ScorePage(QWidget):
         path = self.report_path()
         if path is not None:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+
+def _short(path: Path) -> str:
+    """The last two parts of a path (``HSP-0201/dicom``), enough to recognise it."""
+    return "/".join(path.parts[-2:])

@@ -138,9 +138,9 @@ class SliceViewer(QWidget):
             x, y, z, *ct.spacing
         )
         if self._mask is not None:
-            text += "  |  " + self.tr("Spleen volume {0:.0f} ml").format(self._mask.volume_ml(1))
+            text += "  |  " + self.tr("Spleen (orange) volume {0:.0f} ml").format(self._mask.volume_ml(1))
             if np.any(self._mask.array == 2):
-                text += "  |  " + self.tr("Liver volume {0:.0f} ml").format(self._mask.volume_ml(2))
+                text += "  |  " + self.tr("Liver (blue) volume {0:.0f} ml").format(self._mask.volume_ml(2))
         self.info.setText(text)
         self.refresh()
 
