@@ -73,10 +73,15 @@ def run_app(argv: Sequence[str]) -> int:
     if not dialog.exec():
         return 0
     ctx = AppContext(registry=registry, user=dialog.user, data_dir=data_dir)
+    from hsp_desktop.gui.gc_guard import GuiThreadGarbageCollector
+
+    collector = GuiThreadGarbageCollector(parent=app)
+    collector.start()  # Qt wrappers are only ever freed on the GUI thread
     window = MainWindow(ctx)
     window.show()
     start_background_warmup()
     code = app.exec()
+    collector.stop()
     registry.close()  # type: ignore[attr-defined]
     return int(code)
 

@@ -139,7 +139,9 @@ def test_ward_workflow_end_to_end(qtbot, tmp_path: Path, cohort: Path, monkeypat
         assert longest < 0.100, f"event loop blocked for {longest * 1000:.0f} ms during scoring ({where!r})"
         assert "95% CI" in score.risk.text()
         assert score.contributions.rowCount() > 0
-        assert all(not label.pixmap().isNull() for label in score.slices)  # key slices with the spleen outline
+        assert all(
+            not label.pixmap().isNull() for label in score.slices
+        )  # key slices with the spleen outline
         pdf = score.report_path()
         assert pdf is not None and pdf.is_file() and pdf.read_bytes().startswith(b"%PDF")
         assert registry.predictions(sid)

@@ -156,6 +156,18 @@
         <source>AUC not yet available</source>
         <translation>AUC 暂不可用</translation>
     </message>
+    <message>
+        <source>{0} days overdue</source>
+        <translation>逾期 {0} 天</translation>
+    </message>
+    <message>
+        <source>due</source>
+        <translation>到期</translation>
+    </message>
+    <message>
+        <source>day {0}</source>
+        <translation>第 {0} 天</translation>
+    </message>
 </context>
 <context>
     <name>FederationPage</name>
@@ -378,6 +390,27 @@
     <message>
         <source>Re-transplantation</source>
         <translation>再次移植</translation>
+    </message>
+    <message>
+        <source>platelet change</source>
+        <extracomment>Secondary (splenic function recovery) measures shown under the outcome: (key, label, unit).</extracomment>
+        <translation>血小板变化</translation>
+    </message>
+    <message>
+        <source>WBC change</source>
+        <translation>白细胞变化</translation>
+    </message>
+    <message>
+        <source>spleen volume 6 months / before transplant</source>
+        <translation>脾脏体积（6个月/移植前）</translation>
+    </message>
+    <message>
+        <source>days to platelets &gt;= 100</source>
+        <translation>血小板 ≥ 100 所需天数</translation>
+    </message>
+    <message>
+        <source>recovery grade</source>
+        <translation>恢复等级</translation>
     </message>
     <message>
         <source>Date</source>
@@ -788,6 +821,7 @@ Convert them?</source>
     </message>
     <message>
         <source>Also accepted with its unit: </source>
+        <extracomment>English display names of category codes (the dictionary keeps the codes; Chinese labels come from it).</extracomment>
         <translation>也接受带单位录入：</translation>
     </message>
     <message>

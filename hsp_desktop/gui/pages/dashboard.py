@@ -69,7 +69,8 @@ class DashboardPage(QWidget):
         grid.addWidget(self.notes, 2, 0)
         grid.addWidget(QLabel(self.tr("Observed vs predicted by risk band")), 3, 0)
         grid.addWidget(self.bands, 4, 0)
-        grid.addWidget(self.plot, 0, 1, 5, 1)
+        grid.addWidget(self.plot, 0, 1, 6, 1)
+        grid.setRowStretch(5, 1)
         follow = QGroupBox(self.tr("Follow-up visits due or overdue"))
         follow_layout = QVBoxLayout(follow)
         follow_layout.addWidget(self.overdue)
@@ -115,6 +116,10 @@ class DashboardPage(QWidget):
         due = self.ctx.registry.followups_due(dt.date.today())
         self.overdue.setRowCount(len(due))
         for r, row in enumerate(due):
-            values = (row.get("study_id"), f"day {row.get('day')}", row.get("state"))
+            late = row.get("days_overdue") or 0
+            state = (
+                self.tr("{0} days overdue").format(late) if row.get("state") == "overdue" else self.tr("due")
+            )
+            values = (row.get("study_id"), self.tr("day {0}").format(row.get("day")), state)
             for c, v in enumerate(values):
                 self.overdue.setItem(r, c, QTableWidgetItem("" if v is None else str(v)))

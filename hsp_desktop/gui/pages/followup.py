@@ -58,6 +58,14 @@ EVENTS = (
     ("death", QT_TRANSLATE_NOOP("FollowUpPage", "Death")),
     ("retransplant", QT_TRANSLATE_NOOP("FollowUpPage", "Re-transplantation")),
 )
+#: Secondary (splenic function recovery) measures shown under the outcome: (key, label, unit).
+SECONDARY = (
+    ("pct_change_plt", QT_TRANSLATE_NOOP("FollowUpPage", "platelet change"), " %"),
+    ("pct_change_wbc", QT_TRANSLATE_NOOP("FollowUpPage", "WBC change"), " %"),
+    ("sv_ratio", QT_TRANSLATE_NOOP("FollowUpPage", "spleen volume 6 months / before transplant"), ""),
+    ("days_to_plt_100", QT_TRANSLATE_NOOP("FollowUpPage", "days to platelets >= 100"), ""),
+    ("recovery_grade", QT_TRANSLATE_NOOP("FollowUpPage", "recovery grade"), ""),
+)
 VISIT_COLUMNS = (
     "date",
     "day",
@@ -192,7 +200,11 @@ class FollowUpPage(QWidget):
         if flags:
             lines.append(self.tr("Flags: {0}").format(", ".join(map(str, flags))))
         secondary = outcome.get("secondary") or {}
-        parts = [f"{k.replace('_', ' ')}: {_fmt(v)}" for k, v in secondary.items() if v is not None]
+        parts = [
+            f"{self.tr(label)}: {_fmt(secondary[key])}{unit}"
+            for key, label, unit in SECONDARY
+            if secondary.get(key) is not None
+        ]
         if parts:
             lines.append(self.tr("Recovery: {0}").format("; ".join(parts)))
         if outcome.get("definition_id"):
@@ -245,4 +257,6 @@ class FollowUpPage(QWidget):
 
 
 def _fmt(value: Any) -> str:
-    return f"{value:.3g}" if isinstance(value, float) else str(value)
+    if isinstance(value, float):
+        return f"{value:.2f}" if abs(value) < 10 else f"{value:.0f}"
+    return str(value)

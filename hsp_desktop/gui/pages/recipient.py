@@ -79,6 +79,7 @@ class RecipientPage(QWidget):
         """An empty form for a new recipient (the registry assigns the study id when it is left empty)."""
         self.study_id = None
         self.form.clear()
+        self.form.set_read_only("study_id", False)
         self.form.mark_problems(())
         self.problems.clear()
         self.problems.hide()
@@ -94,6 +95,7 @@ class RecipientPage(QWidget):
         self.study_id = study_id
         self.form.clear()
         self.form.set_values({k: v for k, v in record.items() if k in self.form.widgets})
+        self.form.set_read_only("study_id", True)  # the pseudonymous id is permanent
         self.form.mark_problems(())
         self.problems.clear()
         self.problems.hide()

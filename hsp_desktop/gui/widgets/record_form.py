@@ -28,6 +28,22 @@ GROUP_TITLES = {
 }
 GROUP_ORDER = ("identity", "eligibility", "demographics", "liver", "labs", "portal_hypertension", "imaging")
 ERROR_STYLE = "border: 2px solid #b00020;"
+#: English display names of category codes (the dictionary keeps the codes; Chinese labels come from it).
+CHOICE_LABELS_EN = {
+    "M": "Male",
+    "F": "Female",
+    "hbv": "HBV",
+    "hcv": "HCV",
+    "alcohol": "Alcohol",
+    "autoimmune": "Autoimmune / PBC / PSC",
+    "masld": "MASLD / cryptogenic",
+    "other": "Other",
+    "deceased_whole": "Deceased donor, whole graft",
+    "living": "Living donor",
+    "split": "Split graft",
+    "development": "Development (retrospective)",
+    "validation": "Validation (prospective)",
+}
 
 
 def _label(var: Any, language: str) -> str:
@@ -82,7 +98,10 @@ class RecordForm(QWidget):
                 combo.addItem(self.tr("No") if language != "zh" else "否", 0)
                 combo.addItem(self.tr("Yes") if language != "zh" else "是", 1)
             else:
-                labels = var.choice_labels_zh if language == "zh" and var.choice_labels_zh else var.choices
+                if language == "zh" and var.choice_labels_zh:
+                    labels = var.choice_labels_zh
+                else:
+                    labels = tuple(CHOICE_LABELS_EN.get(c, str(c)) for c in var.choices or ())
                 for value, text in zip(var.choices or (), labels or (), strict=False):
                     combo.addItem(str(text), value)
             widget = combo
@@ -125,6 +144,14 @@ class RecordForm(QWidget):
     def set_value(self, name: str, value: Any) -> None:
         """Fill one field."""
         self.set_values({name: value})
+
+    def set_read_only(self, name: str, read_only: bool) -> None:
+        """Lock one field (e.g. the permanent study id of a registered recipient)."""
+        widget = self.widgets.get(name)
+        if isinstance(widget, QLineEdit):
+            widget.setReadOnly(read_only)
+        elif widget is not None:
+            widget.setEnabled(not read_only)
 
     def clear(self) -> None:
         """Empty every field."""
