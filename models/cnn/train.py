@@ -6,7 +6,8 @@ initialisation, the batch order and the augmentation draws.  ``torch.set_num_thr
 ``TrainConfig.threads`` for the duration of a call and restored afterwards.
 
 * :func:`fit_cnn` trains one network with class weighting (``pos_weight = negatives / events``) and early
-  stopping on a stratified inner validation split (best validation loss; its weights are restored).
+  stopping on a stratified inner validation split (best validation loss from epoch ``min_epochs // 2`` on;
+  its weights are restored; at least ``min_epochs`` epochs, stop after ``patience`` without improvement).
 * :func:`out_of_fold_scores` runs stratified k-fold: every recipient's score comes from a network that never
   saw that recipient (not even as inner validation), for stacking downstream.
 * :func:`predict` runs a network in evaluation mode and returns NumPy logits and embeddings.
@@ -329,7 +330,9 @@ def fit_cnn(
                 {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "val_auc": val_auc}
             )
             bar.set_postfix(loss=f"{train_loss:.3f}", val_loss=f"{val_loss:.3f}", val_auc=f"{val_auc:.3f}")
-            if val_loss < best_loss - 1e-4:
+            # checkpoints count only after a short warm-up: a 40-recipient validation split can make the
+            # barely trained first epoch look best
+            if epoch >= max(1, config.min_epochs // 2) and val_loss < best_loss - 1e-4:
                 best_loss = val_loss
                 best_state = copy.deepcopy(model.state_dict())
                 best_epoch = epoch

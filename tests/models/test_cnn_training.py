@@ -168,3 +168,14 @@ def test_fixed_epoch_refit_uses_everyone_and_keeps_the_last_weights(cohort):
     assert fit.pos_weight == pytest.approx(20 / 10)  # computed on all 30 recipients
     with pytest.raises(InputError, match="number of epochs"):
         fit_cnn(x, y, FAST, TINY, progress=False, epochs=0)
+
+
+def test_early_stopping_ignores_warm_up_epochs(cohort):
+    x, y = cohort
+    cfg = TrainConfig(
+        max_epochs=6, min_epochs=4, patience=2, folds=3, batch_size=8, learning_rate=5e-3, threads=1
+    )
+    fit = fit_cnn(x, y, cfg, TINY, progress=False)
+    assert fit.best_epoch >= 2  # epochs 1 .. min_epochs // 2 - 1 are never kept
+    best = min(h["val_loss"] for h in fit.history if h["epoch"] >= 2)
+    assert fit.val_loss == pytest.approx(best, abs=1e-4)
