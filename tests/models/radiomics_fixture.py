@@ -88,3 +88,16 @@ def simulate_radiomics(
     )
     table = pd.DataFrame(X, columns=names, index=preop["study_id"].to_numpy())
     return table, reps
+
+
+def make_table(n: int, seed: int, n_features: int = 300) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    from hsp_desktop.synthetic import simulate_preop
+
+    pre = simulate_preop(n, seed=seed)
+    rad, rep = simulate_radiomics(
+        pre, n_features=n_features, n_families=20 if n_features < 1000 else 40, seed=0
+    )
+    clinical = pre.set_index("study_id")[
+        ["platelets", "spleen_volume_ml", "splenic_vein_mm", "portal_vein_mm", "wbc"]
+    ]
+    return pd.concat([clinical, rad], axis=1), pre["_y"].to_numpy().astype(int), rep

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_table
+from radiomics_fixture import make_table
 
 from models.development import DevelopmentConfig, develop
 from models.metrics import auc_delong, calibration
