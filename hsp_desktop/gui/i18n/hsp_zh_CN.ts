@@ -678,8 +678,8 @@
         <translation>版本</translation>
     </message>
     <message>
-        <source>Development AUC</source>
-        <translation>开发队列 AUC</translation>
+        <source>Development AUC (nested CV)</source>
+        <translation>开发队列 AUC（嵌套交叉验证）</translation>
     </message>
     <message>
         <source>Active</source>

@@ -36,7 +36,7 @@ class ModelsPage(QWidget):
             [
                 self.tr("Model"),
                 self.tr("Version"),
-                self.tr("Development AUC"),
+                self.tr("Development AUC (nested CV)"),
                 self.tr("Active"),
                 self.tr("Folder"),
             ]
@@ -86,9 +86,8 @@ class ModelsPage(QWidget):
         self.table.setRowCount(len(self._folders))
         for r, folder in enumerate(self._folders):
             manifest = _read_manifest(folder)
-            auc = manifest.get("metrics", {}).get(
-                "optimism_corrected_auc", manifest.get("metrics", {}).get("auc")
-            )
+            # nested-CV out-of-fold AUC: the honest development figure (Harrell's bootstrap is optimistic here)
+            auc = manifest.get("metrics", {}).get("auc")
             values = (
                 manifest.get("name", folder.name),
                 manifest.get("version", ""),
