@@ -12,6 +12,7 @@ atomically; an interrupted run resumes where it stopped, and a changed image or 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -79,6 +80,21 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+def data_cutoff(cohort: Path) -> dt.date | None:
+    """The cohort's data cut-off (``reference_date`` in its manifest.json), or None for "today".
+
+    Outcomes are derived as of the date the follow-up was exported: a window that closed after the cut-off has
+    not been observed, whatever today's date is.
+    """
+    import json
+
+    try:
+        value = json.loads((cohort / "manifest.json").read_text(encoding="utf-8")).get("reference_date")
+    except (OSError, ValueError):
+        return None
+    return dt.date.fromisoformat(value) if isinstance(value, str) else None
+
+
 def derive_outcomes(cohort: Path) -> tuple[pd.DataFrame, dict[str, int], dict[str, str], dict[str, Any]]:
     """Eligible recipients with a derivable 6-month outcome.
 
@@ -115,6 +131,7 @@ def derive_outcomes(cohort: Path) -> tuple[pd.DataFrame, dict[str, int], dict[st
     for row in _records(follow):
         visits.setdefault(str(row["study_id"]), []).append(row)
     definition = OutcomeDefinition()
+    as_of = data_cutoff(cohort)
     labels: dict[str, int] = {}
     excluded: dict[str, str] = {}
     counts: dict[str, int] = {}
@@ -125,7 +142,7 @@ def derive_outcomes(cohort: Path) -> tuple[pd.DataFrame, dict[str, int], dict[st
             excluded[sid] = "ineligible: " + "; ".join(reasons)
             counts["ineligible"] = counts.get("ineligible", 0) + 1
             continue
-        result = derive_outcome(rec, visits.get(sid, []), rec["transplant_date"], None, definition)
+        result = derive_outcome(rec, visits.get(sid, []), rec["transplant_date"], as_of, definition)
         counts[str(result.status)] = counts.get(str(result.status), 0) + 1
         if result.status in (0, 1):
             labels[sid] = int(result.status)
