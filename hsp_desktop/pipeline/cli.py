@@ -147,7 +147,7 @@ def print_result(result: Any) -> None:
     )
     top = sorted(r.contributions, key=lambda c: abs(c.contribution), reverse=True)[:3]
     if top:
-        print("  main factors: " + "; ".join(f"{c.label} {c.contribution:+.2f}" for c in top))
+        print("  main factors: " + "; ".join(f"{c.label} {round(c.contribution, 2) + 0.0:+.2f}" for c in top))
     print(f"  model {r.model_id} {r.model_version} (manifest sha256 {r.model_sha256[:16]}...)")
     print(f"  prediction #{result.prediction_id} saved; QC {'passed' if result.qc.passed else 'FAILED'}")
     if result.report_path is not None:
