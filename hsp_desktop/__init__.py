@@ -16,3 +16,12 @@ INTENDED_USE = (
     "judgement of the transplant team. Research use within the registered observational study; not validated "
     "for recipients outside the study's eligibility criteria."
 )
+
+
+def build_id() -> str:
+    """The build identifier written by ``packaging/build`` (``"source"`` in a source checkout)."""
+    try:
+        from hsp_desktop._build import BUILD_ID  # type: ignore[import-not-found]
+    except ImportError:
+        return "source"
+    return str(BUILD_ID)

@@ -26,6 +26,7 @@ from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
 from typing import Any
 
+from hsp_desktop import build_id
 from hsp_desktop.domain import Progress
 
 #: First argument that selects the desktop application explicitly (Qt options may follow).
@@ -37,15 +38,6 @@ CLI_NAMES = frozenset({"hsp", "hsp.exe"})
 def is_frozen() -> bool:
     """Return True when running from the PyInstaller bundle rather than the source tree."""
     return bool(getattr(sys, "frozen", False))
-
-
-def build_id() -> str:
-    """Return the build identifier written by ``packaging/build`` (``"source"`` in a source checkout)."""
-    try:
-        from hsp_desktop._build import BUILD_ID  # type: ignore[import-not-found]
-    except ImportError:
-        return "source"
-    return str(BUILD_ID)
 
 
 def wants_cli(argv: Sequence[str]) -> bool:

@@ -79,7 +79,12 @@ def run_app(argv: Sequence[str]) -> int:
     collector.start()  # Qt wrappers are only ever freed on the GUI thread
     window = MainWindow(ctx)
     window.show()
-    start_background_warmup()
+    from hsp_desktop.frozen import first_start_selftest_due, first_start_selftest_job
+
+    if first_start_selftest_due():  # the installed app checks itself on its first start
+        window.show_page("about").run_selftest(job=first_start_selftest_job())  # type: ignore[attr-defined]
+    else:
+        start_background_warmup()
     code = app.exec()
     collector.stop()
     registry.close()  # type: ignore[attr-defined]

@@ -98,6 +98,10 @@ class MainWindow(QMainWindow):
             self.resize(1280, 820)
         self.nav.setCurrentRow(0)
 
+    def show_error(self, exc: BaseException) -> None:
+        """Show an error the way every screen does."""
+        show_error(self, exc)
+
     # -- navigation -------------------------------------------------------------------------------------------
     def show_page(self, key: str) -> QWidget:
         """Switch to a screen by key (``worklist``, ``recipient``, ``imaging``, ``score``, ...)."""

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from hsp_desktop import __version__
+from hsp_desktop import INTENDED_USE, __version__, build_id
 from hsp_desktop.domain import RiskResult
 from hsp_desktop.errors import ModelArtefactError, SettingsError
 
@@ -183,6 +183,8 @@ def prediction_record(
         "imaging_id": imaging_id,
         "report": report_name,
         "app_version": __version__,
+        "app_build": build_id(),
+        "intended_use": INTENDED_USE,
         "bundle_format": find(manifest, "bundle_format", "format_version", default=None),
         **{k: v for k, v in risk.extra.items() if k not in ("app_version",)},
     }

@@ -1329,7 +1329,8 @@ class Registry:
                     p.get("ci_high"),
                     p.get("band"),
                     _dumps(p),
-                    str(p.get("app_version") or __version__),
+                    str(p.get("app_version") or __version__)
+                    + (f" (build {p['app_build']})" if p.get("app_build") else ""),
                     user,
                     _now(),
                 ),

@@ -23,15 +23,10 @@ BANDS: tuple[str, str, str] = ("low", "intermediate", "high")
 
 
 def app_build() -> str:
-    """Return the build identifier printed on every page (``BUILD`` file written by packaging, else ``source``)."""
-    from pathlib import Path
+    """Return the build identifier printed on every page (``source`` in a source checkout)."""
+    from hsp_desktop import build_id
 
-    marker = Path(__file__).resolve().parents[1] / "BUILD"
-    if marker.is_file():
-        text = marker.read_text(encoding="utf-8").strip()
-        if text:
-            return text
-    return "source"
+    return build_id()
 
 
 @dataclass(frozen=True)

@@ -102,13 +102,13 @@ class AboutPage(QWidget):
         layout.addWidget(self.selftest_button)
         layout.addWidget(self.selftest_output)
 
-    def run_selftest(self) -> None:
-        """Run ``hsp selftest`` in a worker thread and show its checks."""
+    def run_selftest(self, job: Any = None) -> None:
+        """Run ``hsp selftest`` (or the given self-test job) in a worker thread and show its checks."""
         from hsp_desktop.selftest import selftest_job
 
         self.selftest_button.setEnabled(False)
         self.selftest_output.setPlainText(self.tr("Running self-test..."))
-        self.worker = Worker(selftest_job(), self)
+        self.worker = Worker(job or selftest_job(), self)
         self.worker.progress.connect(
             lambda p: self.selftest_output.appendPlainText(f"{p.stage}: {p.message}")
         )
@@ -117,7 +117,17 @@ class AboutPage(QWidget):
         self.worker.start()
 
     def _done(self, report: Any) -> None:
+        from hsp_desktop.frozen import record_selftest
+
         self.selftest_button.setEnabled(True)
+        for check in getattr(report, "checks", []):
+            self.selftest_output.appendPlainText(
+                f"{'PASS' if check.passed else 'FAIL'}  {check.name}: {check.detail}"
+            )
+        self.selftest_output.appendPlainText(
+            self.tr("ONNX Runtime provider: {0}").format(getattr(report, "provider", ""))
+        )
+        record_selftest(report)
         self.selftest_output.appendPlainText(
             self.tr("Self-test PASSED") if getattr(report, "passed", False) else self.tr("Self-test FAILED")
         )
@@ -128,9 +138,6 @@ class AboutPage(QWidget):
 
 
 def _build_id() -> str:
-    try:
-        from hsp_desktop._build import BUILD_ID  # written by packaging/build
+    from hsp_desktop import build_id
 
-        return str(BUILD_ID)
-    except ImportError:
-        return "source"
+    return build_id()
