@@ -31,6 +31,10 @@
         <translation>正在自检……</translation>
     </message>
     <message>
+        <source>ONNX Runtime provider: {0}</source>
+        <translation>ONNX Runtime 执行提供程序：{0}</translation>
+    </message>
+    <message>
         <source>Self-test PASSED</source>
         <translation>自检通过</translation>
     </message>
