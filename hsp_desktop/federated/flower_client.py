@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from hsp_desktop.federated.core import Plan
-from hsp_desktop.federated.site import SiteWorker, app_hash, load_site_data, log_message
+from hsp_desktop.federated.site import SiteWorker, app_hash, load_site_data, log_message, registry_of
 
 
 def _node_config(context: Any) -> tuple[Path, str, Path]:
@@ -60,6 +60,7 @@ def outbox_mod(msg: Any, ctxt: Any, call_next: Any) -> Any:
             "run": msg.metadata.run_id,
             "round": msg.metadata.group_id,
         },
+        registry=registry_of(ctxt.node_config.get("data-path", "")),
     )
     return reply
 

@@ -31,6 +31,7 @@ from hsp_desktop.federated.core import FloatArray, Plan
 
 APPROVALS = "approvals.json"
 OUTBOX = "outbox.jsonl"
+REGISTRY_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 
 
 # ------------------------------------------------------------------------------------------------- data
@@ -68,7 +69,7 @@ def load_site_data(path: Path | str, site: str) -> SiteData:
     path = Path(path)
     if path.is_dir():
         return _from_cohort(path, site)
-    if path.is_file() and path.suffix in (".db", ".sqlite", ".sqlite3"):
+    if path.is_file() and path.suffix in REGISTRY_SUFFIXES:
         return _from_registry(path, site)
     raise FederatedError(
         "The site's data path is neither a cohort folder nor a registry database",
@@ -218,8 +219,14 @@ def verify_outbox(site_dir: Path) -> bool:
     return True
 
 
-def log_message(site_dir: Path, entry: Mapping[str, Any]) -> dict[str, Any]:
-    """Append one outgoing message to the site's hash-chained outbox log.
+def registry_of(data_path: Path | str) -> Path | None:
+    """The site's registry database when its data come from one (else None: a cohort folder)."""
+    path = Path(str(data_path).removeprefix("registry "))
+    return path if path.suffix in REGISTRY_SUFFIXES and path.is_file() else None
+
+
+def log_message(site_dir: Path, entry: Mapping[str, Any], *, registry: Path | None = None) -> dict[str, Any]:
+    """Append one outgoing message to the site's hash-chained outbox log (and the registry's audit trail).
 
     Parameters
     ----------
@@ -227,6 +234,8 @@ def log_message(site_dir: Path, entry: Mapping[str, Any]) -> dict[str, Any]:
         The site folder.
     entry : mapping
         ``type``, ``bytes``, ``arrays`` (shapes) and context (run, round, plan hash).
+    registry : Path, optional
+        The site's registry: the message's type and size are also recorded there (audited, immutable).
 
     Returns
     -------
@@ -248,6 +257,11 @@ def log_message(site_dir: Path, entry: Mapping[str, Any]) -> dict[str, Any]:
         fh.write(json.dumps(line, sort_keys=True) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
+    if registry is not None:
+        from hsp_desktop.registry import Registry
+
+        with Registry.open(registry) as reg:
+            reg.log_federated_message(line)
     return line
 
 
@@ -329,6 +343,7 @@ class SiteWorker:
                 "weight": self.data.n,
                 **dict(context),
             },
+            registry=registry_of(self.data.source),
         )
         return arrays, self.data.n
 
@@ -351,6 +366,7 @@ class SiteWorker:
                 **dict(context or {}),
                 **reply,
             },
+            registry=registry_of(self.data.source),
         )
         return reply
 

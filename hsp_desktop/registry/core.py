@@ -1338,6 +1338,47 @@ class Registry:
             self._refresh_status(conn, study_id)
             return int(cur.lastrowid or 0)
 
+    def log_federated_message(self, entry: Mapping[str, Any]) -> int:
+        """Record one message this site sent to a federation coordinator (audited; rows are immutable).
+
+        ``entry`` is the site's outbox line: ``type``, ``bytes``, array shapes and run context.  Only sizes and
+        shapes are stored: the message content (aggregates) never enters the registry.
+        """
+        kind = str(entry.get("type") or "")
+        size = entry.get("bytes")
+        if not kind or not isinstance(size, int) or size < 0:
+            raise ValidationError(
+                "A federation message needs a type and a size",
+                problems=[
+                    Problem("entry", dict(entry), "type or bytes missing", "log the outbox line as written")
+                ],
+                field="entry",
+            )
+        run = entry.get("run")
+        rnd = entry.get("round")
+        with self._system_tx("system:federation") as conn:
+            cur = conn.execute(
+                "INSERT INTO federation_messages (sent_at, run_id, round, kind, bytes, details) VALUES (?,?,?,?,?,?)",
+                (
+                    _now(),
+                    None if run is None else str(run),
+                    int(rnd) if isinstance(rnd, int) or (isinstance(rnd, str) and rnd.isdigit()) else None,
+                    kind,
+                    size,
+                    _dumps({k: v for k, v in entry.items() if k not in ("type", "bytes")}),
+                ),
+            )
+            return int(cur.lastrowid or 0)
+
+    def federated_messages(self) -> list[dict[str, Any]]:
+        """Every federation message this site logged, oldest first."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT id, sent_at, run_id, round, kind, bytes, details FROM federation_messages ORDER BY id"
+            ).fetchall()
+        keys = ("id", "sent_at", "run_id", "round", "kind", "bytes", "details")
+        return [{**dict(zip(keys, r, strict=True)), "details": json.loads(r[6])} for r in rows]
+
     def predictions(self, study_id: str) -> list[dict[str, Any]]:
         """Return a recipient's predictions, oldest first (each with its full ``output``)."""
         with self._read() as conn:

@@ -241,6 +241,23 @@ def m0002_export_log(db: Database) -> None:
     audit.install_triggers(db.conn)
 
 
+@MIGRATIONS(name="0003_federation_messages")
+def m0003_federation_messages(db: Database) -> None:
+    """Every message this site sent to a federation coordinator (type, size, array shapes): audited, immutable."""
+    db.execute(
+        f"""CREATE TABLE federation_messages (
+    id INTEGER PRIMARY KEY,
+    sent_at TEXT NOT NULL {_ts_check("sent_at")},
+    run_id TEXT,
+    round INTEGER,
+    kind TEXT NOT NULL,
+    bytes INTEGER NOT NULL CHECK (bytes >= 0),
+    details TEXT NOT NULL CHECK (json_valid(details))
+)"""
+    )
+    audit.install_triggers(db.conn)
+
+
 def apply_migrations(conn: sqlite3.Connection, *, stop_before: str | None = None) -> list[str]:
     """Apply pending migrations on ``conn`` (the caller holds a write transaction); return the names applied.
 

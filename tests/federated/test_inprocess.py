@@ -324,6 +324,14 @@ def test_a_site_reads_its_registry_through_the_app_code(cohort3: Path, tmp_path:
         np.testing.assert_allclose(
             np.sort(from_registry.values[name]), np.sort(from_cohort.values[name]), equal_nan=True
         )
+    # every message the site sends is also recorded in its registry's audit trail (type and size only)
+    worker = SiteWorker(from_registry, tmp_path / "site1-dir")
+    reply = worker.handshake(make_plan(rounds=1), {"run": 1, "round": 0})
+    with Registry.open(db, argon2_params=TEST_PARAMS) as reg:
+        logged = reg.federated_messages()
+        assert [m["kind"] for m in logged] == ["handshake"]
+        assert logged[0]["bytes"] > 0 and logged[0]["details"]["plan_sha256"] == reply["plan_sha256"]
+        assert reg.audit_log(table="federation_messages") and reg.verify().ok
 
 
 def test_two_nodes_claiming_one_site_stop_the_run(site_data: list, tmp_path: Path) -> None:

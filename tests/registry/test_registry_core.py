@@ -37,7 +37,7 @@ def test_pragmas_and_migrations(reg: Registry) -> None:
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
     rows = conn.execute("SELECT migration_set, name FROM _sqlite_migrations").fetchall()
     assert ("hsp_registry", "0001_core") in rows
-    assert reg.schema_version == ["0001_core", "0002_export_log"]
+    assert reg.schema_version == ["0001_core", "0002_export_log", "0003_federation_messages"]
     assert sqlite3.sqlite_version in reg._get_setting("sqlite_versions")
 
 
@@ -417,7 +417,7 @@ def test_upgrade_from_an_older_schema(tmp_path: Path) -> None:
     conn.execute("COMMIT")
     conn.close()
     with Registry.open(path, argon2_params=TEST_PARAMS) as reg:
-        assert reg.schema_version == ["0001_core", "0002_export_log"]
+        assert reg.schema_version == ["0001_core", "0002_export_log", "0003_federation_messages"]
         reg.add_user("admin", "admin-pass-1", "admin", by=None)
         admin = reg.authenticate("admin", "admin-pass-1")
         reg.add_recipient(make_record(), by=admin)
