@@ -68,6 +68,7 @@ class AuditPage(QWidget):
             "outcomes",
             "users",
             "settings",
+            "federation_messages",
         ):
             self.table_filter.addItem(name, name)
         self.table_filter.currentIndexChanged.connect(self.refresh)
