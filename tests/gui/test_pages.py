@@ -166,3 +166,20 @@ def test_followup_visits_derive_the_outcome(qtbot, ctx: Any) -> None:
     outcome = ctx.registry.outcome(sid)
     assert outcome["status"] == 1
     assert "YES" in page.outcome.text()
+
+
+def test_audit_screen_filters_on_every_audited_table(qtbot, ctx: Any) -> None:
+    from hsp_desktop.gui.pages.audit import AuditPage
+    from hsp_desktop.registry.audit import audited_tables
+
+    page = AuditPage(ctx, FakeWindow())
+    qtbot.addWidget(page)
+    offered = {page.table_filter.itemData(i) for i in range(1, page.table_filter.count())}
+    assert offered == set(audited_tables(ctx.registry._conn))
+    ctx.registry.add_recipient(RECORD, by=ctx.user)
+    page.table_filter.setCurrentIndex(page.table_filter.findData("recipients"))
+    assert page.log.rowCount() >= 1
+    cells = [page.log.item(0, c).text() for c in range(page.log.columnCount())]
+    assert all(cells[:6]), cells  # number, time, user, action, table, row are all shown
+    page.verify()
+    assert "verified" in page.result.text()

@@ -60,14 +60,16 @@ class AuditPage(QWidget):
         self.table_filter.addItem(self.tr("All tables"), None)
         for name in (
             "recipients",
+            "enrolment",
             "preop",
-            "imaging",
-            "features",
+            "imaging_studies",
+            "feature_vectors",
             "predictions",
             "followups",
             "outcomes",
             "users",
             "settings",
+            "export_log",
             "federation_messages",
         ):
             self.table_filter.addItem(name, name)
@@ -106,7 +108,7 @@ class AuditPage(QWidget):
                 e.get("user", e.get("username")),
                 e.get("action", e.get("op")),
                 e.get("table", e.get("table_name")),
-                e.get("row", e.get("row_id")),
+                e.get("row_key", e.get("row_id")),
                 e.get("reason"),
                 _change(e),
             )
