@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hsp_desktop.errors import InputError, ModelArtefactError
+from hsp_desktop.errors import ModelArtefactError
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "models" / "artifacts"
 
@@ -82,90 +82,57 @@ def _bar(desc: str, total: int) -> Any:
 
 
 def _develop(args: argparse.Namespace) -> int:
-    from hsp_desktop.development.cohort import load_cohort
-    from models.development import DevelopmentConfig, develop, write_bundle
+    from hsp_desktop.development.run import DevelopmentRun, develop_bundle
 
-    if args.n_boot < 1 or args.n_repeats < 1 or args.n_splits < 2:
-        raise InputError(
-            "Invalid resampling sizes",
-            expected="--n-boot >= 1, --n-repeats >= 1, --n-splits >= 2",
-            found=f"{args.n_boot}, {args.n_repeats}, {args.n_splits}",
-            fix="use the defaults (200, 5, 5)",
-            field="n_boot",
-        )
-    if args.out.exists() and not args.overwrite:
-        raise ModelArtefactError(
-            "A model bundle already exists there",
-            expected="a new folder",
-            found=str(args.out),
-            fix="choose another --out or pass --overwrite",
-            field="out",
-        )
+    run = DevelopmentRun(
+        cohort=args.cohort,
+        out=args.out,
+        name=args.name,
+        version=args.version,
+        seed=args.seed,
+        n_boot=args.n_boot,
+        n_repeats=args.n_repeats,
+        n_splits=args.n_splits,
+        jobs=args.jobs,
+        radiomics=not args.no_radiomics,
+        comparators=not args.no_comparators,
+        radiomics_settings=args.radiomics_settings,
+        icc_subset=args.icc_subset,
+        cache=args.cache,
+        overwrite=args.overwrite,
+        subset=args.subset,
+    )
     bars: dict[str, Any] = {}
+
+    def close_bars() -> None:
+        for bar in bars.values():
+            bar.close()
+        bars.clear()
 
     def extraction(done: int, total: int, sid: str) -> None:
         bar = bars.setdefault("features", _bar("features", total))
         bar.update(done - bar.n)
         bar.set_postfix_str(sid)
 
-    cohort = load_cohort(
-        args.cohort,
-        cache_dir=args.cache,
-        radiomics=not args.no_radiomics,
-        settings=args.radiomics_settings,
-        icc_subset=args.icc_subset,
-        progress=extraction,
-        subset=args.subset,
-    )
-    for bar in bars.values():
-        bar.close()
-    bars.clear()
-    print(
-        f"Cohort {args.cohort}: {cohort.summary['recipients_used']} recipients, {cohort.summary['events']} events; "
-        f"{len(cohort.excluded)} left out (ineligible, pending or competing); "
-        f"{cohort.table.shape[1]} feature columns"
-    )
+    def loaded(cohort: Any) -> None:
+        close_bars()
+        print(
+            f"Cohort {args.cohort}: {cohort.summary['recipients_used']} recipients, {cohort.summary['events']} "
+            f"events; {len(cohort.excluded)} left out (ineligible, pending or competing); "
+            f"{cohort.table.shape[1]} feature columns"
+        )
 
     def stage(name: str, done: int, total: int) -> None:
         bar = bars.get(name)
         if bar is None:
-            for other in bars.values():
-                other.close()
+            close_bars()
             bar = bars[name] = _bar(name, total)
         bar.update(done - bar.n)
 
-    cfg = DevelopmentConfig(
-        seed=args.seed,
-        n_splits=args.n_splits,
-        n_repeats=args.n_repeats,
-        n_boot=args.n_boot,
-        n_jobs=args.jobs,
-        comparators=not args.no_comparators,
+    out, result = develop_bundle(
+        run, extraction_progress=extraction, stage_progress=stage, cohort_loaded=loaded
     )
-    result = develop(cohort.table, cohort.y, replicates=cohort.replicates, config=cfg, progress=stage)
-    for bar in bars.values():
-        bar.close()
-    extra: dict[str, Any] = {
-        "radiomics": {
-            "settings": str(args.radiomics_settings) if args.radiomics_settings else None,
-            **cohort.table.attrs.get("provenance", {}).get("radiomics", {}),
-        },
-        "command": f"hsp develop --cohort {args.cohort} --out {args.out} --seed {args.seed} --n-boot {args.n_boot} "
-        f"--n-repeats {args.n_repeats} --n-splits {args.n_splits}",
-    }
-    out = write_bundle(
-        result,
-        cohort.table,
-        cohort.y,
-        args.out,
-        name=args.name or args.out.name,
-        version=args.version,
-        outcome_definition_id=cohort.outcome_definition_id,
-        training_summary=cohort.summary,
-        config=cfg,
-        extra=extra,
-        overwrite=args.overwrite,
-    )
+    close_bars()
     print(summary_text(result))
     print(f"Locked bundle written to {out}")
     return 0

@@ -183,3 +183,25 @@ def test_audit_screen_filters_on_every_audited_table(qtbot, ctx: Any) -> None:
     assert all(cells[:6]), cells  # number, time, user, action, table, row are all shown
     page.verify()
     assert "verified" in page.result.text()
+
+
+def test_research_screen_refuses_bad_folders_before_any_work(qtbot, ctx: Any, tmp_path: Path) -> None:
+    from hsp_desktop.errors import InputError, ModelArtefactError
+    from hsp_desktop.gui.pages.research import ResearchPage
+
+    window = FakeWindow()
+    page = ResearchPage(ctx, window)
+    qtbot.addWidget(page)
+    page.cohort.setText(str(tmp_path / "nowhere"))
+    page.start()
+    assert isinstance(window.errors[-1], InputError) and window.errors[-1].field == "cohort"
+    cohort = tmp_path / "cohort"
+    cohort.mkdir()
+    (cohort / "clinical.csv").write_text("study_id\n", encoding="utf-8")
+    existing = tmp_path / "bundle"
+    existing.mkdir()
+    page.cohort.setText(str(cohort))
+    page.out.setText(str(existing))
+    page.start()
+    assert isinstance(window.errors[-1], ModelArtefactError) and window.errors[-1].field == "out"
+    assert page.worker is None and page.run_button.isEnabled()

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from hsp_desktop.domain import Progress
-from hsp_desktop.errors import CancelledError, InputError
+from hsp_desktop.errors import HspError
 from hsp_desktop.gui.context import AppContext
 from hsp_desktop.gui.workers import Worker, callback_job
 
@@ -32,56 +32,26 @@ from hsp_desktop.gui.workers import Worker, callback_job
 def development_run(
     cohort: Path, out: Path, *, n_boot: int, n_repeats: int, seed: int
 ) -> Callable[[Callable[[Progress], None], Callable[[], bool]], Any]:
-    """The job: load the cohort (features cached), develop and validate, write the locked bundle."""
+    """The job: the same :func:`~hsp_desktop.development.run.develop_bundle` as ``hsp develop``."""
+    from hsp_desktop.development.run import DevelopmentRun
 
-    def run(report: Callable[[Progress], None], cancelled: Callable[[], bool]) -> Any:
+    run = DevelopmentRun(
+        cohort=cohort, out=out, seed=seed, n_boot=n_boot, n_repeats=n_repeats
+    )  # validated now
+
+    def job(report: Callable[[Progress], None], cancelled: Callable[[], bool]) -> Any:
         from hsp_desktop.development.cli import summary_text
-        from hsp_desktop.development.cohort import load_cohort
-        from models.development import DevelopmentConfig, develop, write_bundle
+        from hsp_desktop.development.run import develop_bundle
 
-        if out.exists():
-            raise InputError(
-                "A model bundle already exists there", found=str(out), fix="choose another output folder"
-            )
-
-        def check() -> None:
-            if cancelled():
-                raise CancelledError("model development cancelled; no bundle was written")
-
-        def extraction(done: int, total: int, sid: str) -> None:
-            check()
-            report(Progress("radiomics features", done / max(total, 1), sid))
-
-        cohort_table = load_cohort(cohort, progress=extraction)
-        check()
-
-        def stage(name: str, done: int, total: int) -> None:
-            check()
-            report(Progress(name, done / max(total, 1), f"{done}/{total}"))
-
-        config = DevelopmentConfig(seed=seed, n_repeats=n_repeats, n_boot=n_boot)
-        result = develop(
-            cohort_table.table,
-            cohort_table.y,
-            replicates=cohort_table.replicates,
-            config=config,
-            progress=stage,
-        )
-        check()
-        folder = write_bundle(
-            result,
-            cohort_table.table,
-            cohort_table.y,
-            out,
-            name=out.name,
-            version="1",
-            outcome_definition_id=cohort_table.outcome_definition_id,
-            training_summary=cohort_table.summary,
-            config=config,
+        folder, result = develop_bundle(
+            run,
+            extraction_progress=lambda d, t, sid: report(Progress("radiomics features", d / max(t, 1), sid)),
+            stage_progress=lambda name, d, t: report(Progress(name, d / max(t, 1), f"{d}/{t}")),
+            cancelled=cancelled,
         )
         return folder, summary_text(result)
 
-    return run
+    return job
 
 
 class ResearchPage(QWidget):
@@ -158,19 +128,17 @@ class ResearchPage(QWidget):
         """Run development in a worker thread."""
         cohort = Path(self.cohort.text().strip())
         out = Path(self.out.text().strip() or self.out.placeholderText())
-        if not (cohort / "clinical.csv").is_file():
-            self.window_.show_error(
-                InputError(
-                    "The cohort folder has no clinical.csv",
-                    found=str(cohort),
-                    fix="choose a folder written by 'hsp synth' or exported in the same layout",
-                    field="cohort",
-                )
+        try:
+            job = development_run(
+                cohort,
+                out,
+                n_boot=self.n_boot.value(),
+                n_repeats=self.n_repeats.value(),
+                seed=self.seed.value(),
             )
+        except HspError as exc:  # bad folder or sizes: said before any work starts
+            self.window_.show_error(exc)
             return
-        job = development_run(
-            cohort, out, n_boot=self.n_boot.value(), n_repeats=self.n_repeats.value(), seed=self.seed.value()
-        )
         self.worker = Worker(callback_job(job), self)
         self.worker.progress.connect(self._on_progress)
         self.worker.finished.connect(self._on_finished)
