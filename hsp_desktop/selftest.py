@@ -149,7 +149,7 @@ def score_known_recipient(workdir: Path) -> tuple[float, Any]:
     from hsp_desktop.registry import Registry
     from hsp_desktop.synthetic import generate_cohort
 
-    cohort = generate_cohort(workdir / "cohort", n=COHORT_N, prospective=0, seed=COHORT_SEED)
+    cohort = generate_cohort(workdir / "cohort", n=COHORT_N, prospective=0, seed=COHORT_SEED, workers=1)
     registry = Registry.open(workdir / "selftest.sqlite")
     user = registry.add_user("selftest", "selftest-only-password", "admin", by=None)
     registry.import_csv(Path(cohort) / "clinical.csv", by=user)

@@ -107,17 +107,10 @@ def start_background_warmup() -> None:
 
 
 def warm_kernels() -> None:
-    """Run the radiomics engine once on a tiny volume so every kernel is compiled or loaded from the cache."""
-    import numpy as np
+    """Load (or compile) every radiomics kernel, as the scoring pipeline will use them (the engine's warm-up)."""
+    from hsp_desktop.radiomics import warm_up
 
-    from hsp_desktop.domain import CtVolume, LabelMap
-    from hsp_desktop.radiomics import extract_features
-
-    z, y, x = np.mgrid[0:24, 0:24, 0:24]
-    inside = ((z - 12) ** 2 + (y - 12) ** 2 + (x - 12) ** 2) < 64
-    rng = np.random.default_rng(0)
-    ct = CtVolume((100 + 20 * rng.standard_normal(inside.shape)).astype(np.float32), (1.0, 1.0, 1.0))
-    extract_features(ct, LabelMap(inside.astype(np.uint8), (1.0, 1.0, 1.0)), None, qc=False)
+    warm_up()
 
 
 if __name__ == "__main__":
