@@ -25,5 +25,10 @@ if [ -n "$extras" ] && [ "$(id -u)" = "0" ]; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing) >/dev/null 2>&1 \
       || echo "bootstrap: could not install$missing (PDF rendering tests will skip)" >&2
   fi
+  # R's pROC: the DeLong agreement test also recomputes its stored reference live when it is there
+  if ! command -v Rscript >/dev/null; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      r-cran-proc) >/dev/null 2>&1 || echo "bootstrap: could not install r-cran-proc (live pROC check will skip)" >&2
+  fi
 fi
 echo "bootstrap: ready (.venv${extras:+ with $extras})"

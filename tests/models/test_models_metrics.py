@@ -1,9 +1,8 @@
 """DeLong (fast midrank algorithm) against an independent slow exact U-statistic implementation and hand cases.
 
-R's pROC is not installed here, so agreement with pROC is established indirectly: pROC's ``delong`` variance is
-the structural-components formula (DeLong 1988) with ``n - 1`` denominators and a Wald CI on the AUC scale; the
-slow reference below implements exactly that formula from pairwise kernels, independently of the fast code, and the
-hand-computed case was worked on paper.
+The slow reference implements pROC's ``delong`` variance (structural components, DeLong 1988, ``n - 1``
+denominators, Wald CI on the AUC scale) from pairwise kernels, independently of the fast code, and the
+hand-computed case was worked on paper.  Agreement with R's pROC itself: ``test_models_proc_agreement.py``.
 """
 
 from __future__ import annotations
