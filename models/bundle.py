@@ -342,9 +342,12 @@ class LockedModel:
             x = frame[s["inputs"]].to_numpy(dtype=np.float64) if s["inputs"] else np.zeros((len(frame), 0))
             x = np.where(np.isnan(x), np.asarray(s["medians"], dtype=np.float64), x)
             cols.append(float(s["intercept"]) + x @ np.asarray(s["coef"], dtype=np.float64))
-        if self.spec.get("deep_score"):
-            p = np.clip(frame["deep_score"].to_numpy(dtype=np.float64), 1e-4, 1 - 1e-4)
-            cols.append(special.logit(p))
+        deep = self.spec.get("deep_score")
+        if deep:
+            z = frame["deep_score"].to_numpy(dtype=np.float64)
+            # "identity": the CNN's logit as it comes (format of every bundle with a DL-score); "logit": a
+            # probability input, kept readable for bundles that declared one
+            cols.append(special.logit(np.clip(z, 1e-4, 1 - 1e-4)) if deep.get("transform") == "logit" else z)
         return np.column_stack(cols)
 
     def predict(self, table: pd.DataFrame) -> list[Prediction]:
@@ -526,6 +529,15 @@ def load_bundle(path: Path | str) -> LockedModel:
             "Unknown model kind in the bundle",
             expected="hsp-linear-stack",
             found=str(spec.get("kind")),
+            fix="use a bundle built by `hsp develop`",
+            field=MODEL_FILE,
+        )
+    deep = spec.get("deep_score")
+    if deep and deep.get("transform") not in ("identity", "logit"):
+        raise ModelArtefactError(
+            "Unknown DL-score transform in the bundle",
+            expected="'identity' (CNN logit) or 'logit' (probability)",
+            found=str(deep.get("transform")),
             fix="use a bundle built by `hsp develop`",
             field=MODEL_FILE,
         )

@@ -5,7 +5,8 @@ blocks:
 
 * ``clinical`` / ``labs`` - the data-dictionary names in dictionary units (``platelets``, ``spleen_volume_ml``...);
 * ``radiomics`` - ``"<roi>__<PyRadiomics name>"``, e.g. ``"spleen__original_firstorder_Mean"``;
-* ``deep`` - ``"deep_score"`` (the CNN's probability) and/or ``"deep_emb_0"``, ``"deep_emb_1"``, ...
+* ``deep`` - ``"deep_score"`` (the CNN's logit: log-odds, as :class:`models.deep.DeepResult` gives it; for
+  development recipients the CNN's out-of-fold logit) and/or ``"deep_emb_1"``, ``"deep_emb_2"``, ...
 
 ``table.attrs["provenance"]`` maps each block to where it came from (engine, version, settings hash), so a
 bundle records what its inputs were.
@@ -40,7 +41,7 @@ CLINICAL_UNITS: dict[str, tuple[str, str, tuple[float, float]]] = {
     "liver_volume_ml": ("Liver volume", "ml", (300, 5000)),
     "splenorenal_shunt": ("Spontaneous splenorenal shunt", "0/1", (0, 1)),
     "hcc": ("Hepatocellular carcinoma", "0/1", (0, 1)),
-    "deep_score": ("CNN deep-learning score", "probability", (0, 1)),
+    "deep_score": ("CNN deep-learning score (DL-score)", "log-odds", (-30, 30)),
 }
 
 BLOCKS = ("clinical", "radiomics", "deep")

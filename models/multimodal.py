@@ -202,8 +202,8 @@ class MultimodalRiskModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     radiomics : bool
         Build a Rad-score from the radiomics block (columns ``"<roi>__..."`` of ``rois``).
     deep : bool
-        Use the deep block: ``deep_score`` enters as ``logit(deep_score)``; ``deep_emb_*`` columns are reduced to a
-        DL-score like the radiomics.
+        Use the deep block: ``deep_score`` (the CNN's logit) enters as the DL-score term; ``deep_emb_*`` columns
+        are reduced to a DL-score like the radiomics.
     rois : tuple of str
         Radiomics ROIs used.
     meta : {"logistic", "gbm", "rf"}
@@ -370,10 +370,10 @@ class MultimodalRiskModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     @staticmethod
     def _deep_logit(X: pd.DataFrame) -> FloatArray:
-        p = X["deep_score"].to_numpy(dtype=np.float64)
-        if np.any(np.isnan(p)):
-            raise ValueError("deep_score has missing values: run the CNN for every recipient")
-        return np.asarray(special.logit(np.clip(p, 1e-4, 1 - 1e-4)), dtype=np.float64)
+        z = X["deep_score"].to_numpy(dtype=np.float64)
+        if not np.all(np.isfinite(z)):
+            raise ValueError("deep_score has missing or infinite values: run the CNN for every recipient")
+        return np.asarray(z, dtype=np.float64)
 
     def _chain_report(self, chain: _ScoreChain, final: LinearScore) -> dict[str, Any]:
         rep: dict[str, Any] = {"candidates": len(chain.columns), "after_filters": len(chain.kept)}
@@ -567,7 +567,9 @@ class MultimodalRiskModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             "format": 1,
             "clinical": clinical,
             "scores": [s.as_dict() for s in self.scores_],
-            "deep_score": {"input": "deep_score", "transform": "logit"} if self.uses_deep_score_ else None,
+            "deep_score": {"input": "deep_score", "transform": "identity", "scale": "log-odds"}
+            if self.uses_deep_score_
+            else None,
             "meta": {
                 "terms": list(self.terms_),
                 "intercept": float(self.intercept_),

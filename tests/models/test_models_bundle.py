@@ -68,6 +68,36 @@ def test_roundtrip_equals_fitted_model(developed, test_table):
     assert all(f["unit"] for f in m["features"])
 
 
+def test_bundle_with_dl_score_roundtrips(dev_table, test_table, tmp_path):
+    X, y, rep = dev_table
+    rng = np.random.default_rng(1)
+    Xd = X.assign(deep_score=-1.2 + 1.0 * y + rng.normal(0, 0.8, len(y)))
+    result = develop(Xd, y, replicates=rep, config=FAST, log=lambda s: None)
+    assert result.model.terms_[-1] == "dl_score"
+    out = write_bundle(
+        result,
+        Xd,
+        y,
+        tmp_path / "hsp-dl-1",
+        name="hsp-dl-1",
+        version="1",
+        outcome_definition_id="hsp-outcome-test",
+        training_summary={"n": len(y)},
+        config=FAST,
+    )
+    model = load_bundle(out)
+    assert model.feature_names[-1] == "deep_score"
+    entry = model.manifest["features"][-1]
+    assert entry["unit"] == "log-odds" and entry["block"] == "deep"
+    Xt, yt, _ = test_table
+    Xt = Xt.assign(deep_score=-1.2 + 1.0 * yt + rng.normal(0, 0.8, len(yt)))
+    np.testing.assert_allclose(
+        model.predict_proba(Xt[model.feature_names]), result.model.predict_proba(Xt)[:, 1], atol=1e-12
+    )
+    with pytest.raises(ValidationError, match="input problem"):
+        model.predict_proba(Xt[model.feature_names].assign(deep_score=np.nan))
+
+
 def test_tampering_is_detected(developed, tmp_path):
     _, out = developed
     import shutil

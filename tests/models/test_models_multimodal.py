@@ -68,9 +68,15 @@ def test_deep_score_and_embedding_paths(dev_table):
     X, y, _ = dev_table
     rng = np.random.default_rng(0)
     Xd = X.copy()
-    Xd["deep_score"] = np.clip(0.25 + 0.2 * (y - 0.25) + rng.normal(0, 0.1, len(y)), 0.01, 0.99)
+    # deep_score is the CNN's logit (log-odds), used as it comes: no second logit
+    Xd["deep_score"] = -1.2 + 1.0 * y + rng.normal(0, 0.8, len(y))
     m = MultimodalRiskModel(**FAST).set_params(radiomics=False).fit(Xd, y)
     assert m.terms_[-1] == "dl_score" and m.uses_deep_score_
+    np.testing.assert_array_equal(m.design(Xd)[:, -1], Xd["deep_score"].to_numpy())
+    assert m.coef_[-1] > 0 and m.to_dict()["deep_score"]["transform"] == "identity"
+    Xd.iloc[3, Xd.columns.get_loc("deep_score")] = np.nan
+    with pytest.raises(ValueError, match="deep_score has missing"):
+        m.predict_proba(Xd)
     emb = pd.DataFrame(rng.normal(size=(len(y), 8)) + y[:, None] * 0.5, index=X.index).add_prefix("deep_emb_")
     m2 = MultimodalRiskModel(**FAST).set_params(radiomics=False).fit(pd.concat([X, emb], axis=1), y)
     assert m2.terms_[-1] == "dl_score" and not m2.uses_deep_score_
