@@ -46,6 +46,11 @@ def register(subparsers: Any) -> None:
         "--icc-subset", type=int, default=30, help="recipients re-extracted with perturbed masks"
     )
     dev.add_argument("--cache", type=Path, help="feature cache folder (default <cohort>/.hsp_feature_cache)")
+    dev.add_argument(
+        "--deep",
+        help="CNN artefact (name under models/artifacts or a folder): adds the DL-score, out-of-fold for the "
+        "recipients the CNN was trained on",
+    )
     dev.add_argument("--overwrite", action="store_true", help="replace an existing bundle")
     dev.add_argument(
         "--subset",
@@ -99,6 +104,7 @@ def _develop(args: argparse.Namespace) -> int:
         radiomics_settings=args.radiomics_settings,
         icc_subset=args.icc_subset,
         cache=args.cache,
+        deep=resolve_model(args.deep, field="deep") if args.deep else None,
         overwrite=args.overwrite,
         subset=args.subset,
     )
@@ -163,8 +169,8 @@ def summary_text(result: Any) -> str:
     return "\n".join(lines)
 
 
-def resolve_model(name: str) -> Path:
-    """A bundle folder from a name under ``models/artifacts`` or a path."""
+def resolve_model(name: str, *, field: str = "model") -> Path:
+    """A bundle (or CNN artefact) folder from a name under ``models/artifacts`` or a path."""
     path = Path(name)
     if path.is_dir():
         return path
@@ -172,11 +178,11 @@ def resolve_model(name: str) -> Path:
     if candidate.is_dir():
         return candidate
     raise ModelArtefactError(
-        "No such model bundle",
+        "No such model bundle" if field == "model" else "No such CNN artefact",
         expected=f"a folder, or a name under {ARTIFACTS}",
         found=name,
         fix="list the bundles in models/artifacts or give the bundle's folder",
-        field="model",
+        field=field,
     )
 
 
@@ -189,6 +195,11 @@ def _validate(args: argparse.Namespace) -> int:
     folder = resolve_model(args.model)
     model = load_bundle(folder)
     needs_radiomics = any("__" in f for f in model.feature_names)
+    deep = None
+    if "deep_score" in model.feature_names:
+        from hsp_desktop.pipeline.model_info import deep_artifact
+
+        deep = deep_artifact(model.manifest, folder)
     settings = (model.manifest.get("radiomics") or {}).get("settings")
     bars: dict[str, Any] = {}
 
@@ -204,6 +215,7 @@ def _validate(args: argparse.Namespace) -> int:
         icc_subset=0,
         progress=extraction,
         subset=args.subset,
+        deep=deep,
     )
     for bar in bars.values():
         bar.close()

@@ -2,7 +2,8 @@
 
 A cohort folder follows CONTRACTS section C.  This module reads ``clinical.csv`` and ``followup.csv`` (never
 ``ground_truth.csv``), keeps eligible recipients, derives the outcome with the clinical definition (pending and
-competing recipients are left out, never counted as 0), extracts spleen radiomics from ``images/<id>/ct.nii.gz`` +
+competing recipients are left out, never counted as 0), optionally adds the CNN's DL-score (out-of-fold for
+recipients the CNN was trained on), extracts spleen radiomics from ``images/<id>/ct.nii.gz`` +
 ``mask.nii.gz`` and, for the first ``icc_subset`` recipients, re-extracts them from perturbed masks (one-voxel
 erosion and dilation) for the ICC stability filter.
 
@@ -24,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hsp_desktop.errors import FileFormatError, InputError, PipelineError
+from hsp_desktop.errors import FileFormatError, InputError, ModelArtefactError, PipelineError
 
 ProgressFn = Callable[[int, int, str], None]
 RADIOMICS_ROI = "spleen"
@@ -311,6 +312,87 @@ def extract_radiomics(
     return table, replicates, {"engine": engine, "settings_sha256": shash, "roi": RADIOMICS_ROI}
 
 
+def deep_scores(root: Path, ids: list[str], artifact: Path | str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The DL-score (``deep_score``, the CNN's logit) of every recipient, without leakage from CNN training.
+
+    When the CNN was trained on this cohort (its manifest records the SHA-256 of the cohort's ``manifest.json``),
+    a recipient it was trained on gets the *out-of-fold* logit from the artefact's ``oof_scores.csv`` (the fold
+    model that never saw it); every other recipient gets the final CNN's logit through ONNX Runtime, as at
+    scoring time.  The out-of-fold file's hash is checked against the artefact's manifest.
+
+    Parameters
+    ----------
+    root : Path
+        Cohort folder (images under ``images/<study_id>/``).
+    ids : list of str
+        Recipients, in table order.
+    artifact : Path or str
+        CNN artefact folder (``models/artifacts/cnn-demo-1``).
+
+    Returns
+    -------
+    (pandas.DataFrame, dict)
+        One ``deep_score`` column indexed by study_id, and provenance (artefact, hashes, how many out-of-fold).
+    """
+    folder = Path(artifact)
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.is_file():
+        raise InputError(
+            "The CNN artefact folder has no manifest.json",
+            expected="a folder written by `hsp train-cnn` (manifest.json, model.onnx, oof_scores.csv)",
+            found=str(folder),
+            fix="give --deep the CNN artefact folder, e.g. models/artifacts/cnn-demo-1",
+            field="deep",
+        )
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    oof: dict[str, float] = {}
+    oof_name = "oof_scores.csv"
+    trained_on = (manifest.get("training_cohort") or {}).get("cohort_manifest_sha256")
+    this_cohort = sha256_file(root / "manifest.json") if (root / "manifest.json").is_file() else None
+    same_cohort = trained_on is not None and trained_on == this_cohort
+    if same_cohort and not (folder / oof_name).is_file():
+        raise ModelArtefactError(
+            "The CNN was trained on this cohort but its out-of-fold scores are missing",
+            expected=f"{oof_name} in {folder}",
+            found="no such file",
+            fix="reinstall the complete CNN artefact (its in-sample scores would leak the outcome)",
+            field=oof_name,
+        )
+    if same_cohort:
+        expected = (manifest.get("files") or {}).get(oof_name)
+        if expected != sha256_file(folder / oof_name):
+            raise ModelArtefactError(
+                "The CNN's out-of-fold scores do not match its manifest",
+                expected=f"SHA-256 {str(expected)[:12]}",
+                found=f"SHA-256 {sha256_file(folder / oof_name)[:12]}",
+                fix="reinstall the CNN artefact from its original source; never edit it",
+                field=oof_name,
+            )
+        frame = _read_csv(folder / oof_name)
+        oof = {str(k): float(v) for k, v in zip(frame["study_id"], frame["deep_score"], strict=True)}
+    todo = [s for s in ids if s not in oof]
+    values = {s: oof[s] for s in ids if s in oof}
+    provider = None
+    if todo:
+        from hsp_desktop.deep.features import deep_features_for_cohort, load_model
+
+        model = load_model(folder)
+        for row in deep_features_for_cohort(model, root, todo, progress=False):
+            values[str(row["study_id"])] = float(row["deep_score"])
+            provider = row.get("provider")
+    table = pd.DataFrame({"deep_score": [values[s] for s in ids]}, index=pd.Index(ids, name="study_id"))
+    provenance = {
+        "artifact": folder.name,
+        "manifest_sha256": sha256_file(manifest_path),
+        "score": "CNN logit (log-odds)",
+        "out_of_fold": len(ids) - len(todo),
+        "inference": len(todo),
+        "provider": provider,
+        "trained_on_this_cohort": same_cohort,
+    }
+    return table, provenance
+
+
 def load_cohort(
     cohort: Path | str,
     *,
@@ -320,6 +402,7 @@ def load_cohort(
     icc_subset: int = 30,
     progress: ProgressFn | None = None,
     subset: str = "all",
+    deep: Path | str | None = None,
 ) -> CohortTable:
     """Build the development (or validation) feature table of a cohort folder.
 
@@ -339,6 +422,8 @@ def load_cohort(
         ``(done, total, study_id)``.
     subset : {"all", "development", "validation"}
         Recipients of that ``cohort`` column value only (a synthetic folder holds both).
+    deep : Path, optional
+        CNN artefact folder: adds ``deep_score`` (see :func:`deep_scores`).
 
     Returns
     -------
@@ -397,6 +482,8 @@ def load_cohort(
         )
         blocks["radiomics"] = rad
         provenance["radiomics"] = prov
+    if deep is not None:
+        blocks["deep"], provenance["deep"] = deep_scores(root, ids, deep)
     table = assemble(blocks, provenance)
     y = np.array([labels[s] for s in ids], dtype=np.int64)
     summary = {

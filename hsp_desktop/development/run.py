@@ -33,6 +33,7 @@ class DevelopmentRun:
     cache: Path | None = None
     overwrite: bool = False
     subset: str = "development"
+    deep: Path | None = None
 
     def __post_init__(self) -> None:
         if self.n_boot < 1 or self.n_repeats < 1 or self.n_splits < 2:
@@ -65,6 +66,7 @@ class DevelopmentRun:
         return (
             f"hsp develop --cohort {self.cohort} --out {self.out} --seed {self.seed} --n-boot {self.n_boot} "
             f"--n-repeats {self.n_repeats} --n-splits {self.n_splits}"
+            + (f" --deep {self.deep}" if self.deep is not None else "")
         )
 
 
@@ -109,6 +111,7 @@ def develop_bundle(
         icc_subset=run.icc_subset,
         progress=extraction,
         subset=run.subset,
+        deep=run.deep,
     )
     check()
     if cohort_loaded is not None:
@@ -130,6 +133,8 @@ def develop_bundle(
         },
         "command": run.command(),
     }
+    if run.deep is not None:
+        extra["deep"] = cohort.table.attrs.get("provenance", {}).get("deep", {})
     out = write_bundle(
         result,
         cohort.table,

@@ -37,6 +37,7 @@ from hsp_desktop.errors import (
     CancelledError,
     EligibilityError,
     HspError,
+    ModelArtefactError,
     PipelineError,
     QcError,
     ValidationError,
@@ -508,6 +509,17 @@ def run_case(
                 deep, deep_provenance = impl.deep(artifact, ct, mask)
             except Exception as exc:
                 raise stage_error(stage, exc, f"CNN {artifact.name} on CT {ct_path.name}") from exc
+            pinned = model_info.find(locked.manifest, "deep.manifest_sha256")
+            used = deep_provenance.get("manifest_sha256")
+            if pinned and used and pinned != used:
+                mismatch = ModelArtefactError(
+                    f"The CNN artefact {artifact.name} is not the one model {locked.name} was developed with",
+                    expected=f"CNN manifest SHA-256 {str(pinned)[:12]}",
+                    found=f"CNN manifest SHA-256 {str(used)[:12]}",
+                    fix="reinstall the CNN artefact that shipped with the model bundle",
+                    field="deep.artifact",
+                )
+                raise stage_error(stage, mismatch, f"CNN {artifact.name}") from mismatch
         end(stage)
 
         # 7 features ------------------------------------------------------------------------------------

@@ -175,3 +175,70 @@ def test_missing_image_is_named(tmp_path, monkeypatch):
     _fake_radiomics(monkeypatch, [])
     with pytest.raises(FileFormatError, match=r"HSP-0009 has no ct\.nii\.gz"):
         extract_radiomics(tmp_path, ["HSP-0009"], cache=FeatureCache(tmp_path / "c"))
+
+
+def _fake_cnn(folder, cohort, ids, *, trained_here=True):
+    """A CNN artefact folder holding only what the DL-score needs from it: manifest + out-of-fold logits."""
+    from hsp_desktop.development.cohort import sha256_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(3)
+    oof = pd.DataFrame({"study_id": ids, "fold": 0, "deep_score": rng.normal(-1.0, 1.0, len(ids)).round(6)})
+    oof.to_csv(folder / "oof_scores.csv", index=False)
+    manifest = {
+        "kind": "cnn",
+        "files": {"oof_scores.csv": sha256_file(folder / "oof_scores.csv")},
+        "training_cohort": {
+            "cohort_manifest_sha256": sha256_file(cohort / "manifest.json") if trained_here else "0" * 64
+        },
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return oof.set_index("study_id")["deep_score"]
+
+
+def test_dl_score_is_out_of_fold_for_the_cnns_training_cohort(cohorts, tmp_path, capsys):
+    from hsp_desktop.errors import HspError, ModelArtefactError
+
+    root, _, _ = cohorts
+    dev = root / "dev"
+    (dev / "manifest.json").write_text(json.dumps({"generator": "test", "seed": 31}))
+    ids = list(load_cohort(dev, radiomics=False).table.index)
+    oof = _fake_cnn(tmp_path / "cnn", dev, ids)
+    c = load_cohort(dev, radiomics=False, deep=tmp_path / "cnn")
+    np.testing.assert_array_equal(c.table["deep_score"].to_numpy(), oof.loc[c.table.index].to_numpy())
+    prov = c.table.attrs["provenance"]["deep"]
+    assert prov["out_of_fold"] == len(ids) and prov["inference"] == 0 and prov["trained_on_this_cohort"]
+
+    out = tmp_path / "hsp-dl-1"
+    args = ["develop", "--cohort", str(dev), "--out", str(out), "--no-radiomics", "--no-comparators"]
+    args += [
+        "--n-boot",
+        "3",
+        "--n-repeats",
+        "1",
+        "--n-splits",
+        "3",
+        "--jobs",
+        "1",
+        "--deep",
+        str(tmp_path / "cnn"),
+    ]
+    assert main(args) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["features"][-1]["name"] == "deep_score" and manifest["features"][-1]["unit"] == "log-odds"
+    assert manifest["deep"]["artifact"] == "cnn" and manifest["deep"]["out_of_fold"] == len(ids)
+    assert "--deep" in manifest["command"]
+    capsys.readouterr()
+
+    # an edited out-of-fold file is refused; a CNN trained elsewhere is run, never read from its OOF file
+    (tmp_path / "cnn" / "oof_scores.csv").write_text("study_id,fold,deep_score\nHSP-0001,0,9.0\n")
+    with pytest.raises(ModelArtefactError, match="out-of-fold scores do not match"):
+        load_cohort(dev, radiomics=False, deep=tmp_path / "cnn")
+    _fake_cnn(tmp_path / "other", dev, ids, trained_here=False)
+    with pytest.raises(HspError):  # no images in this cohort: the CNN cannot run, and OOF is not a fallback
+        load_cohort(dev, radiomics=False, deep=tmp_path / "other")
+    (tmp_path / "cnn" / "oof_scores.csv").unlink()
+    with pytest.raises(ModelArtefactError, match="out-of-fold scores are missing"):
+        load_cohort(dev, radiomics=False, deep=tmp_path / "cnn")
+    with pytest.raises(InputError, match="no manifest"):
+        load_cohort(dev, radiomics=False, deep=tmp_path / "nowhere")
