@@ -15,7 +15,15 @@ import numpy as np
 import numpy.typing as npt
 
 from kernels._jit import njit
-from kernels.texture_common import check_angles, encode_roi, flat_offsets, reach
+from kernels.texture_common import (
+    check_angles,
+    check_border,
+    check_coded,
+    encode_roi,
+    flat_offsets,
+    reach,
+    roi_voxels,
+)
 
 
 def glszm_matrix(
@@ -49,20 +57,62 @@ def glszm_matrix(
         :func:`kernels.texture_common.encode_roi`).
     """
     off = check_angles(offsets)
-    if {tuple(o) for o in off.tolist()} != {tuple(-v for v in o) for o in off.tolist()}:
-        raise ValueError("GLSZM offsets must come in opposite pairs (bidirectional angles)")
+    _check_symmetric(off)
     coded = encode_roi(levels, mask, n_levels, reach(off))
-    n_roi = int(np.count_nonzero(coded))
-    if coded.size > np.iinfo(np.int32).max:
-        raise ValueError(
-            f"the ROI box has {coded.size} voxels; at most {np.iinfo(np.int32).max} are supported"
-        )
-    parent = np.empty(coded.size, dtype=np.int32)  # int32 halves the memory traffic of the labelling
-    count = np.empty(coded.size, dtype=np.int32)
-    zone_level = np.empty(n_roi, dtype=np.int64)
-    zone_size = np.empty(n_roi, dtype=np.int64)
-    primary, backward, extras = _union_plan(off, flat_offsets(off, coded.shape))
-    n_zones = _glszm_zones(coded.ravel(), primary, backward, extras, parent, count, zone_level, zone_size)
+    return glszm_from_coded(coded, roi_voxels(coded), off, n_levels)
+
+
+def glszm_from_coded(
+    coded: npt.NDArray[np.uint16], voxels: npt.ArrayLike, offsets: npt.ArrayLike, n_levels: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """Count the zones of each grey level and size of an encoded ROI.
+
+    Parameters
+    ----------
+    coded : ndarray of uint16, shape (z, y, x)
+        Level inside the ROI, 0 outside, with an outside border of at least ``max |offset|`` voxels
+        (:func:`kernels.texture_common.encode_roi`).
+    voxels : array_like of int, shape (n,)
+        Flat (C-order) indices of the ROI voxels of ``coded``, ascending
+        (:func:`kernels.texture_common.roi_voxels`); the same for every image of one ROI.
+    offsets : array_like of int, shape (Nn, 3)
+        Connectivity offsets, both signs.
+    n_levels : int
+        Number of grey levels ``Ng``.
+
+    Returns
+    -------
+    matrix, sizes
+        As :func:`glszm_matrix`.
+
+    Raises
+    ------
+    ValueError
+        If the offsets are not symmetric, or ``voxels`` are not the ascending ROI voxels of ``coded``.
+    """
+    off = check_angles(offsets)
+    _check_symmetric(off)
+    cd = check_coded(coded, n_levels)
+    check_border(cd, reach(off))
+    vox = np.ascontiguousarray(voxels, dtype=np.int64)
+    if vox.ndim != 1:
+        raise ValueError("voxels must be a 1-D array of flat indices")
+    if cd.size > np.iinfo(np.int32).max:
+        raise ValueError(f"the ROI box has {cd.size} voxels; at most {np.iinfo(np.int32).max} are supported")
+    if vox.size != int(np.count_nonzero(cd)):
+        raise ValueError("voxels must be the ascending flat indices of coded's ROI voxels (roi_voxels)")
+    parent = np.empty(cd.size, dtype=np.int32)  # int32 halves the memory traffic of the labelling
+    zone_id = np.empty(cd.size, dtype=np.int32)
+    zone_level = np.empty(vox.size, dtype=np.int64)
+    zone_size = np.empty(vox.size, dtype=np.int64)
+    flat = flat_offsets(off, cd.shape)
+    primary, backward, extras = _union_plan(off, flat)
+    limit = int(np.abs(flat).max()) if flat.size else 0
+    n_zones = _glszm_zones(
+        cd.ravel(), vox, limit, primary, backward, extras, parent, zone_id, zone_level, zone_size
+    )
+    if n_zones < 0:
+        raise ValueError("voxels must be the ascending flat indices of coded's ROI voxels (roi_voxels)")
     zone_level = zone_level[:n_zones]
     zone_size = zone_size[:n_zones]
     occurring = np.bincount(zone_size) > 0
@@ -71,6 +121,11 @@ def glszm_matrix(
     out = np.zeros((int(n_levels), sizes.shape[0]), dtype=np.float64)
     _fill(zone_level, column[zone_size], out)
     return out, sizes
+
+
+def _check_symmetric(off: npt.NDArray[np.int64]) -> None:
+    if {tuple(o) for o in off.tolist()} != {tuple(-v for v in o) for o in off.tolist()}:
+        raise ValueError("GLSZM offsets must come in opposite pairs (bidirectional angles)")
 
 
 def _union_plan(
@@ -113,20 +168,29 @@ def _find(parent: npt.NDArray[np.int32], idx: int) -> int:
 @njit
 def _glszm_zones(
     coded: npt.NDArray[np.uint16],
+    voxels: npt.NDArray[np.int64],
+    limit: int,
     primary: int,
     backward: npt.NDArray[np.int64],
     extras: npt.NDArray[np.int64],
     parent: npt.NDArray[np.int32],
-    count: npt.NDArray[np.int32],
+    zone_id: npt.NDArray[np.int32],
     zone_level: npt.NDArray[np.int64],
     zone_size: npt.NDArray[np.int64],
 ) -> int:
+    """Label the zones; return their number, or -1 when ``voxels`` are not ascending ROI voxels."""
+    size = coded.shape[0]
+    last = -1
+    for q in range(voxels.shape[0]):  # with the caller's count check: exactly the ROI voxels, ascending
+        idx = voxels[q]
+        if idx <= last or idx < limit or idx >= size - limit or coded[idx] == 0:
+            return -1
+        last = idx
     # 1. join each voxel to its already-visited neighbours of the same level (see _union_plan);
-    #    the root of a zone is its first voxel in raster order (unions keep the smaller root)
-    for idx in range(coded.shape[0]):
+    #    a parent always comes before its child in raster order (unions keep the smaller root)
+    for q in range(voxels.shape[0]):
+        idx = voxels[q]
         gl = coded[idx]
-        if gl == 0:
-            continue
         if coded[idx + primary] == gl:
             root_me = _find(parent, idx + primary)
             steps = extras
@@ -145,21 +209,21 @@ def _glszm_zones(
                 elif root_me < root_nb:
                     parent[root_nb] = root_me
         parent[idx] = idx if root_me < 0 else root_me
-    # 2. zone sizes at the roots (a root comes before the other voxels of its zone)
-    for idx in range(coded.shape[0]):
-        if coded[idx] == 0:
-            continue
-        root = _find(parent, idx)
-        if root == idx:
-            count[idx] = 0
-        count[root] += 1
-    # 3. one record per zone, in raster order of the zones' first voxels
+    # 2. one record per zone, in raster order of the zones' first voxels (its root).  In raster order the
+    #    parent p < idx of a voxel already points at its root, so the root is one step away.
     n_zones = 0
-    for idx in range(coded.shape[0]):
-        if coded[idx] != 0 and parent[idx] == idx:
+    for q in range(voxels.shape[0]):
+        idx = voxels[q]
+        p = parent[idx]
+        if p == idx:
+            zone_id[idx] = n_zones
             zone_level[n_zones] = coded[idx]
-            zone_size[n_zones] = count[idx]
+            zone_size[n_zones] = 1
             n_zones += 1
+        else:
+            root = parent[p]
+            parent[idx] = root
+            zone_size[zone_id[root]] += 1
     return n_zones
 
 

@@ -235,3 +235,165 @@ def check_angles(angles: npt.ArrayLike) -> npt.NDArray[np.int64]:
     if out.shape[0] and np.any(np.all(out == 0, axis=1)):
         raise ValueError("angles must not contain the zero offset (0, 0, 0)")
     return out
+
+
+def check_coded(coded: npt.ArrayLike, n_levels: int) -> npt.NDArray[np.uint16]:
+    """Validate a coded ROI (:func:`encode_roi`'s output) handed to a kernel that skips the encoding.
+
+    Parameters
+    ----------
+    coded : ndarray of uint16, shape (z, y, x)
+        Level inside the ROI, 0 outside, C-contiguous.
+    n_levels : int
+        Number of grey levels ``Ng``; no coded value may exceed it.
+
+    Returns
+    -------
+    ndarray of uint16
+        ``coded`` itself.
+
+    Raises
+    ------
+    ValueError
+        On a wrong type, dimension or layout, or a level above ``n_levels``.
+    """
+    if not isinstance(coded, np.ndarray) or coded.dtype != np.uint16 or coded.ndim != 3:
+        raise ValueError("coded must be a 3D uint16 array from encode_roi")
+    if not coded.flags.c_contiguous:
+        raise ValueError("coded must be C-contiguous (as encode_roi returns it)")
+    if not 1 <= int(n_levels) <= MAX_LEVELS:
+        raise ValueError(f"n_levels must lie in 1..{MAX_LEVELS}, got {n_levels}")
+    if coded.size and int(coded.max()) > int(n_levels):
+        raise ValueError(f"coded levels exceed n_levels={n_levels}")
+    return coded
+
+
+def roi_voxels(coded: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """Flat (C-order) indices of the ROI voxels (non-zero values) of a coded ROI, ascending.
+
+    Parameters
+    ----------
+    coded : array_like, shape (z, y, x)
+        :func:`encode_roi`'s output (or the padded ROI mask).
+
+    Returns
+    -------
+    ndarray of int64, shape (n,)
+    """
+    return np.flatnonzero(np.asarray(coded)).astype(np.int64, copy=False)
+
+
+def encode_box(
+    levels: npt.ArrayLike, roi: npt.ArrayLike, start: Sequence[int], margin: int
+) -> tuple[npt.NDArray[np.uint16], int, int, npt.NDArray[np.int64]]:
+    """Code the ROI of a box of ``levels`` with an outside border, and count its levels, in one pass.
+
+    Parameters
+    ----------
+    levels : array_like of int, shape (Z, Y, X)
+        Grey levels; only the voxels of ``roi`` are read.
+    roi : array_like of bool, shape (z, y, x)
+        The ROI on the box of ``levels`` that starts at ``start`` (``z + start[0] <= Z`` etc.).
+    start : sequence of 3 int
+        Corner of the box in ``levels``.
+    margin : int
+        Width of the outside border of the result (>= 1).
+
+    Returns
+    -------
+    coded : ndarray of uint16, shape (z + 2 margin, y + 2 margin, x + 2 margin)
+        Level inside the ROI, 0 outside (as :func:`encode_roi`); only valid when ``1 <= low`` and
+        ``high <= MAX_LEVELS``.
+    low, high : int
+        The lowest and highest level in the ROI (``low > high`` for an empty ROI).
+    counts : ndarray of int64, shape (high + 1,)
+        ``counts[g]`` = number of ROI voxels of level ``g`` (empty unless the levels are valid).
+
+    Raises
+    ------
+    ValueError
+        On a wrong dimension or dtype, a box that does not fit, or ``margin < 1``.
+    """
+    lv = np.asarray(levels)
+    mk = np.asarray(roi)
+    if lv.ndim != 3 or mk.ndim != 3:
+        raise ValueError("levels and roi must be 3D arrays (z, y, x)")
+    if not np.issubdtype(lv.dtype, np.integer):
+        raise ValueError(f"levels must hold integer grey levels, got dtype {lv.dtype}")
+    if mk.dtype != np.bool_:
+        raise ValueError(f"roi must be boolean, got dtype {mk.dtype}")
+    first = [int(v) for v in start]
+    if (
+        len(first) != 3
+        or min(first) < 0
+        or any(f + n > m for f, n, m in zip(first, mk.shape, lv.shape, strict=True))
+    ):
+        raise ValueError(
+            f"a box of shape {mk.shape} at {tuple(start)} does not fit in levels of shape {lv.shape}"
+        )
+    if int(margin) < 1:
+        raise ValueError(f"margin must be >= 1, got {margin}")
+    if lv.dtype != np.int32:
+        lv = lv.astype(np.int64)
+    m = int(margin)
+    coded = np.zeros(tuple(n + 2 * m for n in mk.shape), dtype=np.uint16)
+    low, high = _encode_box(lv, mk, first[0], first[1], first[2], m, coded)
+    if low < 1 or high > MAX_LEVELS or low > high:
+        return coded, int(low), int(high), np.zeros(0, dtype=np.int64)
+    counts = np.zeros(int(high) + 1, dtype=np.int64)
+    _count_levels(coded.ravel(), counts)
+    return coded, int(low), int(high), counts
+
+
+@njit
+def _encode_box(
+    levels: npt.NDArray[np.integer[Any]],
+    roi: npt.NDArray[np.bool_],
+    z0: int,
+    y0: int,
+    x0: int,
+    pad: int,
+    out: npt.NDArray[np.uint16],
+) -> tuple[int, int]:
+    low = 9223372036854775807
+    high = -9223372036854775807
+    nz, ny, nx = roi.shape
+    for z in range(nz):
+        for y in range(ny):
+            for x in range(nx):
+                if roi[z, y, x]:
+                    value = int(levels[z + z0, y + y0, x + x0])
+                    if value < low:
+                        low = value
+                    if value > high:
+                        high = value
+                    out[z + pad, y + pad, x + pad] = value if 1 <= value <= 65535 else 0
+    return int(low), int(high)
+
+
+@njit
+def _count_levels(coded: npt.NDArray[np.uint16], counts: npt.NDArray[np.int64]) -> None:
+    for idx in range(coded.shape[0]):
+        value = coded[idx]
+        if value != 0:
+            counts[value] += 1
+
+
+def check_border(roi: npt.NDArray[Any], margin: int) -> None:
+    """Check that the ROI (non-zero voxels) keeps ``margin`` outside voxels from every face.
+
+    Parameters
+    ----------
+    roi : ndarray, shape (z, y, x)
+        Coded ROI or mask.
+    margin : int
+        Border width the kernels index into without bounds checks.
+
+    Raises
+    ------
+    ValueError
+        When an ROI voxel lies in the border (or the array is too small to have one).
+    """
+    m = int(margin)
+    if min(roi.shape) <= 2 * m or not _has_margin(roi, m):
+        raise ValueError(f"the ROI must keep {m} outside voxel(s) from every face (pad it)")

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kernels._jit import njit
-from kernels.texture_common import check_angles, encode_roi, flat_offsets, reach
+from kernels.texture_common import check_angles, check_border, check_coded, encode_roi, flat_offsets, reach
 
 
 def neighbour_matrices(
@@ -48,10 +48,42 @@ def neighbour_matrices(
     ValueError
         On a negative ``alpha`` and on the input checks of :func:`kernels.texture_common.encode_roi`.
     """
+    ang = check_angles(angles)
+    return neighbour_matrices_coded(encode_roi(levels, mask, n_levels, reach(ang)), n_levels, ang, alpha)
+
+
+def neighbour_matrices_coded(
+    coded: npt.NDArray[np.uint16], n_levels: int, angles: npt.ArrayLike, alpha: int = 0
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """:func:`neighbour_matrices` of an ROI already encoded (one encoding shared by all kernels).
+
+    Parameters
+    ----------
+    coded : ndarray of uint16, shape (z, y, x)
+        Level inside the ROI, 0 outside, with an outside border of at least ``max |offset|`` voxels
+        (:func:`kernels.texture_common.encode_roi`).
+    n_levels : int
+        Number of grey levels ``Ng``.
+    angles : array_like of int, shape (Na, 3)
+        Mono-directional offsets.
+    alpha : int
+        GLDM coarseness.
+
+    Returns
+    -------
+    glcm, gldm, ngtdm
+        As :func:`neighbour_matrices`.
+
+    Raises
+    ------
+    ValueError
+        On a negative ``alpha``, a level above ``n_levels``, or an ROI closer to a face than the offsets reach.
+    """
     if isinstance(alpha, bool) or int(alpha) != alpha or alpha < 0:
         raise ValueError(f"alpha must be a non-negative integer, got {alpha}")
     ang = check_angles(angles)
-    coded = encode_roi(levels, mask, n_levels, reach(ang))
+    coded = check_coded(coded, n_levels)
+    check_border(coded, reach(ang))
     ng = int(n_levels)
     glcm = np.zeros((ang.shape[0], ng, ng), dtype=np.float64)
     gldm = np.zeros((ng, 2 * ang.shape[0] + 1), dtype=np.float64)

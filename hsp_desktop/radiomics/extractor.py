@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -66,10 +67,36 @@ def _filter_jobs(s: ExtractionSettings) -> list[tuple[str, ExtractionSettings]]:
     return jobs
 
 
+class _Geometries:
+    """The texture geometry of the ROI per texture settings, computed once per extraction (thread-safe).
+
+    Every image of the extraction (original, wavelet sub-bands, LoG sigmas) shares the ROI, so the ROI-only
+    work of the texture matrices (:func:`hsp_desktop.radiomics.texture.texture_geometry`) is done once.
+    """
+
+    def __init__(self, prep: Prepared) -> None:
+        self._prep = prep
+        self._lock = threading.Lock()
+        self._done: dict[tuple[Any, ...], Any] = {}
+
+    def get(self, settings: Any, classes: tuple[str, ...]) -> Any:
+        from hsp_desktop.radiomics.texture import texture_geometry
+
+        key = (settings, classes)
+        with self._lock:
+            if key not in self._done:
+                self._done[key] = texture_geometry(self._prep.roi, self._prep.spacing, settings, classes)
+            return self._done[key]
+
+
 def _image_features(
-    name: str, image: npt.NDArray[np.floating], prep: Prepared, ts: ExtractionSettings
+    name: str,
+    image: npt.NDArray[np.floating],
+    prep: Prepared,
+    ts: ExtractionSettings,
+    geometries: _Geometries,
 ) -> dict[str, float]:
-    from hsp_desktop.radiomics.texture import TextureSettings, texture_features
+    from hsp_desktop.radiomics.texture import TextureSettings, texture_features_on
 
     classes = prep.settings.classes()
     wanted_texture = [c for c in _TEXTURE if c in classes]
@@ -96,7 +123,8 @@ def _image_features(
             force2d=ts.force2d,
             force2d_dimension=ts.force2d_dimension,
         )
-        tex = texture_features(levels, prep.roi, prep.spacing, tex_settings, wanted_texture)
+        geometry = geometries.get(tex_settings, tuple(wanted_texture))
+        tex = texture_features_on(geometry, levels)
         for key, value in tex.items():
             cls, feat = key.split("_", 1)
             if classes[cls] and feat not in classes[cls]:
@@ -105,10 +133,12 @@ def _image_features(
     return values
 
 
-def _job(image_type: str, ts: ExtractionSettings, prep: Prepared) -> dict[str, float]:
+def _job(
+    image_type: str, ts: ExtractionSettings, prep: Prepared, geometries: _Geometries
+) -> dict[str, float]:
     values: dict[str, float] = {}
     for name, image in filtered_images(image_type, prep.source, prep.box, ts):
-        values.update(_image_features(name, image, prep, ts))
+        values.update(_image_features(name, image, prep, ts, geometries))
     return values
 
 
@@ -149,15 +179,16 @@ def compute_features(prep: Prepared, *, threads: int | None = None) -> dict[str,
         for key, value in shape2d_features(plane, (sp2[0], sp2[1]), classes["shape2D"]).items():
             values[f"original_{key}"] = value
     jobs = _filter_jobs(s)
+    geometries = _Geometries(prep)
     n_threads = default_threads() if threads is None else max(1, int(threads))
     if n_threads == 1 or len(jobs) == 1:
         for image_type, ts in jobs:
-            values.update(_job(image_type, ts, prep))
+            values.update(_job(image_type, ts, prep, geometries))
         return values
     with ThreadPoolExecutor(max_workers=min(n_threads, len(jobs)), thread_name_prefix="radiomics") as pool:
         # longest jobs first (wavelet: 8 images), results merged back in PyRadiomics' order
         order = sorted(range(len(jobs)), key=lambda i: jobs[i][0] != "Wavelet")
-        futures = {i: pool.submit(_job, jobs[i][0], jobs[i][1], prep) for i in order}
+        futures = {i: pool.submit(_job, jobs[i][0], jobs[i][1], prep, geometries) for i in order}
         for i in range(len(jobs)):
             values.update(futures[i].result())
     return values

@@ -39,13 +39,10 @@ import numpy as np
 import numpy.typing as npt
 
 from hsp_desktop.errors import InputError, SettingsError
-from kernels.glcm import glcm_matrices
-from kernels.gldm import gldm_matrix
-from kernels.glrlm import glrlm_matrices
-from kernels.glszm import glszm_matrix
-from kernels.ngtdm import ngtdm_matrix
-from kernels.texture_common import MAX_LEVELS, texture_angles
-from kernels.texture_neighbours import neighbour_matrices
+from kernels.glrlm import glrlm_from_segments, run_segments
+from kernels.glszm import glszm_from_coded
+from kernels.texture_common import MAX_LEVELS, encode_box, roi_voxels, texture_angles
+from kernels.texture_neighbours import neighbour_matrices_coded
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -272,13 +269,9 @@ def _check_classes(classes: Iterable[str]) -> list[str]:
     return [c for c in TEXTURE_CLASSES if c in wanted]
 
 
-def _check_inputs(
-    levels: npt.ArrayLike, mask: npt.ArrayLike, spacing: Sequence[float], margin: int
-) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_], tuple[int, ...], FloatArray, npt.NDArray[np.int64]]:
-    lv = np.asarray(levels)
-    mk = np.asarray(mask)
+def _level_dtype_error(lv: npt.NDArray[Any]) -> InputError | None:
     if lv.ndim != 3:
-        raise InputError(
+        return InputError(
             "the discretised image must be 3D",
             expected="an array (z, y, x)",
             found=f"{lv.ndim} dimensions",
@@ -286,19 +279,35 @@ def _check_inputs(
             field="levels",
         )
     if not np.issubdtype(lv.dtype, np.integer):
-        raise InputError(
+        return InputError(
             "the discretised image must hold integer grey levels",
             expected="an integer array (int32)",
             found=f"dtype {lv.dtype}",
             fix="discretise the image before computing texture features",
             field="levels",
         )
-    if mk.shape != lv.shape:
+    return None
+
+
+def _check_mask(
+    mask: npt.ArrayLike, shape: tuple[int, ...] | None, spacing: Sequence[float]
+) -> tuple[npt.NDArray[np.bool_], Slices, FloatArray]:
+    """Validate the mask and spacing; return the mask cropped to the ROI bounding box, the box, spacing (z, y, x)."""
+    mk = np.asarray(mask)
+    if shape is not None and mk.shape != shape:
         raise InputError(
             "mask and discretised image differ in shape",
-            expected=f"mask shape {lv.shape}",
+            expected=f"mask shape {shape}",
             found=f"{mk.shape}",
             fix="pass the mask on the same grid as the image",
+            field="mask",
+        )
+    if mk.ndim != 3:
+        raise InputError(
+            "the mask must be 3D",
+            expected="an array (z, y, x)",
+            found=f"{mk.ndim} dimensions",
+            fix="pass a 3D mask (a single slice as shape (1, y, x))",
             field="mask",
         )
     if mk.dtype != np.bool_:
@@ -328,18 +337,178 @@ def _check_inputs(
             fix="check the label and the segmentation",
             field="mask",
         )
-    # crop to the ROI bounding box, as PyRadiomics' extractor does before calling the feature classes, and
-    # keep an outside-ROI border of `margin` voxels so that the kernels need no bounds checks
+    # crop to the ROI bounding box, as PyRadiomics' extractor does before calling the feature classes
     box = tuple(
         slice(int(idx[0]), int(idx[-1]) + 1)
         for idx in (np.flatnonzero(mk.any(axis=other)) for other in ((1, 2), (0, 2), (0, 1)))
     )
-    box_shape = tuple(b.stop - b.start for b in box)
-    inner = tuple(slice(margin, margin + n) for n in box_shape)
-    padded_shape = tuple(n + 2 * margin for n in box_shape)
-    mk_box = mk[box]
-    inside = lv[box][mk_box]
-    low, high = int(inside.min()), int(inside.max())
+    return np.ascontiguousarray(mk[box]), box, sp[::-1].copy()  # type: ignore[return-value]
+
+
+Slices = tuple[slice, slice, slice]
+
+
+@dataclass(frozen=True, eq=False)
+class TextureGeometry:
+    """What the texture matrices need that depends on the ROI alone, found once for every image of the ROI.
+
+    The original image, the wavelet sub-bands and the LoG sigmas of one extraction share the ROI: only their
+    grey levels differ.  So the ROI bounding box, the neighbour offsets, the ROI voxel list (GLSZM) and the ROI
+    segments of every GLRLM direction are computed once (:func:`texture_geometry`) and reused by
+    :func:`texture_features_on` for each image.
+
+    Attributes
+    ----------
+    shape : tuple of int
+        Shape of the arrays the ROI was given on (the levels must have it).
+    box : tuple of slice
+        ROI bounding box in those arrays.
+    box_shape : tuple of int
+        Its size (z, y, x).
+    roi : ndarray of bool
+        The ROI cropped to ``box``.
+    margin : int
+        Outside border of the coded arrays (the largest distance).
+    spacing_zyx : ndarray
+        Voxel size (z, y, x) in mm.
+    settings : TextureSettings
+        The matrix settings.
+    classes : tuple of str
+        The texture classes prepared for.
+    voxels : ndarray of int64
+        Flat indices of the ROI voxels in the coded (padded) box.
+    segments : tuple of arrays or None
+        :func:`kernels.glrlm.run_segments` of the GLRLM directions (None without GLRLM).
+    """
+
+    shape: tuple[int, ...]
+    box: Slices
+    box_shape: tuple[int, int, int]
+    roi: npt.NDArray[np.bool_]
+    margin: int
+    spacing_zyx: FloatArray
+    settings: TextureSettings
+    classes: tuple[str, ...]
+    mono: npt.NDArray[np.int64]
+    run_angles: npt.NDArray[np.int64]
+    zone_offsets: npt.NDArray[np.int64]
+    voxels: npt.NDArray[np.int64]
+    segments: tuple[Any, ...] | None
+
+
+def texture_geometry(
+    mask: npt.ArrayLike,
+    spacing: Sequence[float],
+    settings: TextureSettings | None = None,
+    classes: Iterable[str] = TEXTURE_CLASSES,
+    *,
+    shape: tuple[int, ...] | None = None,
+) -> TextureGeometry:
+    """Prepare the ROI-only part of the texture matrices (see :class:`TextureGeometry`).
+
+    Parameters
+    ----------
+    mask : array_like of bool, shape (z, y, x)
+        The ROI.
+    spacing : sequence of 3 float
+        Voxel size in mm (x, y, z).
+    settings : TextureSettings, optional
+        Matrix settings (PyRadiomics' defaults when omitted).
+    classes : iterable of str
+        Texture classes that will be computed.
+    shape : tuple of int, optional
+        Shape of the levels the mask must match (checked when given).
+
+    Returns
+    -------
+    TextureGeometry
+
+    Raises
+    ------
+    InputError
+        Wrong mask dimension, dtype or shape, invalid spacing, an empty ROI, or an ROI that is a single voxel
+        in the texture directions (no direction exists), or no voxel pair at the requested distances.
+    SettingsError
+        Invalid settings or an unknown class name.
+    """
+    cfg = _check_settings(settings)
+    wanted = _check_classes(classes)
+    roi, box, spacing_zyx = _check_mask(mask, shape, spacing)
+    box_shape = (roi.shape[0], roi.shape[1], roi.shape[2])
+    dim2d = cfg.force2d_dimension if cfg.force2d else None
+    run_angles = texture_angles(box_shape, (1,), force2d_dimension=dim2d)
+    if run_angles.shape[0] == 0:
+        raise InputError(
+            "the ROI has no texture direction: it is a single voxel"
+            + (" in the 2D plane" if cfg.force2d else ""),
+            expected="an ROI at least 2 voxels long in one direction",
+            found=f"ROI bounding box {box_shape} (z, y, x)"
+            + (f", force2D on axis {cfg.force2d_dimension}" if cfg.force2d else ""),
+            fix="use a larger ROI (PyRadiomics also refuses single-voxel ROIs)",
+            field="mask",
+        )
+    mono = texture_angles(box_shape, cfg.distances, force2d_dimension=dim2d)
+    if {"glcm", "gldm", "ngtdm"} & set(wanted) and mono.shape[0] == 0:
+        raise InputError(
+            "no voxel pair at the requested texture distances fits in the ROI",
+            expected=f"an ROI box longer than the smallest distance {min(cfg.distances)} in some direction",
+            found=f"ROI bounding box {box_shape} (z, y, x), distances {list(cfg.distances)}",
+            fix="include distance 1 in the distances setting or use a larger ROI",
+            field="distances",
+        )
+    margin = max(cfg.distances)
+    padded = np.zeros(tuple(n + 2 * margin for n in box_shape), dtype=np.bool_)
+    padded[margin:-margin, margin:-margin, margin:-margin] = roi
+    zone_offsets = texture_angles(box_shape, (1,), bidirectional=True, force2d_dimension=dim2d)
+    segments = run_segments(padded, run_angles) if "glrlm" in wanted else None
+    return TextureGeometry(
+        shape=tuple(np.shape(mask)),
+        box=box,
+        box_shape=box_shape,
+        roi=roi,
+        margin=margin,
+        spacing_zyx=spacing_zyx,
+        settings=cfg,
+        classes=tuple(wanted),
+        mono=mono,
+        run_angles=run_angles,
+        zone_offsets=zone_offsets,
+        voxels=roi_voxels(padded),
+        segments=segments,
+    )
+
+
+def _encode(
+    geometry: TextureGeometry, levels: npt.ArrayLike, n_levels: int | None = None
+) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.int64]]:
+    """The coded (padded) ROI box of one image and its level counts (``Ng = len(counts) - 1``)."""
+    lv = np.asarray(levels)
+    problem = _level_dtype_error(lv)
+    if problem is not None:
+        raise problem
+    if lv.shape != geometry.shape:
+        raise InputError(
+            "mask and discretised image differ in shape",
+            expected=f"mask shape {lv.shape}",
+            found=f"{geometry.shape}",
+            fix="pass the mask on the same grid as the image",
+            field="mask",
+        )
+    coded, counts = _encode_checked(lv, geometry.roi, geometry.box, geometry.margin)
+    high = counts.shape[0] - 1
+    if n_levels is not None and n_levels > high:
+        counts = np.concatenate([counts, np.zeros(n_levels - high, dtype=np.int64)])
+    return coded, counts
+
+
+def _level_counts(lv: npt.NDArray[Any], roi: npt.NDArray[np.bool_], box: Slices) -> npt.NDArray[np.int64]:
+    return _encode_checked(lv, roi, box, 1)[1]
+
+
+def _encode_checked(
+    lv: npt.NDArray[Any], roi: npt.NDArray[np.bool_], box: Slices, margin: int
+) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.int64]]:
+    coded, low, high, counts = encode_box(lv, roi, [b.start for b in box], margin)
     if high > MAX_LEVELS:
         raise InputError(
             "too many grey levels for texture matrices",
@@ -356,12 +525,7 @@ def _check_inputs(
             fix="discretise the image (levels start at 1) before computing texture features",
             field="levels",
         )
-    lv_out = np.zeros(padded_shape, dtype=np.int32)
-    mk_out = np.zeros(padded_shape, dtype=np.bool_)
-    mk_out[inner] = mk_box
-    lv_out[inner] = np.where(mk_box, lv[box], 0)
-    counts = np.bincount(inside.astype(np.int64), minlength=1)
-    return lv_out, mk_out, box_shape, sp[::-1].copy(), counts
+    return coded, counts
 
 
 def texture_features(
@@ -403,10 +567,52 @@ def texture_features(
     SettingsError
         An unknown class name.
     """
-    cfg = _check_settings(settings)
-    wanted = _check_classes(classes)
-    lv, mk, box_shape, spacing_zyx, counts = _check_inputs(levels, mask, spacing, max(cfg.distances))
-    return _compute(lv, mk, box_shape, spacing_zyx, counts, cfg, wanted)
+    lv = np.asarray(levels)
+    problem = _level_dtype_error(lv)
+    if problem is not None:
+        raise problem
+    geometry = texture_geometry(mask, spacing, settings, classes, shape=lv.shape)
+    return texture_features_on(geometry, lv)
+
+
+def texture_features_on(
+    geometry: TextureGeometry, levels: npt.ArrayLike, classes: Iterable[str] | None = None
+) -> dict[str, float]:
+    """:func:`texture_features` of one image of an ROI prepared by :func:`texture_geometry`.
+
+    Parameters
+    ----------
+    geometry : TextureGeometry
+        The ROI (mask, spacing, settings) prepared once.
+    levels : array_like of int, shape ``geometry.shape``
+        Discretised grey levels, ``1..Ng`` inside the ROI.
+    classes : iterable of str, optional
+        A subset of ``geometry.classes`` (default: all of them).
+
+    Returns
+    -------
+    dict of str to float
+        As :func:`texture_features`.
+
+    Raises
+    ------
+    InputError
+        Wrong dimension, dtype or shape of ``levels``, or a level below 1 or above the limit in the ROI.
+    SettingsError
+        A class the geometry was not prepared for.
+    """
+    wanted = list(geometry.classes) if classes is None else _check_classes(classes)
+    missing = [c for c in wanted if c not in geometry.classes]
+    if missing:
+        raise SettingsError(
+            "the texture geometry was prepared without some requested classes",
+            expected="classes among " + ", ".join(geometry.classes),
+            found=", ".join(missing),
+            fix="pass the classes to texture_geometry",
+            field="featureClass",
+        )
+    coded, counts = _encode(geometry, levels)
+    return _compute(coded, geometry, counts, wanted)
 
 
 def texture_features_per_slice(
@@ -450,8 +656,12 @@ def texture_features_per_slice(
     """
     cfg = replace(_check_settings(settings), force2d=True)
     wanted = _check_classes(classes)
-    margin = max(cfg.distances)
-    lv, mk, _, _, counts = _check_inputs(levels, mask, spacing, margin)
+    lv = np.asarray(levels)
+    problem = _level_dtype_error(lv)
+    if problem is not None:
+        raise problem
+    mk_box, box, _ = _check_mask(mask, lv.shape, spacing)
+    counts = _level_counts(lv, mk_box, box)
     top = counts.shape[0] - 1
     if n_levels is not None and int(n_levels) < top:
         raise InputError(
@@ -463,25 +673,25 @@ def texture_features_per_slice(
         )
     ng = top if n_levels is None else int(n_levels)
     axis = cfg.force2d_dimension
+    lv_box = np.ascontiguousarray(lv[box])
     values: dict[str, list[float]] = {key: [] for key in feature_keys(wanted)}
-    for index in range(lv.shape[axis]):
-        mk_slice = np.take(mk, [index], axis=axis)
+    for index in range(mk_box.shape[axis]):
+        mk_slice = np.take(mk_box, [index], axis=axis)
         if not mk_slice.any():
             continue
-        lv_s, mk_s, box_s, spacing_zyx, counts_s = _check_inputs(
-            np.take(lv, [index], axis=axis), mk_slice, spacing, margin
-        )
+        box_s = tuple(int(c.max() - c.min() + 1) for c in np.nonzero(mk_slice))
         if texture_angles(box_s, (1,), force2d_dimension=axis).shape[0] == 0:
             continue  # a single voxel in this plane: no texture
-        padded_counts = np.zeros(ng + 1, dtype=np.int64)
-        padded_counts[: counts_s.shape[0]] = counts_s
-        for key, value in _compute(lv_s, mk_s, box_s, spacing_zyx, padded_counts, cfg, wanted).items():
+        lv_slice = np.take(lv_box, [index], axis=axis)
+        geometry = texture_geometry(mk_slice, spacing, cfg, wanted, shape=lv_slice.shape)
+        coded, counts_s = _encode(geometry, lv_slice, ng)
+        for key, value in _compute(coded, geometry, counts_s, wanted).items():
             values[key].append(value)
     if not any(values.values()):
         raise InputError(
             "no slice of the ROI has two voxels to compute 2D texture from",
             expected="at least one slice with 2 or more ROI voxels in a line",
-            found=f"ROI over {lv.shape[axis] - 2 * margin} slices along axis {axis}",
+            found=f"ROI over {mk_box.shape[axis]} slices along axis {axis}",
             fix="use 3D (or 2.5D) texture for this ROI",
             field="mask",
         )
@@ -506,62 +716,40 @@ def _check_settings(settings: TextureSettings | None) -> TextureSettings:
 
 
 def _compute(
-    lv: npt.NDArray[np.int32],
-    mk: npt.NDArray[np.bool_],
-    box_shape: tuple[int, ...],
-    spacing_zyx: FloatArray,
+    coded: npt.NDArray[np.uint16],
+    geometry: TextureGeometry,
     counts: npt.NDArray[np.int64],
-    cfg: TextureSettings,
     wanted: list[str],
 ) -> dict[str, float]:
-    """Features of a cropped, padded ROI; ``Ng = len(counts) - 1`` (may exceed the ROI's highest level)."""
+    """Features of one coded ROI box; ``Ng = len(counts) - 1`` (may exceed the ROI's highest level)."""
+    cfg = geometry.settings
     n_levels = counts.shape[0] - 1
     present = counts[1:] > 0
-    dim2d = cfg.force2d_dimension if cfg.force2d else None
-    if texture_angles(box_shape, (1,), force2d_dimension=dim2d).shape[0] == 0:
-        raise InputError(
-            "the ROI has no texture direction: it is a single voxel"
-            + (" in the 2D plane" if cfg.force2d else ""),
-            expected="an ROI at least 2 voxels long in one direction",
-            found=f"ROI bounding box {box_shape} (z, y, x)"
-            + (f", force2D on axis {cfg.force2d_dimension}" if cfg.force2d else ""),
-            fix="use a larger ROI (PyRadiomics also refuses single-voxel ROIs)",
-            field="mask",
-        )
+    mono = geometry.mono
+    spacing_zyx = geometry.spacing_zyx
     result: dict[str, float] = {}
-    mono = texture_angles(box_shape, cfg.distances, force2d_dimension=dim2d)
-    both_ways = texture_angles(box_shape, cfg.distances, bidirectional=True, force2d_dimension=dim2d)
-    neighbour_classes = {"glcm", "gldm", "ngtdm"} & set(wanted)
-    if neighbour_classes and mono.shape[0] == 0:
-        raise InputError(
-            "no voxel pair at the requested texture distances fits in the ROI",
-            expected=f"an ROI box longer than the smallest distance {min(cfg.distances)} in some direction",
-            found=f"ROI bounding box {box_shape} (z, y, x), distances {list(cfg.distances)}",
-            fix="include distance 1 in the distances setting or use a larger ROI",
-            field="distances",
-        )
     fused = None
-    if len(neighbour_classes) > 1:  # one neighbour pass for all three
-        fused = neighbour_matrices(lv, mk, n_levels, mono, cfg.gldm_a)
+    if {"glcm", "gldm", "ngtdm"} & set(wanted):  # one neighbour pass for all three
+        fused = neighbour_matrices_coded(coded, n_levels, mono, cfg.gldm_a)
     with np.errstate(divide="ignore", invalid="ignore"), _single_threaded_blas():
         for cls in wanted:
             if cls == "glcm":
-                raw = fused[0] if fused is not None else glcm_matrices(lv, mk, n_levels, mono)
-                values = glcm_features(raw, present, mono, spacing_zyx, cfg)
+                assert fused is not None
+                values = glcm_features(fused[0], present, mono, spacing_zyx, cfg)
             elif cls == "glrlm":
-                angles = texture_angles(box_shape, (1,), force2d_dimension=dim2d)
-                raw = glrlm_matrices(lv, mk, n_levels, angles)
-                values = glrlm_features(raw, present, angles, spacing_zyx, cfg.weighting_norm)
+                assert geometry.segments is not None
+                n_runs = max(geometry.box_shape)
+                raw = glrlm_from_segments(coded, geometry.run_angles, geometry.segments, n_levels, n_runs)
+                values = glrlm_features(raw, present, geometry.run_angles, spacing_zyx, cfg.weighting_norm)
             elif cls == "glszm":
-                offsets = texture_angles(box_shape, (1,), bidirectional=True, force2d_dimension=dim2d)
-                zones, sizes = glszm_matrix(lv, mk, n_levels, offsets)
+                zones, sizes = glszm_from_coded(coded, geometry.voxels, geometry.zone_offsets, n_levels)
                 values = glszm_features(zones, sizes, present)
             elif cls == "gldm":
-                raw = fused[1] if fused is not None else gldm_matrix(lv, mk, n_levels, both_ways, cfg.gldm_a)
-                values = gldm_features(raw, present)
+                assert fused is not None
+                values = gldm_features(fused[1], present)
             else:
-                raw = fused[2] if fused is not None else ngtdm_matrix(lv, mk, n_levels, both_ways)
-                values = ngtdm_features(raw)
+                assert fused is not None
+                values = ngtdm_features(fused[2])
             for name in FEATURE_NAMES[cls]:
                 result[f"{cls}_{name}"] = float(values[name])
     return result
@@ -576,8 +764,6 @@ def warm_up() -> None:
     levels = np.array([[[1, 2, 2], [1, 3, 2], [3, 3, 1]], [[2, 2, 1], [3, 1, 1], [2, 3, 3]]], dtype=np.int32)
     mask = np.ones(levels.shape, dtype=bool)
     texture_features(levels, mask, (1.0, 1.0, 1.0), TextureSettings())
-    for cls in ("glcm", "gldm", "ngtdm"):  # the per-family kernels used for single-class requests
-        texture_features(levels, mask, (1.0, 1.0, 1.0), TextureSettings(), [cls])
 
 
 # ----------------------------------------------------------------------------------------------------

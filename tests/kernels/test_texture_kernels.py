@@ -302,3 +302,75 @@ def test_glszm_union_plan_checks_few_neighbours() -> None:
     offsets = texture_angles(shape, bidirectional=True, force2d_dimension=2)
     primary, backward, extras = _union_plan(offsets, flat_offsets(offsets, shape))
     assert primary == -7 and len(extras) == 1  # in the (z, y) plane the previous voxel is y - 1
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    shape=st.tuples(st.integers(1, 6), st.integers(1, 6), st.integers(1, 6)),
+    n_levels=st.integers(1, 5),
+    fill=st.floats(0.05, 1.0),
+    seed=st.integers(0, 2**32 - 1),
+    dim2d=st.sampled_from([None, 0, 1, 2]),
+)
+def test_shared_roi_structures_give_the_reference_matrices(shape, n_levels, fill, seed, dim2d) -> None:
+    """Segments, voxel list and one encoding found once serve several images of the same ROI."""
+    from kernels.glrlm import glrlm_from_segments, run_segments
+    from kernels.glszm import glszm_from_coded
+    from kernels.texture_common import encode_box, roi_voxels
+    from kernels.texture_neighbours import neighbour_matrices_coded
+
+    rng = np.random.default_rng(seed)
+    levels, mask = _volume(rng, shape, n_levels, fill)
+    mono = texture_angles(shape, (1,), force2d_dimension=dim2d)
+    bi = texture_angles(shape, (1,), bidirectional=True, force2d_dimension=dim2d)
+    if not len(mono):
+        return
+    padded = np.pad(mask, 1)
+    segments = run_segments(padded, mono)
+    voxels = roi_voxels(padded)
+    for _ in range(2):  # two images of one ROI
+        levels[mask] = rng.integers(1, n_levels + 1, int(mask.sum()))
+        coded, low, high, counts = encode_box(levels, mask, (0, 0, 0), 1)
+        assert 1 <= low <= high <= n_levels and counts.sum() == mask.sum()
+        np.testing.assert_array_equal(counts, np.bincount(levels[mask], minlength=high + 1))
+        np.testing.assert_array_equal(
+            glrlm_from_segments(coded, mono, segments, n_levels, max(shape)),
+            glrlm_reference(levels, mask, n_levels, mono),
+        )
+        zones, sizes = glszm_from_coded(coded, voxels, bi, n_levels)
+        dense = np.zeros((n_levels, int(sizes.max())))
+        dense[:, sizes - 1] = zones
+        np.testing.assert_array_equal(dense, glszm_reference(levels, mask, n_levels, bi))
+        fused = neighbour_matrices_coded(coded, n_levels, mono, 1)
+        np.testing.assert_array_equal(fused[0], glcm_reference(levels, mask, n_levels, mono))
+
+
+def test_shared_roi_structures_refuse_another_roi() -> None:
+    from kernels.glrlm import glrlm_from_segments, run_segments
+    from kernels.glszm import glszm_from_coded
+    from kernels.texture_common import encode_box, roi_voxels
+    from kernels.texture_neighbours import neighbour_matrices_coded
+
+    rng = np.random.default_rng(3)
+    levels, mask = _volume(rng, (4, 5, 6), 3, 0.6)
+    levels[mask] = rng.integers(1, 4, int(mask.sum()))
+    other = mask.copy()
+    other.flat[np.flatnonzero(mask)[0]] = False
+    angles = texture_angles(mask.shape)
+    coded = encode_box(levels, mask, (0, 0, 0), 1)[0]
+    with pytest.raises(ValueError, match="do not belong"):
+        glrlm_from_segments(coded, angles, run_segments(np.pad(other, 1), angles), 3, 6)
+    with pytest.raises(ValueError, match="roi_voxels"):
+        glszm_from_coded(
+            coded, roi_voxels(np.pad(other, 1)), texture_angles(mask.shape, bidirectional=True), 3
+        )
+    with pytest.raises(ValueError, match="roi_voxels"):
+        glszm_from_coded(coded, roi_voxels(coded)[::-1], texture_angles(mask.shape, bidirectional=True), 3)
+    with pytest.raises(ValueError, match="exceed"):
+        neighbour_matrices_coded(coded, 2, angles)
+    with pytest.raises(ValueError, match="outside voxel"):
+        run_segments(mask, angles)  # no border
+    with pytest.raises(ValueError, match="uint16"):
+        neighbour_matrices_coded(coded.astype(np.int32), 3, angles)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="does not fit"):
+        encode_box(levels, mask, (1, 0, 0), 1)
