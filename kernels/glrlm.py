@@ -241,7 +241,7 @@ def _glrlm(
                 # the run of `prev` ends here unless `value` continues it: write its cell, keep it only then
                 buffer[k] = base + (prev - 1) * n_runs + run - 1
                 k += 1 - same
-                run = run * same + 1
+                run = (run & -same) + 1  # run + 1 if same else 1, without a multiply in the loop's chain
                 prev = value
             buffer[k] = base + (prev - 1) * n_runs + run - 1
             k += 1

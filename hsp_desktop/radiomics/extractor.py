@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -150,12 +150,7 @@ def default_threads() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def compute_features(prep: Prepared, *, threads: int | None = None) -> dict[str, float]:
-    """Compute every enabled feature of a preprocessed ROI (PyRadiomics names and order).
-
-    Image types (and LoG sigmas) are independent jobs; with ``threads > 1`` they run side by side in a thread
-    pool (the Numba kernels release the GIL).  The result does not depend on the number of threads.
-    """
+def _shape(prep: Prepared) -> dict[str, float]:
     s = prep.settings
     classes = s.classes()
     values: dict[str, float] = {}
@@ -164,33 +159,80 @@ def compute_features(prep: Prepared, *, threads: int | None = None) -> dict[str,
         for key, value in shape.items():
             values[f"original_{key}"] = value
     if "shape2D" in classes and s.force2d:
-        # PyRadiomics: 2-D shape needs force2D and an ROI one slice thick along force2Ddimension
-        if prep.shape_mask.shape[s.force2d_dimension] != 1:
-            raise InputError(
-                "2-D shape features need an ROI of a single slice",
-                expected=f"1 voxel along array axis {s.force2d_dimension} (force2Ddimension)",
-                found=f"ROI box {prep.shape_mask.shape} (z, y, x)",
-                fix="remove shape2D from featureClass, or give a one-slice mask",
-                field="shape2D",
-            )
         plane = np.squeeze(prep.shape_mask, axis=s.force2d_dimension)
         sp_zyx = prep.spacing[::-1]
         sp2 = tuple(sp_zyx[i] for i in range(3) if i != s.force2d_dimension)
         for key, value in shape2d_features(plane, (sp2[0], sp2[1]), classes["shape2D"]).items():
             values[f"original_{key}"] = value
+    return values
+
+
+def _filtered(image_type: str, ts: ExtractionSettings, prep: Prepared) -> list[tuple[str, Any]]:
+    return list(filtered_images(image_type, prep.source, prep.box, ts))
+
+
+def compute_features(prep: Prepared, *, threads: int | None = None) -> dict[str, float]:
+    """Compute every enabled feature of a preprocessed ROI (PyRadiomics names and order).
+
+    Shape, each image type, each LoG sigma and each wavelet sub-band are independent tasks; with
+    ``threads > 1`` they run side by side in a thread pool (the Numba kernels release the GIL).  The ROI-only
+    part of the texture matrices is computed once for all images.  The result does not depend on the number of
+    threads.
+    """
+    s = prep.settings
+    classes = s.classes()
+    if "shape2D" in classes and s.force2d and prep.shape_mask.shape[s.force2d_dimension] != 1:
+        # PyRadiomics: 2-D shape needs force2D and an ROI one slice thick along force2Ddimension
+        raise InputError(
+            "2-D shape features need an ROI of a single slice",
+            expected=f"1 voxel along array axis {s.force2d_dimension} (force2Ddimension)",
+            found=f"ROI box {prep.shape_mask.shape} (z, y, x)",
+            fix="remove shape2D from featureClass, or give a one-slice mask",
+            field="shape2D",
+        )
     jobs = _filter_jobs(s)
     geometries = _Geometries(prep)
     n_threads = default_threads() if threads is None else max(1, int(threads))
-    if n_threads == 1 or len(jobs) == 1:
+    if n_threads == 1:
+        values = _shape(prep)
         for image_type, ts in jobs:
             values.update(_job(image_type, ts, prep, geometries))
         return values
-    with ThreadPoolExecutor(max_workers=min(n_threads, len(jobs)), thread_name_prefix="radiomics") as pool:
-        # longest jobs first (wavelet: 8 images), results merged back in PyRadiomics' order
-        order = sorted(range(len(jobs)), key=lambda i: jobs[i][0] != "Wavelet")
-        futures = {i: pool.submit(_job, jobs[i][0], jobs[i][1], prep, geometries) for i in order}
-        for i in range(len(jobs)):
-            values.update(futures[i].result())
+    # parts[(job, image)] -> features; (-1, 0) is shape.  The wavelet filter yields 8 images: each becomes a task
+    # of its own, so the two threads stay busy to the end; other image types are one task (filter + features).
+    parts: dict[tuple[int, int], dict[str, float]] = {}
+    with ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="radiomics") as pool:
+        pending: dict[Future[Any], tuple[str, int, int]] = {}
+        order = sorted(range(len(jobs)), key=lambda i: jobs[i][0] != "Wavelet")  # the longest chain first
+        for position, i in enumerate(order):
+            image_type, ts = jobs[i]
+            if image_type == "Wavelet":
+                pending[pool.submit(_filtered, image_type, ts, prep)] = ("filter", i, 0)
+            else:
+                pending[pool.submit(_job, image_type, ts, prep, geometries)] = ("parts", i, 0)
+            if position == 0:
+                pending[pool.submit(_shape, prep)] = ("parts", -1, 0)
+        if not jobs:
+            pending[pool.submit(_shape, prep)] = ("parts", -1, 0)
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    kind, i, k = pending.pop(future)
+                    if kind == "filter":
+                        ts = jobs[i][1]
+                        for k2, (name, image) in enumerate(future.result()):
+                            task = pool.submit(_image_features, name, image, prep, ts, geometries)
+                            pending[task] = ("parts", i, k2)
+                    else:
+                        parts[(i, k)] = future.result()
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+    values = {}
+    for key in sorted(parts):
+        values.update(parts[key])
     return values
 
 
