@@ -4,6 +4,7 @@ Coordinator::
 
     hsp federated coordinator init DIR --sites site1 site2 site3 [--host 127.0.0.1 --port 9200]
     hsp federated coordinator plan DIR --out plan.json [--strategy fedprox --mu 0.1 --rounds 10 --secagg ...]
+        [--radiomics params.yaml --quorum 0.5 --selection lasso]   # Rad-score feature election first
     hsp federated coordinator start DIR          # the SuperLink, until Ctrl-C
     hsp federated run DIR --plan plan.json       # submit to the running SuperLink, wait, print results
 
@@ -41,6 +42,20 @@ def _plan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dp-noise", type=float, default=0.0, help="differential privacy: noise multiplier")
     p.add_argument("--min-sites", type=int, default=2)
     p.add_argument("--federation", default="hsp")
+    p.add_argument(
+        "--radiomics",
+        type=Path,
+        help="Rad-score feature election: radiomics parameter file (PyRadiomics YAML); its features are the "
+        "candidates, rad_score joins the model inputs",
+    )
+    p.add_argument(
+        "--candidates", nargs="+", help="with --radiomics: a subset of candidates (spleen__<name>)"
+    )
+    p.add_argument("--quorum", type=float, default=0.5, help="elected: votes > quorum x voting sites")
+    p.add_argument(
+        "--selection", choices=("stability", "lasso"), default="lasso", help="each site's selection chain"
+    )
+    p.add_argument("--rad-rounds", type=int, help="Rad-score training rounds (default: --rounds)")
 
 
 def register(subparsers: Any) -> None:
@@ -120,6 +135,17 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         "dp_clip": args.dp_clip,
         "dp_noise_multiplier": args.dp_noise,
         "min_sites": args.min_sites,
+        **(
+            {
+                "radiomics": args.radiomics,
+                "candidates": args.candidates,
+                "quorum": args.quorum,
+                "selection": args.selection,
+                "rad_rounds": args.rad_rounds if args.rad_rounds is not None else args.rounds,
+            }
+            if args.radiomics is not None
+            else {}
+        ),
     }
 
 
@@ -225,6 +251,11 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.local_cohort is not None:
         plan = read_plan(args.plan) if args.plan else make_plan(args.sites, **_options(args))
+        if plan.election:
+            from hsp_desktop.federated.service import prefill_feature_cache
+
+            print("Extracting the sites' radiomics into the cohort's feature cache...", flush=True)
+            prefill_feature_cache(args.local_cohort, json.loads(plan.radiomics_settings))
         result = run_on_this_computer(
             args.folder, args.local_cohort, plan, report=report, timeout=args.timeout
         )

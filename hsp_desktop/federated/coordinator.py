@@ -25,7 +25,8 @@ ProgressFn = Callable[[dict[str, Any]], None]
 class Coordinator:
     """State of one federated run.
 
-    Rounds: 1 = moments, ``2 .. rounds + 1`` = training, ``rounds + 2`` = evaluation.
+    Rounds follow :meth:`Plan.schedule`: ``moments``, ``train`` x rounds, ``evaluate``; with a Rad-score
+    election ``elect`` comes first and ``radtrain`` x rad_rounds after the moments.
     """
 
     plan: Plan
@@ -36,22 +37,26 @@ class Coordinator:
     scaler: FloatArray | None = None
     params: FloatArray | None = None
     histograms: FloatArray | None = None
+    rad_scaler: FloatArray | None = None
+    rad_params: FloatArray | None = None
+    votes: FloatArray | None = None
+    voters: list[int] = field(default_factory=list)
+    elected: FloatArray | None = None
+    fallback: list[str] = field(default_factory=list)
+    election_seconds: float = 0.0
     round_seconds: list[dict[str, Any]] = field(default_factory=list)
     _t0: float = field(default_factory=time.monotonic)
     _t_round: float = field(default_factory=time.monotonic)
 
     @property
     def total_rounds(self) -> int:
-        """Moments + training rounds + evaluation."""
-        return self.plan.rounds + 2
+        """[Election +] moments [+ Rad-score rounds] + training rounds + evaluation."""
+        return len(self.plan.schedule())
 
     def phase(self, server_round: int) -> str:
-        """``moments``, ``train`` or ``evaluate``."""
-        if server_round == 1:
-            return "moments"
-        if server_round <= self.plan.rounds + 1:
-            return "train"
-        return "evaluate"
+        """``elect``, ``moments``, ``radtrain``, ``train`` or ``evaluate``."""
+        sched = self.plan.schedule()
+        return sched[min(max(server_round, 1), len(sched)) - 1]
 
     def _emit(self, event: dict[str, Any]) -> None:
         if self.progress is not None:
@@ -92,10 +97,16 @@ class Coordinator:
 
     def config(self, server_round: int) -> dict[str, Any]:
         """What the coordinator sends with a round (besides the current parameters)."""
-        cfg: dict[str, Any] = {"round": server_round, "phase": self.phase(server_round)}
+        phase = self.phase(server_round)
+        cfg: dict[str, Any] = {"round": server_round, "phase": phase}
         if self.scaler is not None:
             cfg["scaler"] = self.scaler
         cfg["site_n"] = dict(self.site_n)
+        if self.plan.election and phase == "radtrain":
+            cfg["rad_scaler"] = self.rad_scaler
+            cfg["elected"] = self.elected
+        if self.plan.election and phase in ("train", "evaluate"):
+            cfg["rad"] = {"scaler": self.rad_scaler, "params": self.current_rad_params()}
         return cfg
 
     def current_params(self) -> FloatArray:
@@ -103,6 +114,16 @@ class Coordinator:
         if self.params is None:
             self.params = np.zeros((len(self.plan.sites) + 1, self.plan.n_params))
         return self.params
+
+    def current_rad_params(self) -> FloatArray:
+        """Parameters of the ``K + 1`` Rad-score models over the candidates (zeros before training)."""
+        if self.rad_params is None:
+            self.rad_params = np.zeros((len(self.plan.sites) + 1, len(self.plan.radiomics) + 1))
+        return self.rad_params
+
+    def params_for(self, server_round: int) -> FloatArray:
+        """The parameters a round sends: the Rad-score's in ``radtrain`` rounds, else the model's."""
+        return self.current_rad_params() if self.phase(server_round) == "radtrain" else self.current_params()
 
     # ---- aggregates
     def absorb(self, server_round: int, aggregate: Sequence[FloatArray], respondents: Sequence[str]) -> None:
@@ -133,10 +154,21 @@ class Coordinator:
         n_resp = float(sum(self.site_n[s] for s in resp))
         phase = self.phase(server_round)
         arr = np.asarray(aggregate[0], dtype=np.float64)
-        if phase == "moments":
-            self.scaler = np.vstack(core.pooled_scaler(arr * n_resp))
+        if phase == "elect":
+            self._absorb_votes(arr * n_resp, resp)
+            self.election_seconds = time.monotonic() - self._t_round
+        elif phase == "moments":
+            self.scaler = self._scaler(arr * n_resp)
+            if self.plan.election:
+                self.rad_scaler = np.vstack(core.pooled_scaler(np.asarray(aggregate[1]) * n_resp))
+        elif phase == "radtrain":
+            self.rad_params = self._absorb_train(
+                server_round, arr, resp, expected_n, n_resp, self.current_rad_params()
+            )
         elif phase == "train":
-            self._absorb_train(server_round, arr, resp, expected_n, n_resp)
+            self.params = self._absorb_train(
+                server_round, arr, resp, expected_n, n_resp, self.current_params()
+            )
         else:
             self.histograms = np.rint(arr * n_resp)
         # a dropped site takes no further part (its n no longer weighs in)
@@ -157,10 +189,68 @@ class Coordinator:
         )
         self._t_round = now
 
+    def _scaler(self, moments: FloatArray) -> FloatArray:
+        """Pooled scaler; with an election the rad_score column (computed later) keeps a fixed scale (0, 1)."""
+        names = [f.name for f in self.plan.features]
+        if not self.plan.election:
+            return np.vstack(core.pooled_scaler(moments))
+        j = names.index("rad_score")
+        others = [i for i in range(len(names)) if i != j]
+        out = np.zeros((2, len(names)))
+        out[:, j] = (0.0, 1.0)
+        if others:
+            out[:, others] = np.vstack(core.pooled_scaler(moments[:, others]))
+        return out
+
+    def _absorb_votes(self, counts: FloatArray, resp: list[str]) -> None:
+        """Elect each model's features from the vote counts (global: every voter; model k + 1: all but site k)."""
+        counts = np.rint(counts)
+        plan = self.plan
+        elected = np.zeros_like(counts, dtype=bool)
+        self.voters = []
+        self.fallback = []
+        names = [f.name for f in plan.radiomics]
+        for m in range(counts.shape[0]):
+            voters = len(resp) - (1 if m > 0 and plan.sites[m - 1] in resp else 0)
+            self.voters.append(voters)
+            if voters < 1:
+                continue
+            keep = core.elect_vector(counts[m], voters, quorum=plan.quorum)
+            if not keep.any() and counts[m].max() > 0:
+                # nothing reached the quorum: the most-voted candidate (first in candidate order), reported
+                keep[int(np.argmax(counts[m]))] = True
+                self.fallback.append("global" if m == 0 else f"without {plan.sites[m - 1]}")
+            elected[m] = keep
+        if not elected[0].any():
+            raise FederatedError(
+                "No site selected any radiomics feature",
+                expected="at least one vote",
+                found="all-zero votes",
+                fix="check the sites' radiomics and the candidate list, or run without the Rad-score",
+                field="radiomics",
+            )
+        self.votes = counts
+        self.elected = elected.astype(np.float64)
+        self._emit(
+            {
+                "event": "election",
+                "candidates": len(names),
+                "voters": self.voters[0],
+                "votes": {n: int(c) for n, c in zip(names, counts[0], strict=True) if c > 0},
+                "elected": [n for n, k in zip(names, elected[0], strict=True) if k],
+            }
+        )
+
     def _absorb_train(
-        self, server_round: int, arr: FloatArray, resp: list[str], told: Mapping[str, int], n_resp: float
-    ) -> None:
-        params = self.current_params().copy()
+        self,
+        server_round: int,
+        arr: FloatArray,
+        resp: list[str],
+        told: Mapping[str, int],
+        n_resp: float,
+        current: FloatArray,
+    ) -> FloatArray:
+        params = current.copy()
         total_told = float(sum(told.values()))
         rng = np.random.default_rng([self.plan.seed, server_round])
         for m in range(params.shape[0]):
@@ -186,9 +276,12 @@ class Coordinator:
                     * max(told[s] for s in contributors)
                     / n_c
                 )
-                new = new + rng.normal(0.0, sd, size=new.shape)
+                noise = rng.normal(0.0, sd, size=new.shape)
+                if self.phase(server_round) == "radtrain" and self.elected is not None:
+                    noise[1:] *= self.elected[m]  # features a model does not use stay exactly 0
+                new = new + noise
             params[m] = new
-        self.params = params
+        return params
 
     # ---- results
     def result(self) -> dict[str, Any]:
@@ -219,10 +312,12 @@ class Coordinator:
                 clip=plan.dp_clip,
                 noise_multiplier=plan.dp_noise_multiplier,
                 delta=plan.dp_delta,
-                epsilon=core.dp_epsilon(plan.dp_noise_multiplier, plan.rounds, plan.dp_delta),
+                epsilon=core.dp_epsilon(
+                    plan.dp_noise_multiplier, plan.rounds + plan.rad_rounds, plan.dp_delta
+                ),
                 unit="site (all of one site's recipients)",
             )
-        return {
+        out = {
             "plan_sha256": plan.sha256,
             "model_version": plan.model_version,
             "strategy": plan.strategy,
@@ -248,6 +343,39 @@ class Coordinator:
             "differential_privacy": dp,
             "round_seconds": self.round_seconds,
             "wall_seconds": time.monotonic() - self._t0,
+        }
+        if plan.election:
+            out["election"] = self.election_result()
+        return out
+
+    def election_result(self) -> dict[str, Any]:
+        """Candidates, vote counts, elected features (global and per leave-out model) and the Rad-score fitted."""
+        if self.votes is None or self.elected is None or self.rad_params is None or self.rad_scaler is None:
+            raise FederatedError("The election has not run", expected="an election round", found="none")
+        plan = self.plan
+        names = [f.name for f in plan.radiomics]
+
+        def chosen(m: int) -> list[str]:
+            return [n for n, k in zip(names, self.elected[m], strict=True) if k > 0.5]
+
+        w = self.rad_params[0]
+        return {
+            "candidates": names,
+            "quorum": plan.quorum,
+            "selection": plan.selection,
+            "voters": self.voters[0],
+            "votes": {n: int(c) for n, c in zip(names, self.votes[0], strict=True)},
+            "elected": chosen(0),
+            "loso_elected": {s: chosen(i + 1) for i, s in enumerate(plan.sites)},
+            "fallback": list(self.fallback),
+            "vote_round_seconds": self.election_seconds,
+            "rad_rounds": plan.rad_rounds,
+            "rad_scaler": {"mean": self.rad_scaler[0].tolist(), "sd": self.rad_scaler[1].tolist()},
+            "rad_coef_standardised": {
+                "intercept": float(w[0]),
+                **{n: float(c) for n, c, k in zip(names, w[1:], self.elected[0], strict=True) if k > 0.5},
+            },
+            "rad_params": self.rad_params.tolist(),
         }
 
 
@@ -289,12 +417,20 @@ def run_in_process(
         for w in active:
             if w.data.site in drop and rnd >= drop[w.data.site]:
                 continue
-            if phase == "moments":
+            if phase == "elect":
+                arrays, n = w.vote(plan, ctx)
+            elif phase == "moments":
                 arrays, n = w.moments(plan, ctx)
+            elif phase == "radtrain":
+                arrays, n = w.rad_train(
+                    plan, coord.current_rad_params(), cfg["rad_scaler"], cfg["elected"], cfg["site_n"], ctx
+                )
             elif phase == "train":
-                arrays, n = w.train(plan, coord.current_params(), cfg["scaler"], cfg["site_n"], ctx)
+                arrays, n = w.train(
+                    plan, coord.current_params(), cfg["scaler"], cfg["site_n"], ctx, rad=cfg.get("rad")
+                )
             else:
-                arrays, n = w.evaluate(plan, coord.current_params(), cfg["scaler"], ctx)
+                arrays, n = w.evaluate(plan, coord.current_params(), cfg["scaler"], ctx, rad=cfg.get("rad"))
             answers.append((w.data.site, arrays, n))
         agg = core.weighted_average([a for _, a, _ in answers], [n for _, _, n in answers])
         coord.absorb(rnd, agg, [s for s, _, _ in answers])
@@ -328,3 +464,66 @@ def pooled_reference(plan: Plan, datasets: Sequence[Any]) -> dict[str, Any]:
     fit = fit_logistic(x, y, ridge=1e-4 * len(y))
     eta = np.column_stack([np.ones(len(y)), x]) @ fit.coef
     return {"coef_standardised": fit.coef, "scaler": np.vstack([mean, sd]), "eta": eta, "y": y}
+
+
+def pooled_election_reference(
+    plan: Plan,
+    datasets: Sequence[Any],
+    radiomics: Sequence[Mapping[str, FloatArray]],
+    elected: Sequence[str],
+) -> dict[str, Any]:
+    """The Rad-score and the model with it fitted on pooled rows (tests and benchmarks only).
+
+    Same steps as the federated run, without federation: pooled scaler of the candidates, logistic Rad-score on
+    the ``elected`` candidates, its linear predictor as ``rad_score`` (fixed scale, as federated) in the model.
+
+    Parameters
+    ----------
+    plan : Plan
+        A plan with an election.
+    datasets : sequence of SiteData
+        Every site's data.
+    radiomics : sequence of mapping
+        Every site's candidate radiomics (column -> values, row-aligned with its data).
+    elected : sequence of str
+        The elected candidates.
+
+    Returns
+    -------
+    dict
+        ``rad_coef_standardised`` (intercept + elected, in candidate order), ``rad_scaler``, ``rad_eta``,
+        ``coef_standardised``, ``scaler``, ``eta`` and ``y``.
+    """
+    from models.logistic import fit_logistic
+
+    y = np.concatenate([d.y for d in datasets])
+    zr = np.vstack(
+        [core.reference_scaled(r, plan.radiomics, d.n) for d, r in zip(datasets, radiomics, strict=True)]
+    )
+    rmean, rsd = np.nanmean(zr, axis=0), np.maximum(np.nanstd(zr, axis=0, ddof=1), 1e-12)
+    names = [f.name for f in plan.radiomics]
+    cols = [names.index(n) for n in names if n in set(elected)]
+    xr = core.standardise(zr, rmean, rsd)[:, cols]
+    rfit = fit_logistic(xr, y, ridge=1e-4 * len(y))
+    rad_eta = np.column_stack([np.ones(len(y)), xr]) @ rfit.coef
+    values = {
+        f.name: np.concatenate([np.asarray(d.values[f.name], dtype=np.float64) for d in datasets])
+        for f in plan.features
+        if f.name != "rad_score"
+    }
+    values["rad_score"] = rad_eta
+    z = core.reference_scaled(values, plan.features, len(y))
+    mean, sd = np.nanmean(z, axis=0), np.nanstd(z, axis=0, ddof=1)
+    j = [f.name for f in plan.features].index("rad_score")
+    mean[j], sd[j] = 0.0, 1.0
+    x = core.standardise(z, mean, sd)
+    fit = fit_logistic(x, y, ridge=1e-4 * len(y))
+    return {
+        "rad_coef_standardised": rfit.coef,
+        "rad_scaler": np.vstack([rmean, rsd]),
+        "rad_eta": rad_eta,
+        "coef_standardised": fit.coef,
+        "scaler": np.vstack([mean, sd]),
+        "eta": np.column_stack([np.ones(len(y)), x]) @ fit.coef,
+        "y": y,
+    }

@@ -488,12 +488,44 @@ def heterogeneity(estimates: Sequence[float], ses: Sequence[float]) -> dict[str,
 
 
 # ------------------------------------------------------------------------------------- feature election
+#: Per-site selection methods of the Rad-score election (each is the development pipeline's chain, see
+#: :func:`hsp_desktop.federated.radiomics.select_features`).
+SELECTION_METHODS = ("stability", "lasso")
+
+
+def elect_vector(counts: FloatArray, voters: int, *, quorum: float = 0.5) -> NDArray[np.bool_]:
+    """Features whose vote count exceeds ``quorum`` times the number of voting sites.
+
+    The vector form of :func:`elect_features`: the coordinator only sees the summed 0/1 vote vectors (with
+    SecAgg+ nothing else), so the election is a comparison of counts.
+
+    Parameters
+    ----------
+    counts : ndarray of shape (c,)
+        Number of sites that selected each candidate.
+    voters : int
+        Sites whose vote is in ``counts``.
+    quorum : float
+        Fraction of the voters a feature must exceed (0.5: a strict majority).
+
+    Returns
+    -------
+    ndarray of bool, shape (c,)
+        Elected candidates.
+    """
+    if voters < 1:
+        raise FederatedError(
+            "No site voted in the feature election", expected="at least one site", found="none"
+        )
+    return np.asarray(np.rint(counts) > quorum * voters, dtype=bool)
+
+
 def elect_features(votes: Mapping[str, Sequence[str]], *, quorum: float = 0.5) -> list[str]:
     """Elect the Rad-score features chosen by more than ``quorum`` of the sites (majority vote).
 
-    Each site selects radiomics features on its own data (e.g. stability + LASSO, as in model development) and
-    sends only the names it chose; a feature enters the federated Rad-score when strictly more than ``quorum`` of
-    the voting sites chose it.  Ties in order are broken by vote count, then name.
+    Each site selects radiomics features on its own data (the development pipeline's selection chain) and a
+    feature enters the federated Rad-score when strictly more than ``quorum`` of the voting sites chose it (the
+    same rule as :func:`elect_vector`).  Ties in order are broken by vote count, then name.
 
     Parameters
     ----------
@@ -515,8 +547,9 @@ def elect_features(votes: Mapping[str, Sequence[str]], *, quorum: float = 0.5) -
     for names in votes.values():
         for name in set(names):
             counts[name] = counts.get(name, 0) + 1
-    need = quorum * len(votes)
-    return sorted((n for n, c in counts.items() if c > need), key=lambda n: (-counts[n], n))
+    names = sorted(counts)
+    keep = elect_vector(np.array([counts[n] for n in names], dtype=np.float64), len(votes), quorum=quorum)
+    return sorted((n for n, k in zip(names, keep, strict=True) if k), key=lambda n: (-counts[n], n))
 
 
 # ---------------------------------------------------------------------------------------------- plans
@@ -540,14 +573,73 @@ class Plan:
     dp_delta: float = 1e-5
     min_sites: int = 2
     seed: int = 0
+    # Rad-score election (empty ``radiomics``: no election, the plan and its hash are those of a clinical plan)
+    radiomics: tuple[FeatureSpec, ...] = ()
+    radiomics_settings: str = ""  # canonical JSON of the extraction settings (PyRadiomics parameter layout)
+    quorum: float = 0.5
+    selection: str = "lasso"
+    rad_rounds: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.radiomics:
+            return
+        if "rad_score" not in [f.name for f in self.features]:
+            raise FederatedError(
+                "A plan with a Rad-score election must use rad_score as a model input",
+                expected="rad_score among the features",
+                found=", ".join(f.name for f in self.features),
+                fix="add rad_score to the features",
+                field="features",
+            )
+        if self.selection not in SELECTION_METHODS:
+            raise FederatedError(
+                "Unknown per-site selection method",
+                expected=" or ".join(SELECTION_METHODS),
+                found=self.selection,
+                field="selection",
+            )
+        if not 0.0 <= self.quorum < 1.0:
+            raise FederatedError(
+                "The election quorum is a fraction of the sites",
+                expected="0 <= quorum < 1 (0.5: strict majority)",
+                found=str(self.quorum),
+                field="quorum",
+            )
+        if self.rad_rounds < 1:
+            raise FederatedError(
+                "The Rad-score needs at least one training round",
+                found=str(self.rad_rounds),
+                field="rad_rounds",
+            )
+
+    @property
+    def election(self) -> bool:
+        """True when the plan runs the Rad-score feature election."""
+        return bool(self.radiomics)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able form (features as dicts), including what each message sends."""
         d = asdict(self)
         d["features"] = [asdict(f) for f in self.features]
         d["sites"] = list(self.sites)
+        if self.radiomics:
+            d["radiomics"] = [asdict(f) for f in self.radiomics]
+        else:  # a plan without election keeps the hash it had before elections existed
+            for key in ("radiomics", "radiomics_settings", "quorum", "selection", "rad_rounds"):
+                d.pop(key)
         d["sends"] = self.sends()
         return d
+
+    def schedule(self) -> list[str]:
+        """The phase of every server round, in order (round ``r`` runs ``schedule()[r - 1]``)."""
+        head = ["elect"] if self.election else []
+        return [
+            *head,
+            "moments",
+            *(["radtrain"] * self.rad_rounds if self.election else []),
+            *(["train"] * self.rounds),
+            "evaluate",
+        ]
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Plan:
@@ -556,6 +648,7 @@ class Plan:
         fields.pop("sends", None)
         try:
             fields["features"] = tuple(FeatureSpec(**f) for f in fields["features"])
+            fields["radiomics"] = tuple(FeatureSpec(**f) for f in fields.get("radiomics", ()))
             fields["sites"] = tuple(fields["sites"])
             return cls(**fields)
         except (KeyError, TypeError) as exc:
@@ -579,14 +672,41 @@ class Plan:
 
     def sends(self) -> list[dict[str, Any]]:
         """Every message type a site sends under this plan, with its array shapes."""
-        k, p, b = len(self.sites), len(self.features), self.bins
-        return [
+        k, p, b, c = len(self.sites), len(self.features), self.bins, len(self.radiomics)
+        out: list[dict[str, Any]] = [
             {
                 "type": "handshake",
                 "arrays": [],
                 "content": "site name, plan hash, approval and compatibility, n",
-            },
-            {"type": "moments", "arrays": [[3, p]], "content": "per-feature count, sum, sum of squares / n"},
+            }
+        ]
+        if self.election:
+            out.append(
+                {
+                    "type": "vote",
+                    "arrays": [[k + 1, c]],
+                    "content": f"0/1 vote per candidate radiomics feature ({self.selection} selection on the "
+                    "site's rows; global + leave-one-site-out rows) / n",
+                }
+            )
+        out.append(
+            {
+                "type": "moments",
+                "arrays": [[3, p], [3, c]] if self.election else [[3, p]],
+                "content": "per-feature count, sum, sum of squares / n"
+                + (" (clinical inputs, then radiomics candidates)" if self.election else ""),
+            }
+        )
+        if self.election:
+            out.append(
+                {
+                    "type": "radtrain",
+                    "arrays": [[k + 1, c + 1]],
+                    "content": f"{self.rad_rounds} rounds of Rad-score logistic parameters on the elected "
+                    "features (zeros elsewhere; global + leave-one-site-out)",
+                }
+            )
+        out += [
             {
                 "type": "train",
                 "arrays": [[k + 1, p + 1]],
@@ -598,3 +718,4 @@ class Plan:
                 "content": "score histograms per outcome (own block only) / n",
             },
         ]
+        return out

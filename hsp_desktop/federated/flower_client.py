@@ -76,7 +76,7 @@ def secagg_mod(msg: Any, ctxt: Any, call_next: Any) -> Any:
 
 
 class HspClient:
-    """A NumPyClient answering handshake (``get_properties``) and fit (moments/train/evaluate) messages."""
+    """A NumPyClient answering handshake (``get_properties``) and fit (vote/moments/train/evaluate) messages."""
 
     def __init__(self, worker: SiteWorker, run_id: int) -> None:
         self.worker = worker
@@ -93,20 +93,31 @@ class HspClient:
         return []
 
     def fit(self, parameters: list[np.ndarray], config: dict[str, Any]) -> tuple[list[np.ndarray], int, dict]:
-        """One round: moments, train or evaluate, as the coordinator's config says."""
+        """One round: vote, moments, radtrain, train or evaluate, as the coordinator's config says."""
         plan = Plan.from_dict(json.loads(str(config["plan"])))
         ctx = {"run": self.run_id, "round": int(config["round"])}
         phase = str(config["phase"])
-        if phase == "moments":
+        if phase == "elect":
+            arrays, n = self.worker.vote(plan, ctx)
+        elif phase == "moments":
             arrays, n = self.worker.moments(plan, ctx)
         else:
-            scaler = np.asarray(json.loads(str(config["scaler"])), dtype=np.float64)
             params = np.asarray(parameters[0], dtype=np.float64)
-            if phase == "train":
-                site_n = {str(k): int(v) for k, v in json.loads(str(config["site_n"])).items()}
-                arrays, n = self.worker.train(plan, params, scaler, site_n, ctx)
+            site_n = {str(k): int(v) for k, v in json.loads(str(config["site_n"])).items()}
+            if phase == "radtrain":
+                rad_scaler = np.asarray(json.loads(str(config["rad_scaler"])), dtype=np.float64)
+                elected = np.asarray(json.loads(str(config["elected"])), dtype=np.float64)
+                arrays, n = self.worker.rad_train(plan, params, rad_scaler, elected, site_n, ctx)
             else:
-                arrays, n = self.worker.evaluate(plan, params, scaler, ctx)
+                scaler = np.asarray(json.loads(str(config["scaler"])), dtype=np.float64)
+                rad = None
+                if "rad" in config:
+                    raw = json.loads(str(config["rad"]))
+                    rad = {k: np.asarray(v, dtype=np.float64) for k, v in raw.items()}
+                if phase == "train":
+                    arrays, n = self.worker.train(plan, params, scaler, site_n, ctx, rad=rad)
+                else:
+                    arrays, n = self.worker.evaluate(plan, params, scaler, ctx, rad=rad)
         return arrays, n, {}
 
     def evaluate(self, parameters: list[np.ndarray], config: dict[str, Any]) -> tuple[float, int, dict]:

@@ -5,7 +5,8 @@ Run configuration (``flwr run ... --run-config``): ``plan-path`` (the plan JSON 
 
 Sequence: wait for the sites' SuperNodes, send the plan in a handshake (legacy ``get_properties``) to every node,
 keep the sites that accept it, then run the legacy workflow (the only one that supports SecAgg+ in Flower 1.42)
-with :class:`HspStrategy` for ``rounds + 2`` fit rounds: moments, training, evaluation.  Rounds without SecAgg+
+with :class:`HspStrategy` for one fit round per phase of :meth:`Plan.schedule`: [vote,] moments, [Rad-score
+training,] training, evaluation.  Rounds without SecAgg+
 use :func:`timed_fit_workflow`, Flower's default fit round with a reply timeout so that a site that drops out
 mid-round is reported instead of waited for forever.
 """
@@ -55,9 +56,12 @@ def _strategy_class() -> type:
                 "phase": cfg["phase"],
                 "site_n": json.dumps(cfg["site_n"]),
             }
-            if "scaler" in cfg:
-                config["scaler"] = json.dumps(np.asarray(cfg["scaler"]).tolist())
-            ins = FitIns(ndarrays_to_parameters([self.coord.current_params()]), config)
+            for key in ("scaler", "rad_scaler", "elected"):
+                if cfg.get(key) is not None:
+                    config[key] = json.dumps(np.asarray(cfg[key]).tolist())
+            if "rad" in cfg:
+                config["rad"] = json.dumps({k: np.asarray(v).tolist() for k, v in cfg["rad"].items()})
+            ins = FitIns(ndarrays_to_parameters([self.coord.params_for(server_round)]), config)
             active = set(self.coord.site_n)
             return [
                 (proxy, ins)
@@ -80,7 +84,7 @@ def _strategy_class() -> type:
                     [r.num_examples for _, r in results],
                 )
             self.coord.absorb(server_round, aggregate, sites)
-            return ndarrays_to_parameters([self.coord.current_params()]), {}
+            return ndarrays_to_parameters([self.coord.params_for(server_round + 1)]), {}
 
         def configure_evaluate(self, server_round: int, parameters: Any, client_manager: Any) -> list[Any]:
             return []

@@ -14,6 +14,42 @@ from hsp_desktop.federated import core
 from hsp_desktop.federated.core import Plan
 
 DEFAULT_FEATURES = ("platelets", "spleen_volume_ml", "splenic_vein_mm", "portal_vein_mm", "wbc")
+#: A small radiomics parameter set for demonstrations and tests: Original image, first-order + GLCM + GLSZM.
+DEMO_RADIOMICS: dict[str, Any] = {
+    "imageType": {"Original": {}},
+    "featureClass": {"firstorder": [], "glcm": [], "glszm": []},
+    "setting": {"binWidth": 25},
+}
+
+
+def prefill_feature_cache(cohort: Path, settings: Any) -> int:
+    """Extract the spleen radiomics of every recipient with an outcome into the cohort's feature cache.
+
+    The development pipeline's own extraction and cache (:func:`hsp_desktop.development.cohort.extract_radiomics`,
+    ``<cohort>/.hsp_feature_cache``): what a site does once before a federated Rad-score, so that the run reads
+    cached rows instead of extracting during a round.
+
+    Parameters
+    ----------
+    cohort : Path
+        Cohort folder with images.
+    settings : path or dict
+        Extraction settings (the plan's).
+
+    Returns
+    -------
+    int
+        Recipients in the cache.
+    """
+    from hsp_desktop.development.cohort import FeatureCache, derive_outcomes, extract_radiomics
+
+    cohort = Path(cohort)
+    clinical, labels, _excluded, _summary = derive_outcomes(cohort)
+    ids = [s for s in clinical.index if s in labels]
+    extract_radiomics(
+        cohort, ids, cache=FeatureCache(cohort / ".hsp_feature_cache"), settings=settings, icc_subset=0
+    )
+    return len(ids)
 
 
 def make_plan(
@@ -22,6 +58,8 @@ def make_plan(
     features: Sequence[str] = DEFAULT_FEATURES,
     federation: str = "hsp",
     app_dir: Path | None = None,
+    radiomics: Any = None,
+    candidates: Sequence[str] | None = None,
     **options: Any,
 ) -> Plan:
     """A plan for ``sites`` naming the hash of the Flower app that will be submitted.
@@ -36,8 +74,14 @@ def make_plan(
         Federation name.
     app_dir : Path, optional
         The Flower app folder (default: the one shipped with HSP Desktop).
+    radiomics : path or dict, optional
+        Radiomics extraction settings (PyRadiomics parameter file): adds the Rad-score election - every feature
+        these settings produce is a candidate (or ``candidates``), ``rad_score`` joins the model inputs.
+    candidates : sequence of str, optional
+        Candidate columns (``spleen__<name>``), a subset of what the settings produce.
     **options
-        Other :class:`Plan` fields (strategy, mu, rounds, local_steps, secagg, dp_clip, dp_noise_multiplier...).
+        Other :class:`Plan` fields (strategy, mu, rounds, local_steps, secagg, dp_clip, dp_noise_multiplier,
+        quorum, selection, rad_rounds...).
 
     Returns
     -------
@@ -60,6 +104,27 @@ def make_plan(
         )
     if int(options.get("rounds", 5)) < 1:
         raise FederatedError("At least one training round", found=str(options.get("rounds")), field="rounds")
+    if radiomics is not None:
+        from hsp_desktop.federated.radiomics import candidate_names, radiomics_specs, settings_json
+
+        produced = candidate_names(radiomics)
+        chosen = list(candidates) if candidates else produced
+        unknown = [c for c in chosen if c not in produced]
+        if unknown:
+            raise FederatedError(
+                "Candidate features the extraction settings do not produce",
+                expected="spleen__<PyRadiomics name> columns of the settings",
+                found=", ".join(unknown[:5]),
+                fix="check the names against the settings' feature classes",
+                field="candidates",
+            )
+        features = [*(f for f in features if f != "rad_score"), "rad_score"]
+        options["radiomics"] = radiomics_specs(chosen)
+        options["radiomics_settings"] = settings_json(radiomics)
+        options.setdefault("rad_rounds", int(options.get("rounds", 5)))
+    else:
+        for key in ("quorum", "selection", "rad_rounds"):
+            options.pop(key, None)
     return Plan(
         federation=federation,
         app_sha256=app_hash(app_dir or APP_DIR),
@@ -104,6 +169,13 @@ def plan_summary(plan: Plan) -> str:
         )
     else:
         lines.append("Differential privacy: no")
+    if plan.election:
+        lines.append(
+            f"Rad-score feature election: {len(plan.radiomics)} candidate radiomics features; each site selects "
+            f"on its own rows ({plan.selection}: the development pipeline's selection) and sends a 0/1 vote "
+            f"vector of length {len(plan.radiomics)}; a feature is elected with more than {plan.quorum:g} x the "
+            f"voting sites' votes; then {plan.rad_rounds} Rad-score training rounds on the elected features"
+        )
     lines.append("What this site sends (never a row or an identifier):")
     for s in plan.sends():
         shapes = ", ".join("x".join(str(d) for d in a) for a in s["arrays"]) or "no arrays"
@@ -144,6 +216,19 @@ def result_summary(result: dict[str, Any]) -> str:
             f"{k} {v:+.3f}" + (" per doubling" if tr.get(k) == "log2" else "") for k, v in coefs.items()
         )
     )
+    el = result.get("election")
+    if el:
+        votes = el["votes"]
+        lines.append(
+            f"Rad-score election: {len(el['candidates'])} candidates, {el['voters']} sites voted, quorum "
+            f"{el['quorum']:g} ({el['selection']}); votes: "
+            + (", ".join(f"{k.removeprefix('spleen__')} {v}" for k, v in votes.items() if v) or "none")
+        )
+        lines.append(
+            "Elected: "
+            + ", ".join(n.removeprefix("spleen__") for n in el["elected"])
+            + (f" (most-voted fallback: {', '.join(el['fallback'])})" if el["fallback"] else "")
+        )
     dp = result.get("differential_privacy", {})
     if dp.get("enabled"):
         lines.append(f"Differential privacy: epsilon {dp['epsilon']:.2f} at delta {dp['delta']:g} per site")
@@ -188,7 +273,7 @@ def run_on_this_computer(
 
     folder = Path(folder)
     init_coordinator(folder, plan.sites, port=free_port())
-    total = plan.rounds + 2
+    total = len(plan.schedule())
     with Federation(folder) as fed:
         say("federation", 0.0, "starting the coordinator (SuperLink, TLS)")
         fed.start_superlink()
@@ -208,6 +293,13 @@ def run_on_this_computer(
                     ev["round"] / total,
                     f"round {ev['round']}/{total} ({ev['phase']}) "
                     f"{ev['seconds']:.0f} s, sites {', '.join(ev['sites'])}",
+                )
+            elif ev.get("event") == "election":
+                say(
+                    "federation",
+                    1 / total,
+                    f"election: {len(ev['elected'])} of {ev['candidates']} candidates elected "
+                    f"({', '.join(n.removeprefix('spleen__') for n in ev['elected'])})",
                 )
             elif ev.get("event") == "handshake":
                 say(
@@ -231,10 +323,11 @@ def run_demo(
     rounds: int = 2,
     engine: str = "flower",
     secagg: bool = False,
+    radiomics: bool = False,
     report: Callable[[Progress], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> dict[str, Any]:
-    """A demonstration federation of three synthetic centres (``hsp synth --sites 3``, no images).
+    """A demonstration federation of three synthetic centres (``hsp synth --sites 3``).
 
     Parameters
     ----------
@@ -249,6 +342,9 @@ def run_demo(
         coordinator code without processes or sockets (a dry run).
     secagg : bool
         SecAgg+ (Flower engine only).
+    radiomics : bool
+        With CT images and the Rad-score feature election (:data:`DEMO_RADIOMICS` settings); each centre's
+        radiomics are extracted into its feature cache first, as ``hsp develop`` does.
     report, cancelled : callable, optional
         Progress callback and cancellation predicate.
 
@@ -268,9 +364,14 @@ def run_demo(
 
     work = Path(folder) / time.strftime("demo-%Y%m%d-%H%M%S")
     say(0.0, f"generating a synthetic 3-centre cohort (n = {n})")
-    cohort = generate_cohort(work / "cohort", n=n, prospective=0, seed=1, sites=3, images=False)
+    cohort = generate_cohort(work / "cohort", n=n, prospective=0, seed=1, sites=3, images=radiomics)
     sites = ("site1", "site2", "site3")
-    plan = make_plan(sites, rounds=rounds, secagg=secagg and engine == "flower", federation="demo")
+    extra: dict[str, Any] = {}
+    if radiomics:
+        say(0.02, "extracting each centre's spleen radiomics into its feature cache")
+        prefill_feature_cache(cohort, DEMO_RADIOMICS)
+        extra = {"radiomics": DEMO_RADIOMICS, "selection": "lasso", "rad_rounds": rounds}
+    plan = make_plan(sites, rounds=rounds, secagg=secagg and engine == "flower", federation="demo", **extra)
     if engine == "flower":
         return run_on_this_computer(work / "coordinator", cohort, plan, report=report, cancelled=cancelled)
     if engine != "in-process":
@@ -280,7 +381,7 @@ def run_demo(
         site_dir = work / "sites" / s
         approve_plan(site_dir, plan, by=f"{s} lead")
         workers.append(SiteWorker(load_site_data(cohort, s), site_dir))
-    total = plan.rounds + 2
+    total = len(plan.schedule())
 
     def on_event(ev: dict[str, Any]) -> None:
         if cancelled is not None and cancelled():

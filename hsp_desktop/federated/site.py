@@ -43,6 +43,7 @@ class SiteData:
     values: dict[str, FloatArray]
     y: FloatArray
     source: str
+    ids: tuple[str, ...] = ()  # row identifiers: used at the site to join its radiomics, never sent
 
     @property
     def n(self) -> int:
@@ -108,7 +109,7 @@ def _from_cohort(folder: Path, site: str) -> SiteData:
         if c not in ("study_id", "site")
     }
     y = np.array([labels[s] for s in ids], dtype=np.float64)
-    return SiteData(site=site, values=values, y=y, source=f"cohort {folder}")
+    return SiteData(site=site, values=values, y=y, source=f"cohort {folder}", ids=tuple(ids))
 
 
 def _from_registry(db: Path, site: str) -> SiteData:
@@ -116,6 +117,7 @@ def _from_registry(db: Path, site: str) -> SiteData:
 
     rows: list[dict[str, Any]] = []
     ys: list[float] = []
+    sids: list[str] = []
     with Registry.open(db) as reg:
         for item in reg.worklist(status="outcome", limit=None):
             sid = item["study_id"]
@@ -127,6 +129,7 @@ def _from_registry(db: Path, site: str) -> SiteData:
                 continue
             rows.append(rec)
             ys.append(float(status))
+            sids.append(str(sid))
     if not rows:
         raise FederatedError(
             f"The registry {db.name} has no recipient with a derived outcome",
@@ -140,7 +143,7 @@ def _from_registry(db: Path, site: str) -> SiteData:
         k: np.array([np.nan if r.get(k) is None else float(r[k]) for r in rows], dtype=np.float64)
         for k in keys
     }
-    return SiteData(site=site, values=values, y=np.array(ys), source=f"registry {db}")
+    return SiteData(site=site, values=values, y=np.array(ys), source=f"registry {db}", ids=tuple(sids))
 
 
 # --------------------------------------------------------------------------------------------- approvals
@@ -285,6 +288,8 @@ class SiteWorker:
     app_sha256: str | None = None
     _plan: Plan | None = field(default=None, init=False)
     _x: FloatArray | None = field(default=None, init=False)
+    _rad: dict[str, FloatArray] | None = field(default=None, init=False)
+    _rad_key: str = field(default="", init=False)
 
     # ---- checks
     def check_plan(self, plan: Plan) -> None:
@@ -297,7 +302,8 @@ class SiteWorker:
                 fix="update HSP Desktop at the site or the coordinator so both run the same version",
                 field="model_version",
             )
-        missing = [f.name for f in plan.features if f.name not in self.data.values]
+        computed = {"rad_score"} if plan.election else set()  # the federated Rad-score, computed here
+        missing = [f.name for f in plan.features if f.name not in self.data.values and f.name not in computed]
         if missing:
             raise FederatedError(
                 f"{self.data.site} does not hold every feature of the plan",
@@ -330,6 +336,37 @@ class SiteWorker:
                 fix="review the plan on the Federation screen or with `hsp federated site approve`",
                 field="plan",
             )
+        if plan.election:
+            self._radiomics(plan)
+
+    def _radiomics(self, plan: Plan) -> dict[str, FloatArray]:
+        """The plan's candidate radiomics of this site's rows (read once per plan; raises when missing)."""
+        from hsp_desktop.federated.radiomics import site_radiomics
+
+        key = plan.sha256
+        if self._rad is None or self._rad_key != key:
+            source = Path(self.data.source.split(" ", 1)[1])
+            if len(self.data.ids) != self.data.n:
+                raise FederatedError(
+                    f"{self.data.site}'s rows carry no identifiers to join its radiomics",
+                    expected=f"{self.data.n} study ids",
+                    found=str(len(self.data.ids)),
+                    fix="load the site's data with load_site_data",
+                    field="radiomics",
+                )
+            names = [f.name for f in plan.radiomics]
+            try:
+                self._rad = site_radiomics(source, self.data.ids, names, plan.radiomics_settings)
+            except FederatedError as exc:
+                raise FederatedError(
+                    f"{self.data.site}: {exc.message}",
+                    expected=exc.expected,
+                    found=exc.found,
+                    fix=exc.fix,
+                    field=exc.field,
+                ) from exc
+            self._rad_key = key
+        return self._rad
 
     def _send(
         self, kind: str, arrays: list[FloatArray], context: Mapping[str, Any]
@@ -374,15 +411,146 @@ class SiteWorker:
         self.check_plan(plan)  # every message re-checks: an approval can be withdrawn mid-run
         return plan
 
-    def moments(self, plan: Plan, context: Mapping[str, Any]) -> tuple[list[FloatArray], int]:
-        """Per-feature count, sum and sum of squares divided by ``n`` (reference-scaled values)."""
-        plan = self._require(plan)
-        z = core.reference_scaled(self.data.values, plan.features, self.data.n)
-        return self._send("moments", [core.site_moments(z) / self.data.n], context)
+    def vote(self, plan: Plan, context: Mapping[str, Any]) -> tuple[list[FloatArray], int]:
+        """The site's 0/1 vote over the plan's candidate radiomics, divided by ``n`` (Rad-score election).
 
-    def _design(self, plan: Plan, mean: FloatArray, sd: FloatArray) -> FloatArray:
-        z = core.reference_scaled(self.data.values, plan.features, self.data.n)
+        The site runs the development pipeline's selection on its own rows
+        (:func:`hsp_desktop.federated.radiomics.select_features`).  Row 0 is the vote for the global Rad-score;
+        row ``k + 1`` the same vote for the Rad-score that leaves site ``k`` out, or zeros when this is site ``k``.
+        Divided by ``n``, the weighted average times ``N`` is the vote count per candidate and election.
+
+        Returns
+        -------
+        (list of ndarray, int)
+            ``[(K + 1, c) array]`` and this site's weight ``n``.
+        """
+        from hsp_desktop.federated.radiomics import select_features
+
+        plan = self._require(plan)
+        x = np.column_stack([self._radiomics(plan)[f.name] for f in plan.radiomics])
+        v = select_features(x, self.data.y, plan.selection, seed=plan.seed).astype(np.float64)
+        out = np.tile(v, (len(plan.sites) + 1, 1))
+        out[plan.sites.index(self.data.site) + 1] = 0.0
+        return self._send("vote", [out / self.data.n], context)
+
+    def _z_rad(self, plan: Plan) -> FloatArray:
+        return core.reference_scaled(self._radiomics(plan), plan.radiomics, self.data.n)
+
+    def _values(self, plan: Plan) -> Mapping[str, Any]:
+        if plan.election:  # rad_score's column in the moments: empty (its scale is fixed, see Coordinator)
+            return {**self.data.values, "rad_score": np.full(self.data.n, np.nan)}
+        return self.data.values
+
+    def moments(self, plan: Plan, context: Mapping[str, Any]) -> tuple[list[FloatArray], int]:
+        """Per-feature count, sum and sum of squares divided by ``n`` (reference-scaled values).
+
+        With a Rad-score election a second array holds the moments of the radiomics candidates.
+        """
+        plan = self._require(plan)
+        z = core.reference_scaled(self._values(plan), plan.features, self.data.n)
+        arrays = [core.site_moments(z) / self.data.n]
+        if plan.election:
+            arrays.append(core.site_moments(self._z_rad(plan)) / self.data.n)
+        return self._send("moments", arrays, context)
+
+    def rad_scores(self, plan: Plan, rad: Mapping[str, Any]) -> FloatArray:
+        """The site's Rad-score of every model (``(K + 1, n)``): linear predictors of the federated Rad-scores.
+
+        Parameters
+        ----------
+        plan : Plan
+            The approved plan (with an election).
+        rad : mapping
+            ``scaler`` (2, c) pooled mean/SD of the candidates and ``params`` (K + 1, c + 1).
+
+        Returns
+        -------
+        ndarray of shape (K + 1, n)
+            Row ``m``: model ``m``'s Rad-score (row ``k + 1`` never used site ``k``'s rows).
+        """
+        scaler = np.asarray(rad["scaler"], dtype=np.float64)
+        params = np.asarray(rad["params"], dtype=np.float64)
+        x = core.standardise(self._z_rad(plan), scaler[0], scaler[1])
+        return np.asarray(params[:, 1:] @ x.T + params[:, :1], dtype=np.float64)
+
+    def _scores(self, plan: Plan, rad: Mapping[str, Any] | None) -> FloatArray | None:
+        if not plan.election:
+            return None
+        if rad is None:
+            raise FederatedError(
+                "The coordinator sent no Rad-score with a plan that elects one",
+                expected="the Rad-score scaler and parameters with every train/evaluate message",
+                found="none",
+                fix="refuse the run and report it to the coordinator",
+                field="rad_score",
+            )
+        return self.rad_scores(plan, rad)
+
+    def _design(
+        self, plan: Plan, mean: FloatArray, sd: FloatArray, rad_score: FloatArray | None = None
+    ) -> FloatArray:
+        values = self.data.values if rad_score is None else {**self.data.values, "rad_score": rad_score}
+        z = core.reference_scaled(values, plan.features, self.data.n)
         return core.standardise(z, mean, sd)
+
+    def _models(self, plan: Plan, site_n: Mapping[str, int]) -> list[tuple[int, str | None]]:
+        """Models this site trains: (index, left-out site), skipping its own leave-out and absent sites."""
+        out = []
+        for m in range(len(plan.sites) + 1):
+            left_out = plan.sites[m - 1] if m > 0 else None
+            if left_out == self.data.site:
+                continue
+            if left_out is not None and left_out not in site_n:
+                continue  # that site did not join: its leave-out model is the global one, not trained
+            out.append((m, left_out))
+        return out
+
+    def rad_train(
+        self,
+        plan: Plan,
+        params: FloatArray,
+        rad_scaler: FloatArray,
+        elected: FloatArray,
+        site_n: Mapping[str, int],
+        context: Mapping[str, Any],
+    ) -> tuple[list[FloatArray], int]:
+        """One training round of the Rad-score models on their elected features (zeros for the others).
+
+        Parameters
+        ----------
+        plan : Plan
+            The approved plan (with an election).
+        params : ndarray of shape (K + 1, c + 1)
+            Current Rad-score parameters (intercept first).
+        rad_scaler : ndarray of shape (2, c)
+            Pooled mean and SD of the candidates.
+        elected : ndarray of shape (K + 1, c)
+            1 where model ``m`` uses candidate ``j`` (the election result, public).
+        site_n : mapping
+            Site -> n of every accepting site.
+        context : mapping
+            Run id and round for the outbox log.
+
+        Returns
+        -------
+        (list of ndarray, int)
+            ``[(K + 1, c + 1) array]`` and this site's weight ``n``.
+        """
+        plan = self._require(plan)
+        x = core.standardise(self._z_rad(plan), rad_scaler[0], rad_scaler[1])
+        total = float(sum(site_n.values()))
+        out = np.zeros_like(params)
+        for m, left_out in self._models(plan, site_n):
+            cols = np.flatnonzero(np.asarray(elected[m]) > 0.5)
+            keep = np.concatenate([[0], cols + 1])
+            w = core.local_update(
+                params[m][keep], x[:, cols], self.data.y, mu=plan.mu, steps=plan.local_steps
+            )
+            if plan.dp_clip > 0:
+                w = core.clip_update(w, params[m][keep], plan.dp_clip)
+            scale = 1.0 if left_out is None else total / (total - site_n[left_out])
+            out[m, keep] = w * scale
+        return self._send("radtrain", [out], context)
 
     def train(
         self,
@@ -391,6 +559,7 @@ class SiteWorker:
         scaler: FloatArray,
         site_n: Mapping[str, int],
         context: Mapping[str, Any],
+        rad: Mapping[str, Any] | None = None,
     ) -> tuple[list[FloatArray], int]:
         """One training round for the global model and every leave-one-site-out model.
 
@@ -406,6 +575,8 @@ class SiteWorker:
             Site -> n of every accepting site (public: it is the weight every message carries).
         context : mapping
             Run id and round for the outbox log.
+        rad : mapping, optional
+            With an election: the federated Rad-score (``scaler``, ``params``); model ``m`` uses Rad-score ``m``.
 
         Returns
         -------
@@ -413,16 +584,13 @@ class SiteWorker:
             ``[(K + 1, p + 1) array]`` and this site's weight ``n``.
         """
         plan = self._require(plan)
-        x = self._design(plan, scaler[0], scaler[1])
+        scores = self._scores(plan, rad)
+        x = self._design(plan, scaler[0], scaler[1]) if scores is None else None
         total = float(sum(site_n.values()))
         out = np.zeros_like(params)
-        for m in range(params.shape[0]):
-            left_out = plan.sites[m - 1] if m > 0 else None
-            if left_out == self.data.site:
-                continue
-            if left_out is not None and left_out not in site_n:
-                continue  # that site did not join: its leave-out model is the global one, not trained
-            w = core.local_update(params[m], x, self.data.y, mu=plan.mu, steps=plan.local_steps)
+        for m, left_out in self._models(plan, site_n):
+            xm = x if scores is None else self._design(plan, scaler[0], scaler[1], scores[m])
+            w = core.local_update(params[m], xm, self.data.y, mu=plan.mu, steps=plan.local_steps)
             if plan.dp_clip > 0:
                 w = core.clip_update(w, params[m], plan.dp_clip)
             scale = 1.0 if left_out is None else total / (total - site_n[left_out])
@@ -435,15 +603,20 @@ class SiteWorker:
         params: FloatArray,
         scaler: FloatArray,
         context: Mapping[str, Any],
+        rad: Mapping[str, Any] | None = None,
     ) -> tuple[list[FloatArray], int]:
-        """Score histograms of the global model and of this site's leave-out model, in this site's block only."""
+        """Score histograms of the global model and of this site's leave-out model, in this site's block only.
+
+        With an election the leave-out model uses the leave-out Rad-score: neither saw this site's rows.
+        """
         plan = self._require(plan)
-        x = self._design(plan, scaler[0], scaler[1])
-        d = np.column_stack([np.ones(self.data.n), x])
         k = plan.sites.index(self.data.site)
+        scores = self._scores(plan, rad)
         out = np.zeros((2, len(plan.sites), 2, plan.bins))
-        out[0, k] = core.score_histogram(d @ params[0], self.data.y, plan.bins)
-        out[1, k] = core.score_histogram(d @ params[k + 1], self.data.y, plan.bins)
+        for row, m in ((0, 0), (1, k + 1)):
+            x = self._design(plan, scaler[0], scaler[1], None if scores is None else scores[m])
+            d = np.column_stack([np.ones(self.data.n), x])
+            out[row, k] = core.score_histogram(d @ params[m], self.data.y, plan.bins)
         return self._send("evaluate", [out / self.data.n], context)
 
 
