@@ -245,21 +245,31 @@ def _label_box(labels: npt.NDArray[np.integer], label: int, box: npt.NDArray[np.
     box[5] = -1
     for z in range(nz):
         for y in range(ny):
+            # count the row first (a branch-free loop the compiler vectorises); most rows miss the label
+            row = 0
             for x in range(nx):
-                if labels[z, y, x] == label:
-                    n += 1
-                    if z < box[0]:
-                        box[0] = z
-                    if z > box[1]:
-                        box[1] = z
-                    if y < box[2]:
-                        box[2] = y
-                    if y > box[3]:
-                        box[3] = y
-                    if x < box[4]:
-                        box[4] = x
-                    if x > box[5]:
-                        box[5] = x
+                row += labels[z, y, x] == label
+            if row == 0:
+                continue
+            n += row
+            first = 0
+            while labels[z, y, first] != label:
+                first += 1
+            last = nx - 1
+            while labels[z, y, last] != label:
+                last -= 1
+            if z < box[0]:
+                box[0] = z
+            if z > box[1]:
+                box[1] = z
+            if y < box[2]:
+                box[2] = y
+            if y > box[3]:
+                box[3] = y
+            if first < box[4]:
+                box[4] = first
+            if last > box[5]:
+                box[5] = last
     return n
 
 

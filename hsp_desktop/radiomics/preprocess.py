@@ -14,6 +14,7 @@ over the whole image (normalisation; the maximum used by the Square/SquareRoot/L
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -448,21 +449,30 @@ def _resample(
             field="ct",
         )
     method = {"sitkLinear": LINEAR, "sitkNearestNeighbor": NEAREST}.get(s.interpolator)
-    if method is None:
-        from hsp_desktop.imaging.resample import resample_array
-
-        src_grid = Grid(grid.size, grid.spacing, grid.origin, grid.direction)
-        full = image if norm is None else _normalise(image, norm)
-        values = resample_array(full, src_grid, dst, method="bspline", dtype=full.dtype)
-    else:
-        values = resample(region, method=method, dtype=region.dtype, **common)  # type: ignore[arg-type]
     lab_region = labels[zs, ys, xs]
+
+    def resample_mask() -> npt.NDArray[np.uint8]:
+        if s.mode == "ibsi":
+            frac = resample(
+                (lab_region == label).astype(np.float64), method=LINEAR, dtype=np.float64, **common
+            )  # type: ignore[arg-type]
+            return (frac >= 0.5).astype(np.uint8)
+        return (resample(lab_region, method=NEAREST, dtype=np.uint32, **common) == label).astype(np.uint8)  # type: ignore[arg-type]
+
+    # the mask is resampled on a second thread while this one resamples the image (the kernels release the GIL)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="radiomics-mask") as pool:
+        mask_future = pool.submit(resample_mask)
+        if method is None:
+            from hsp_desktop.imaging.resample import resample_array
+
+            src_grid = Grid(grid.size, grid.spacing, grid.origin, grid.direction)
+            full = image if norm is None else _normalise(image, norm)
+            values = resample_array(full, src_grid, dst, method="bspline", dtype=full.dtype)
+        else:
+            values = resample(region, method=method, dtype=region.dtype, **common)  # type: ignore[arg-type]
+        roi = mask_future.result()
     if s.mode == "ibsi":
-        frac = resample((lab_region == label).astype(np.float64), method=LINEAR, dtype=np.float64, **common)  # type: ignore[arg-type]
-        roi = (frac >= 0.5).astype(np.uint8)
         values = np.round(values.astype(np.float64))
-    else:
-        roi = (resample(lab_region, method=NEAREST, dtype=np.uint32, **common) == label).astype(np.uint8)  # type: ignore[arg-type]
     return ImageSource(np.ascontiguousarray(values), dst.spacing, dst.origin, dst.direction), roi
 
 
