@@ -268,8 +268,24 @@
         <translation>不启动网络进程（演练）</translation>
     </message>
     <message>
+        <source>with the Rad-score feature election (CT images)</source>
+        <translation>包含影像组学评分特征选举（CT 图像）</translation>
+    </message>
+    <message>
         <source>Cancel</source>
         <translation>取消</translation>
+    </message>
+    <message>
+        <source>Radiomics feature</source>
+        <translation>影像组学特征</translation>
+    </message>
+    <message>
+        <source>Votes</source>
+        <translation>票数</translation>
+    </message>
+    <message>
+        <source>Elected</source>
+        <translation>当选</translation>
     </message>
     <message>
         <source>Results</source>
@@ -322,6 +338,14 @@
     <message>
         <source>Not a federated result file ({0}).</source>
         <translation>不是联邦结果文件（{0}）。</translation>
+    </message>
+    <message>
+        <source>Rad-score feature election: {0} candidates, {1} sites voted, quorum {2}; {3} elected.</source>
+        <translation>影像组学评分特征选举：候选特征 {0} 个，{1} 个中心投票，法定比例 {2}；当选 {3} 个。</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>是</translation>
     </message>
 </context>
 <context>

@@ -130,16 +130,33 @@ class FederationPage(QWidget):
         self.demo_button.clicked.connect(self.run_demo)
         self.in_process = QCheckBox(self.tr("without network processes (dry run)"))
         self.in_process.setObjectName("fedInProcess")
+        self.with_radiomics = QCheckBox(self.tr("with the Rad-score feature election (CT images)"))
+        self.with_radiomics.setObjectName("fedWithRadiomics")
         self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
         self.result_view = QPlainTextEdit()
         self.result_view.setObjectName("fedResultView")
         self.result_view.setReadOnly(True)
+        self.election_label = QLabel("")
+        self.election_label.setObjectName("fedElection")
+        self.election_label.setWordWrap(True)
+        self.election_table = QTableWidget(0, 3)
+        self.election_table.setObjectName("fedElectionTable")
+        self.election_table.setHorizontalHeaderLabels(
+            [self.tr("Radiomics feature"), self.tr("Votes"), self.tr("Elected")]
+        )
+        self.election_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.election_table.horizontalHeader().setStretchLastSection(True)
+        self.election_table.verticalHeader().setVisible(False)
+        self.election_table.setVisible(False)
         res_box = QGroupBox(self.tr("Results"))
         rs = QVBoxLayout(res_box)
-        rs.addWidget(_row(self.open_result_button, self.demo_button, self.in_process, self.cancel_button))
+        rs.addWidget(_row(self.open_result_button, self.demo_button, self.cancel_button))
+        rs.addWidget(_row(self.in_process, self.with_radiomics))
         rs.addWidget(self.result_view, 1)
+        rs.addWidget(self.election_label)
+        rs.addWidget(self.election_table, 1)
 
         top = QHBoxLayout()
         top.addWidget(join_box, 1)
@@ -287,10 +304,9 @@ class FederationPage(QWidget):
         )
         if self.plan is not None and log:
             run = log[-1].get("run")
-            done = sum(
-                1 for e in log if e.get("run") == run and e["type"] in ("moments", "train", "evaluate")
-            )
-            total = self.plan.rounds + 2
+            kinds = ("vote", "moments", "radtrain", "train", "evaluate")
+            done = sum(1 for e in log if e.get("run") == run and e["type"] in kinds)
+            total = len(self.plan.schedule())
             self.progress.setValue(int(100 * min(done, total) / total))
             self.progress_label.setText(self.tr("Run {0}: {1} of {2} rounds sent").format(run, done, total))
         self._show_approval()
@@ -301,10 +317,11 @@ class FederationPage(QWidget):
         from hsp_desktop.gui.workers import Worker, callback_job
 
         engine = "in-process" if self.in_process.isChecked() else "flower"
+        radiomics = self.with_radiomics.isChecked()
         folder = Path(self.ctx.data_dir) / "federation"
 
         def job(report: Any, cancelled: Any) -> dict[str, Any]:
-            return run_demo(folder, engine=engine, report=report, cancelled=cancelled)
+            return run_demo(folder, engine=engine, radiomics=radiomics, report=report, cancelled=cancelled)
 
         self.worker = Worker(callback_job(job), self)
         self.worker.progress.connect(self._on_progress)
@@ -345,6 +362,28 @@ class FederationPage(QWidget):
             self.result_view.setPlainText(result_summary(result))
         except (KeyError, TypeError) as exc:
             self.result_view.setPlainText(self.tr("Not a federated result file ({0}).").format(exc))
+        self.show_election(result.get("election") if isinstance(result, dict) else None)
+
+    def show_election(self, election: dict[str, Any] | None) -> None:
+        """Candidate count, votes per feature (most first) and the elected list of a Rad-score election."""
+        if not election:
+            self.election_label.setText("")
+            self.election_table.setRowCount(0)
+            self.election_table.setVisible(False)
+            return
+        elected = set(election["elected"])
+        self.election_label.setText(
+            self.tr(
+                "Rad-score feature election: {0} candidates, {1} sites voted, quorum {2}; {3} elected."
+            ).format(len(election["candidates"]), election["voters"], election["quorum"], len(elected))
+        )
+        rows = sorted(election["votes"].items(), key=lambda kv: (-kv[1], kv[0]))
+        self.election_table.setRowCount(len(rows))
+        for r, (name, votes) in enumerate(rows):
+            cells = (name.removeprefix("spleen__"), str(votes), self.tr("yes") if name in elected else "")
+            for c, text in enumerate(cells):
+                self.election_table.setItem(r, c, QTableWidgetItem(text))
+        self.election_table.setVisible(True)
 
     def closeEvent(self, event: Any) -> None:
         """Stop the site process and any running demonstration."""
