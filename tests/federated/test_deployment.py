@@ -196,3 +196,69 @@ def test_secagg_end_to_end(cohort3: Path, site_data: list, tmp_path: Path) -> No
             "flower:train:collect_masked_vectors",
         } <= stages
     print(f"\nSecAgg+ 3 sites x 1 round: rounds {result['round_seconds']}")
+
+
+def test_election_on_loopback(
+    radcohort: Path, candidates: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``hsp federated run --local-cohort --radiomics``: the Rad-score election as Flower rounds, TLS, 3 SuperNodes."""
+    import json
+
+    import yaml
+
+    from hsp_desktop.cli import main
+    from hsp_desktop.federated.service import DEMO_RADIOMICS
+
+    params = tmp_path / "radiomics.yaml"
+    params.write_text(yaml.safe_dump(DEMO_RADIOMICS))
+    before = _digest(radcohort)
+    coord_dir = tmp_path / "coord"
+    t0 = time.monotonic()
+    args = [
+        "run",
+        str(coord_dir),
+        "--local-cohort",
+        str(radcohort),
+        "--rounds",
+        "2",
+        "--radiomics",
+        str(params),
+    ]
+    code = main(["federated", *args, "--json"])
+    wall = time.monotonic() - t0
+    out = capsys.readouterr().out
+    assert code == 0
+    result = json.loads(out[out.index("\n{") + 1 :])
+    progress = [line for line in out.splitlines() if line.startswith("[")]
+    assert any("election:" in line for line in progress)
+    assert any("round 7/7 (evaluate)" in line for line in progress)
+    assert _processes_under(tmp_path) == []
+    plan = make_plan(SITES, rounds=2, federation="hsp", radiomics=params)
+    assert result["plan_sha256"] == plan.sha256 and plan.election
+    # Flower ran exactly the in-process computation, election included
+    ws = []
+    for s in SITES:
+        sd = tmp_path / "inproc" / s
+        approve_plan(sd, plan, by="x")
+        ws.append(SiteWorker(load_site_data(radcohort, s), sd))
+    local = run_in_process(plan, ws)
+    el, lel = result["election"], local["election"]
+    assert el["votes"] == lel["votes"] and el["elected"] == lel["elected"] and el["elected"]
+    assert el["loso_elected"] == lel["loso_elected"] and el["candidates"] == candidates
+    np.testing.assert_allclose(el["rad_params"], lel["rad_params"], atol=1e-9)
+    np.testing.assert_allclose(result["coef_standardised"], local["coef_standardised"], atol=1e-9)
+    assert result["pooled"]["auc"] == pytest.approx(local["pooled"]["auc"], abs=1e-12)
+    assert not result["excluded"] and not result["dropped"]
+    for s in SITES:
+        log = outbox(coord_dir / "sites" / s)
+        kinds = [e["type"] for e in log if not e["type"].startswith("flower:")]
+        assert kinds == ["handshake", "vote", "moments", "radtrain", "radtrain", "train", "train", "evaluate"]
+        vote = next(e for e in log if e["type"] == "vote")
+        assert vote["arrays"] == [[len(SITES) + 1, len(candidates)]]
+        assert verify_outbox(coord_dir / "sites" / s)
+    assert _digest(radcohort) == before  # the feature cache was complete: nothing re-extracted or written
+    rounds = {r["phase"]: r["seconds"] for r in result["round_seconds"]}
+    print(
+        f"\nelection on loopback (3 sites, TLS): wall {wall:.1f} s; vote round {rounds['elect']:.1f} s; "
+        f"rounds {result['round_seconds']}; elected {el['elected']}"
+    )
