@@ -146,13 +146,14 @@ def glrlm_from_segments(
         raise ValueError("segments do not match the angles (use run_segments with the same angles)")
     if lengths.size and (int(lengths.max()) > int(n_runs) or int(lengths.min()) < 1):
         raise ValueError(f"a segment is longer than n_runs={n_runs} or empty")
-    out = np.zeros((ang.shape[0], int(n_levels), int(n_runs)), dtype=np.float64)
+    counts = np.zeros((ang.shape[0], int(n_levels), int(n_runs)), dtype=np.int64)
     buffer = np.empty(_BUFFER + int(n_runs) + 1, dtype=np.int64)  # a segment adds <= Nr ends
     n_roi = int(np.count_nonzero(cd))
     offsets = flat_offsets(ang, cd.shape)
-    bad = _glrlm(cd.ravel(), offsets, starts, lengths, bounds, n_roi, int(n_runs), out.ravel(), buffer)
+    bad = _glrlm(cd.ravel(), offsets, starts, lengths, bounds, n_roi, int(n_runs), counts.ravel(), buffer)
     if bad:
         raise ValueError("the segments do not belong to this ROI (use run_segments of coded != 0)")
+    out = counts.astype(np.float64)
     out[flat] = 0.0
     return out
 
@@ -204,7 +205,7 @@ def _glrlm(
     bounds: npt.NDArray[np.int64],
     n_roi: int,
     n_runs: int,
-    out: npt.NDArray[np.float64],
+    out: npt.NDArray[np.int64],
     buffer: npt.NDArray[np.int64],
 ) -> int:
     """Walk every segment; return how many segments do not fit ``coded``'s ROI (0 when consistent)."""
@@ -251,10 +252,10 @@ def _glrlm(
                 continue
             if k >= _BUFFER:
                 for j in range(k):
-                    out[buffer[j]] += 1.0
+                    out[buffer[j]] += 1
                 k = 0
         for j in range(k):
-            out[buffer[j]] += 1.0
+            out[buffer[j]] += 1
         if bounds[a + 1] > bounds[a] and covered != n_roi:
             bad += 1
     return bad

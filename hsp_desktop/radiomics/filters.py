@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -117,16 +118,46 @@ def _wavelet_images(
         ].copy()
     approx_key = "a" * len(axes_order)
     for idx in range(1, s.level + 1):
-        dec = pywt.swtn(data, wavelet, level=1, start_level=0, axes=tuple(axes_order))[0]
-        data = dec[approx_key].copy()
+        prefix = "wavelet" if idx == 1 else f"wavelet{idx}"
+        if idx < s.level:
+            dec = pywt.swtn(data, wavelet, level=1, start_level=0, axes=tuple(axes_order))[0]
+            data = dec[approx_key].copy()
+            dec = {key: values[crop] for key, values in dec.items()}
+        else:
+            dec = _swtn_on_box(data, wavelet, axes_order, crop)
         for key, values in dec.items():
             if key == approx_key:
                 continue
             name = str(key).replace("a", "L").replace("d", "H")
-            prefix = "wavelet" if idx == 1 else f"wavelet{idx}"
-            yield f"{prefix}-{name}", np.array(values[crop])
-    prefix = "wavelet" if s.level == 1 else f"wavelet{s.level}"
-    yield f"{prefix}-{'L' * len(axes_order)}", np.array(data[crop])
+            yield f"{prefix}-{name}", np.array(values)
+    yield f"{prefix}-{'L' * len(axes_order)}", np.array(dec[approx_key])
+
+
+def _swtn_on_box(
+    data: npt.NDArray[np.floating], wavelet: Any, axes: list[int], crop: Slices
+) -> dict[str, npt.NDArray[np.floating]]:
+    """One level of ``pywt.swtn`` (same axis order, same 1-D transforms, same bits), cropped to the ROI box.
+
+    A transform along one axis never mixes the lines along the others, so once an axis is transformed only the
+    ROI box along it is needed: each transform runs on the lines the later ones still need (about a quarter less
+    work than ``swtn`` on the padded region followed by a crop).
+    """
+    import pywt
+
+    coeffs = [("", data)]
+    previous: int | None = None
+    for axis in axes:
+        # the axis transformed last is not mixed again: keep only the ROI box along it
+        keep = tuple(crop[a] if a == previous else slice(None) for a in range(data.ndim))
+        new = []
+        for key, values in coeffs:
+            ((approx, detail),) = pywt.swt(values[keep], wavelet, level=1, start_level=0, axis=axis)
+            new.extend([(key + "a", approx), (key + "d", detail)])
+        coeffs = new
+        previous = axis
+    untouched = [a for a in range(data.ndim) if a not in axes]
+    last = tuple(crop[a] if a == previous or a in untouched else slice(None) for a in range(data.ndim))
+    return {key: values[last] for key, values in coeffs}
 
 
 def _gradient_image(
