@@ -73,8 +73,8 @@ def _log_images(
             continue
         margins = tuple(math.ceil(LOG_MARGIN_SIGMAS * sigma / sp) for sp in source.spacing[::-1])
         region = _grow(box, margins, source.shape)  # type: ignore[arg-type]
-        out = laplacian_of_gaussian(source.region(region), source.spacing, float(sigma))
-        yield log_name(sigma), np.array(out[_inner(box, region)])
+        out = laplacian_of_gaussian(source.region(region), source.spacing, float(sigma), _inner(box, region))
+        yield log_name(sigma), out
 
 
 def _wavelet_axis(lo: int, hi: int, margin: int, n: int) -> tuple[int, int, bool]:

@@ -111,3 +111,17 @@ def test_log_bad_inputs() -> None:
         laplacian_of_gaussian(np.zeros((5, 5, 5)), (1, 0, 1), 1.0)
     with pytest.raises(ValueError, match="order"):
         deriche_coefficients(1.0, 1.0, 1)
+
+
+@pytest.mark.parametrize(
+    "box", [(slice(2, 7), slice(3, 10), slice(1, 9)), (slice(0, 9), slice(5, 6), slice(0, 11))]
+)
+def test_log_on_a_box_equals_the_cropped_whole(box: tuple[slice, slice, slice]) -> None:
+    from kernels.filters import laplacian_of_gaussian
+
+    rng = np.random.default_rng(5)
+    arr = rng.normal(0, 100, (9, 12, 11)).astype(np.float32)
+    whole = laplacian_of_gaussian(arr, (0.8, 0.9, 2.0), 1.5)
+    np.testing.assert_array_equal(laplacian_of_gaussian(arr, (0.8, 0.9, 2.0), 1.5, box), whole[box])
+    with pytest.raises(ValueError, match="step 1"):
+        laplacian_of_gaussian(arr, (1.0, 1.0, 1.0), 1.0, (slice(0, 9, 2), slice(None), slice(None)))
