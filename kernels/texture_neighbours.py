@@ -85,11 +85,50 @@ def neighbour_matrices_coded(
     coded = check_coded(coded, n_levels)
     check_border(coded, reach(ang))
     ng = int(n_levels)
-    glcm = np.zeros((ang.shape[0], ng, ng), dtype=np.float64)
     gldm = np.zeros((ng, 2 * ang.shape[0] + 1), dtype=np.float64)
     ngtdm = np.zeros((ng, 2), dtype=np.float64)
-    _neighbours(coded.ravel(), flat_offsets(ang, coded.shape), int(alpha), glcm, gldm, ngtdm)
+    offsets = flat_offsets(ang, coded.shape)
+    if alpha == 0:
+        # PyRadiomics' default: branch-free counting; row/column 0 of `wide` collect the outside neighbours
+        wide = np.zeros((ang.shape[0], ng + 1, ng + 1), dtype=np.float64)
+        _neighbours_alpha0(coded.ravel(), offsets, wide, gldm, ngtdm)
+        return np.ascontiguousarray(wide[:, 1:, 1:]), gldm, ngtdm
+    glcm = np.zeros((ang.shape[0], ng, ng), dtype=np.float64)
+    _neighbours(coded.ravel(), offsets, int(alpha), glcm, gldm, ngtdm)
     return glcm, gldm, ngtdm
+
+
+@njit
+def _neighbours_alpha0(
+    coded: npt.NDArray[np.uint16],
+    offsets: npt.NDArray[np.int64],
+    wide: npt.NDArray[np.float64],
+    gldm: npt.NDArray[np.float64],
+    ngtdm: npt.NDArray[np.float64],
+) -> None:
+    # alpha = 0: a dependent neighbour has the voxel's level, which is never 0 (outside), and an outside
+    # neighbour adds 0 to the sum of levels, so only the GLCM column and the count look at "outside"
+    na = offsets.shape[0]
+    for idx in range(coded.shape[0]):
+        gl = int(coded[idx])
+        if gl == 0:
+            continue
+        dep = 0
+        count = 0
+        total = 0
+        for a in range(na):
+            ahead = int(coded[idx + offsets[a]])
+            behind = int(coded[idx - offsets[a]])
+            wide[a, gl, ahead] += 1.0
+            total += ahead + behind
+            dep += int(ahead == gl) + int(behind == gl)
+            count += int(ahead != 0) + int(behind != 0)
+        gldm[gl - 1, dep] += 1.0
+        diff = 0.0
+        if count > 0:
+            diff = abs(float(gl) - float(total) / float(count))
+        ngtdm[gl - 1, 0] += 1.0
+        ngtdm[gl - 1, 1] += diff
 
 
 @njit
