@@ -146,14 +146,14 @@ def glrlm_from_segments(
         raise ValueError("segments do not match the angles (use run_segments with the same angles)")
     if lengths.size and (int(lengths.max()) > int(n_runs) or int(lengths.min()) < 1):
         raise ValueError(f"a segment is longer than n_runs={n_runs} or empty")
-    counts = np.zeros((ang.shape[0], int(n_levels), int(n_runs)), dtype=np.int64)
+    counts = np.zeros((ang.shape[0], int(n_levels) + 1, int(n_runs)), dtype=np.int64)
     buffer = np.empty(_BUFFER + int(n_runs) + 1, dtype=np.int64)  # a segment adds <= Nr ends
     n_roi = int(np.count_nonzero(cd))
     offsets = flat_offsets(ang, cd.shape)
     bad = _glrlm(cd.ravel(), offsets, starts, lengths, bounds, n_roi, int(n_runs), counts.ravel(), buffer)
-    if bad:
+    if bad or counts[:, 0].any():
         raise ValueError("the segments do not belong to this ROI (use run_segments of coded != 0)")
-    out = counts.astype(np.float64)
+    out = counts[:, 1:].astype(np.float64)
     out[flat] = 0.0
     return out
 
@@ -208,14 +208,22 @@ def _glrlm(
     out: npt.NDArray[np.int64],
     buffer: npt.NDArray[np.int64],
 ) -> int:
-    """Walk every segment; return how many segments do not fit ``coded``'s ROI (0 when consistent)."""
+    """Walk every segment; return how many segments do not fit ``coded``'s ROI (0 when consistent).
+
+    ``out`` is (Na, Ng + 1, Nr) flattened: row 0 collects the runs of level 0, which a segment of this ROI never
+    holds (the caller checks that it stays empty).  With the count of covered voxels per offset this proves the
+    segments are this ROI's: disjoint segments of only ROI voxels that cover as many voxels as the ROI has.
+    """
     na = offsets.shape[0]
     size = coded.shape[0]
     per_angle = out.shape[0] // na
+    n_rows = per_angle // n_runs
+    cell = np.empty(n_rows, dtype=np.int64)
     bad = 0
     for a in range(na):
         step = offsets[a]
-        base = a * per_angle
+        for g in range(n_rows):  # cell of level g and run length r: cell[g] + r
+            cell[g] = a * per_angle + g * n_runs - 1
         k = 0
         covered = 0
         for s in range(bounds[a], bounds[a + 1]):
@@ -226,30 +234,20 @@ def _glrlm(
             if before < 0 or before >= size or after < 0 or after >= size:
                 bad += 1
                 continue
-            if coded[before] != 0 or coded[after] != 0:
-                bad += 1
-                continue
             covered += length
-            first = k
             prev = int(coded[pos])
-            zeros = int(prev == 0)
             run = 1
             for _ in range(1, length):
                 pos += step
                 value = int(coded[pos])
                 same = int(value == prev)
-                zeros += int(value == 0)
                 # the run of `prev` ends here unless `value` continues it: write its cell, keep it only then
-                buffer[k] = base + (prev - 1) * n_runs + run - 1
+                buffer[k] = cell[prev] + run
                 k += 1 - same
-                run = (run & -same) + 1  # run + 1 if same else 1, without a multiply in the loop's chain
+                run = (run & -same) + 1  # run + 1 if same else 1, branch-free
                 prev = value
-            buffer[k] = base + (prev - 1) * n_runs + run - 1
+            buffer[k] = cell[prev] + run
             k += 1
-            if zeros:
-                bad += 1
-                k = first
-                continue
             if k >= _BUFFER:
                 for j in range(k):
                     out[buffer[j]] += 1
