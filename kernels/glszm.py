@@ -2,11 +2,14 @@
 
 A zone is a connected set of ROI voxels of one grey level, connectivity given by the neighbour offsets
 (26-connectivity in 3D, 8 in 2D for the bidirectional distance-1 offsets).  Zones are labelled by
-union-find in one raster pass (each voxel is joined to its already-visited neighbours of the same
-level, skipping those already known to be joined through the previous voxel), then counted per level
-and size.  Only the zone sizes that occur get a column: PyRadiomics
+union-find in one raster pass over the ROI voxels (each voxel is joined to its already-visited neighbours
+of the same level; when the neighbour adjacent to all the others (``z - 1`` in 3D) has the voxel's level one
+union is enough, and when the previous voxel has it only the neighbours it does not touch are checked), then
+counted per level and size in a second pass that finds every root in one step (a parent always precedes its
+child in raster order).  Only the zone sizes that occur get a column: PyRadiomics
 drops the empty size columns before computing any feature, and a dense matrix would be as wide as the
-largest zone (tens of thousands of columns on a smooth image).
+largest zone (tens of thousands of columns on a smooth image).  The ROI voxel list depends on the ROI only
+and is shared by every image of an extraction (:func:`glszm_from_coded`).
 """
 
 from __future__ import annotations
@@ -107,9 +110,10 @@ def glszm_from_coded(
     zone_size = np.empty(vox.size, dtype=np.int64)
     flat = flat_offsets(off, cd.shape)
     primary, backward, extras = _union_plan(off, flat)
+    cover = _cover(off, flat)
     limit = int(np.abs(flat).max()) if flat.size else 0
     n_zones = _glszm_zones(
-        cd.ravel(), vox, limit, primary, backward, extras, parent, zone_id, zone_level, zone_size
+        cd.ravel(), vox, limit, cover, primary, backward, extras, parent, zone_id, zone_level, zone_size
     )
     if n_zones < 0:
         raise ValueError("voxels must be the ascending flat indices of coded's ROI voxels (roi_voxels)")
@@ -153,6 +157,20 @@ def _union_plan(
     return int(back_flat[k]), np.array(others, dtype=np.int64), np.array(extras, dtype=np.int64)
 
 
+def _cover(offsets: npt.NDArray[np.int64], flat: npt.NDArray[np.int64]) -> int:
+    """An already-visited neighbour adjacent to all the others (``z - 1`` in 3D), as a flat step; 0 if none.
+
+    When it has the voxel's level, every already-visited neighbour of that level is already in its zone (the later
+    of the two was joined to the earlier when it was visited), so one union is enough.
+    """
+    known = {tuple(o) for o in offsets.tolist()}
+    back = [(tuple(o), int(f)) for o, f in zip(offsets.tolist(), flat.tolist(), strict=True) if f < 0]
+    for centre, step in back:
+        if all(o == centre or tuple(a - b for a, b in zip(o, centre, strict=True)) in known for o, _ in back):
+            return step
+    return 0
+
+
 @njit
 def _find(parent: npt.NDArray[np.int32], idx: int) -> int:
     root = idx
@@ -170,6 +188,7 @@ def _glszm_zones(
     coded: npt.NDArray[np.uint16],
     voxels: npt.NDArray[np.int64],
     limit: int,
+    cover: int,
     primary: int,
     backward: npt.NDArray[np.int64],
     extras: npt.NDArray[np.int64],
@@ -191,6 +210,9 @@ def _glszm_zones(
     for q in range(voxels.shape[0]):
         idx = voxels[q]
         gl = coded[idx]
+        if cover != 0 and coded[idx + cover] == gl:
+            parent[idx] = _find(parent, idx + cover)
+            continue
         if coded[idx + primary] == gl:
             root_me = _find(parent, idx + primary)
             steps = extras
