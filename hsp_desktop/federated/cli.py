@@ -139,6 +139,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
             {
                 "radiomics": args.radiomics,
                 "candidates": args.candidates,
+                "radiomics_reference": args.radiomics_reference,
                 "quorum": args.quorum,
                 "selection": args.selection,
                 "rad_rounds": args.rad_rounds if args.rad_rounds is not None else args.rounds,

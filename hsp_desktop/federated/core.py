@@ -611,6 +611,14 @@ class Plan:
                 found=str(self.rad_rounds),
                 field="rad_rounds",
             )
+        if self.secagg and all(f.center == 0.0 and f.scale == 1.0 for f in self.radiomics):
+            raise FederatedError(
+                "SecAgg+ with the Rad-score election needs public reference centres and scales of the candidates",
+                expected="radiomics moments within SecAgg+'s clipping range (+-8 after dividing by n)",
+                found="raw radiomics values (centre 0, scale 1; e.g. Energy ~1e8)",
+                fix="give a reference table (feature, center, scale), e.g. from a public or synthetic cohort",
+                field="radiomics",
+            )
 
     @property
     def election(self) -> bool:

@@ -105,6 +105,72 @@ def radiomics_specs(
     return tuple(out)
 
 
+def read_reference(path: Path) -> dict[str, tuple[float, float]]:
+    """Public reference centre and scale per candidate from a CSV with columns ``feature, center, scale``.
+
+    Parameters
+    ----------
+    path : Path
+        The reference table (e.g. medians and IQR/1.35 of a public or synthetic cohort; no site's rows).
+
+    Returns
+    -------
+    dict
+        Feature column -> (centre, scale).
+    """
+    import pandas as pd
+
+    path = Path(path)
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise FederatedError(
+            "The radiomics reference table cannot be read",
+            found=f"{path}: {exc}",
+            field="radiomics-reference",
+        ) from exc
+    missing = [c for c in ("feature", "center", "scale") if c not in table.columns]
+    bad = table[~(pd.to_numeric(table.get("scale"), errors="coerce") > 0)] if not missing else table.iloc[:0]
+    if missing or len(bad):
+        raise FederatedError(
+            "The radiomics reference table is not usable",
+            expected="columns feature, center, scale with scale > 0",
+            found=f"missing {', '.join(missing)}"
+            if missing
+            else f"scale <= 0 for {', '.join(bad['feature'][:5])}",
+            fix="write one row per candidate feature",
+            field="radiomics-reference",
+        )
+    return {str(r.feature): (float(r.center), float(r.scale)) for r in table.itertuples()}
+
+
+def reference_table(values: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
+    """Reference centre (median) and scale (SD, else 1) of each column of a public reference population.
+
+    With SecAgg+ the summed ``z`` and ``z^2`` per site must stay within the clipping range: a scale of the order
+    of the feature's SD keeps the mean ``z^2`` near 1 (an IQR-based scale does not for heavy-tailed features).
+
+    Parameters
+    ----------
+    values : mapping
+        Column -> values of a reference population (e.g. a synthetic cohort; never a site's rows).
+
+    Returns
+    -------
+    dict
+        Column -> (centre, scale).
+    """
+    out = {}
+    for name, v in values.items():
+        a = np.asarray(v, dtype=np.float64)
+        a = a[np.isfinite(a)]
+        if a.size == 0:
+            continue
+        sd = float(a.std(ddof=1)) if a.size > 1 else 0.0
+        out[str(name)] = (float(np.median(a)), sd if sd > 0 else 1.0)
+    return out
+
+
 # ------------------------------------------------------------------------------------------------ site rows
 def site_radiomics(
     source: Path, ids: Sequence[str], names: Sequence[str], settings: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,7 @@ def make_plan(
     app_dir: Path | None = None,
     radiomics: Any = None,
     candidates: Sequence[str] | None = None,
+    radiomics_reference: Path | Mapping[str, tuple[float, float]] | None = None,
     **options: Any,
 ) -> Plan:
     """A plan for ``sites`` naming the hash of the Flower app that will be submitted.
@@ -79,6 +80,8 @@ def make_plan(
         these settings produce is a candidate (or ``candidates``), ``rad_score`` joins the model inputs.
     candidates : sequence of str, optional
         Candidate columns (``spleen__<name>``), a subset of what the settings produce.
+    radiomics_reference : path or mapping, optional
+        Public reference centre/scale per candidate (CSV ``feature, center, scale``); needed with SecAgg+.
     **options
         Other :class:`Plan` fields (strategy, mu, rounds, local_steps, secagg, dp_clip, dp_noise_multiplier,
         quorum, selection, rad_rounds...).
@@ -105,7 +108,12 @@ def make_plan(
     if int(options.get("rounds", 5)) < 1:
         raise FederatedError("At least one training round", found=str(options.get("rounds")), field="rounds")
     if radiomics is not None:
-        from hsp_desktop.federated.radiomics import candidate_names, radiomics_specs, settings_json
+        from hsp_desktop.federated.radiomics import (
+            candidate_names,
+            radiomics_specs,
+            read_reference,
+            settings_json,
+        )
 
         produced = candidate_names(radiomics)
         chosen = list(candidates) if candidates else produced
@@ -119,7 +127,12 @@ def make_plan(
                 field="candidates",
             )
         features = [*(f for f in features if f != "rad_score"), "rad_score"]
-        options["radiomics"] = radiomics_specs(chosen)
+        ref = (
+            read_reference(radiomics_reference)
+            if isinstance(radiomics_reference, str | Path)
+            else radiomics_reference
+        )
+        options["radiomics"] = radiomics_specs(chosen, ref)
         options["radiomics_settings"] = settings_json(radiomics)
         options.setdefault("rad_rounds", int(options.get("rounds", 5)))
     else:

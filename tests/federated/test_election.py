@@ -5,6 +5,7 @@ Same site and coordinator code as the Flower deployment (``test_deployment.py::t
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -18,6 +19,8 @@ from hsp_desktop.federated import core
 from hsp_desktop.federated.coordinator import pooled_election_reference, run_in_process
 from hsp_desktop.federated.radiomics import (
     radiomics_specs,
+    read_reference,
+    reference_table,
     select_features,
     settings_json,
     site_radiomics,
@@ -205,6 +208,34 @@ def test_the_plan_shows_the_election_and_its_hash_binds_it(candidates: list[str]
         election_plan(candidates, features=tuple(core.default_features(RANKED_CLINICAL)))
     with pytest.raises(FederatedError, match="quorum"):
         election_plan(candidates, quorum=1.0)
+    # SecAgg+ clips at +-8: raw radiomics (Energy ~1e8) need public reference scales first
+    with pytest.raises(FederatedError, match="reference"):
+        election_plan(candidates, secagg=True)
+
+
+def test_reference_scaling_changes_nothing_but_the_range(
+    election_run: dict, candidates: list[str], tmp_path: Path
+) -> None:
+    # stand-in for a public reference population (e.g. another synthetic cohort): medians / IQRs of the rows here
+    pooled = {n: np.concatenate([r[n] for r in election_run["rad"]]) for n in candidates}
+    ref = reference_table(pooled)
+    path = tmp_path / "reference.csv"
+    pd.DataFrame([(n, c, s) for n, (c, s) in ref.items()], columns=["feature", "center", "scale"]).to_csv(
+        path, index=False
+    )
+    back = read_reference(path)
+    assert set(back) == set(ref) and all(back[n] == pytest.approx(ref[n], rel=1e-12) for n in ref)
+    plan = election_plan(candidates, radiomics=radiomics_specs(candidates, read_reference(path)), secagg=True)
+    plain = dataclasses.replace(plan, secagg=False)  # in-process: same arithmetic, no masking
+    ws, sent = spy_workers(election_run["datas"], tmp_path / "w", plain)
+    res = run_in_process(plain, ws)
+    base = election_run["result"]
+    assert res["election"]["elected"] == base["election"]["elected"]
+    np.testing.assert_allclose(res["election"]["rad_params"], base["election"]["rad_params"], atol=1e-8)
+    np.testing.assert_allclose(res["coef_standardised"], base["coef_standardised"], atol=1e-8)
+    # every summed value now lies well inside SecAgg+'s clipping range
+    moments = [a for _s, kind, arrays, _n in sent if kind == "moments" for a in arrays]
+    assert max(float(np.abs(m).max()) for m in moments) < 8
 
 
 def test_result_summary_shows_the_election(election_run: dict) -> None:
