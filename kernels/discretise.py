@@ -65,21 +65,23 @@ def _digitize_roi(
     flat_m = mask.ravel()
     flat_o = out.ravel()
     n_edges = edges.size
+    first = edges[0]
+    # edges are (nearly) evenly spaced: start from the arithmetic guess, then step to the exact answer
+    inverse = (n_edges - 1) / (edges[n_edges - 1] - first)
     for k in range(flat_i.size):
         if not flat_m[k]:
             flat_o[k] = 0
             continue
         v = flat_i[k]
-        # numpy.digitize(v, edges) for increasing edges == searchsorted(edges, v, side="right")
-        lo = 0
-        hi = n_edges
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if edges[mid] <= v:
-                lo = mid + 1
-            else:
-                hi = mid
-        flat_o[k] = lo
+        # numpy.digitize(v, edges) for increasing edges == searchsorted(edges, v, side="right"): the index i
+        # with edges[i - 1] <= v < edges[i]
+        guess = (v - first) * inverse
+        i = 0 if not guess > 0.0 else (n_edges if guess >= n_edges else int(guess) + 1)
+        while i > 0 and edges[i - 1] > v:
+            i -= 1
+        while i < n_edges and edges[i] <= v:
+            i += 1
+        flat_o[k] = i
 
 
 def digitize_roi(

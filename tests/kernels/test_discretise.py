@@ -80,3 +80,28 @@ def test_bad_inputs() -> None:
         bin_edges_fixed_width(0.0, 1.0, 0.0)
     with pytest.raises(ValueError, match="bin_count"):
         bin_edges_fixed_count(0.0, 1.0, 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_edges=st.integers(2, 40),
+    uneven=st.floats(0.0, 3.0),
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
+def test_digitize_equals_numpy_for_any_increasing_edges(
+    seed: int, n_edges: int, uneven: float, dtype: type
+) -> None:
+    """The arithmetic first guess is corrected to numpy.digitize exactly, even for uneven edges and ties."""
+    rng = np.random.default_rng(seed)
+    steps = 1.0 + uneven * rng.random(n_edges - 1)
+    edges = np.concatenate([[rng.normal() * 10], rng.normal() * 10 + np.cumsum(steps)])
+    edges.sort()
+    edges = np.unique(edges)
+    if edges.size < 2:
+        return
+    image = rng.normal(edges.mean(), np.ptp(edges), (4, 5, 6))
+    image.flat[: edges.size] = edges  # values exactly on the edges
+    image = image.astype(dtype)
+    mask = rng.random(image.shape) < 0.8
+    np.testing.assert_array_equal(digitize_roi(image, mask, edges), _reference_levels(image, mask, edges))
