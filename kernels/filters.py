@@ -229,8 +229,11 @@ def _block(
     out: npt.NDArray[np.float64],
     tmp: npt.NDArray[np.float64],
     k: npt.NDArray[np.float64],
+    final: npt.NDArray[np.float32],
 ) -> None:
-    # the recursion of _line along axis 0 of a (ln, m) block, for all m columns at once (contiguous inner loop)
+    # the recursion of _line along axis 0 of a (ln, m) block, for all m columns at once (contiguous inner loop);
+    # the causal part goes to `out`, the anti-causal one to `tmp`, and each sum out + tmp straight into `final`
+    # (float32, any layout) as soon as its anti-causal term is known: the same operations as _line
     n0, n1, n2, n3 = k[0], k[1], k[2], k[3]
     d1, d2, d3, d4 = k[4], k[5], k[6], k[7]
     m1, m2, m3, m4 = k[8], k[9], k[10], k[11]
@@ -263,15 +266,19 @@ def _block(
         tmp[ln - 2, j] -= tmp[ln - 1, j] * d1 + w * bm2 + w * bm3 + w * bm4
         tmp[ln - 3, j] -= tmp[ln - 2, j] * d1 + tmp[ln - 1, j] * d2 + w * bm3 + w * bm4
         tmp[ln - 4, j] -= tmp[ln - 3, j] * d1 + tmp[ln - 2, j] * d2 + tmp[ln - 1, j] * d3 + w * bm4
+    for i in range(ln - 1, ln - 4, -1):
+        for j in range(m):
+            final[i, j] = out[i, j] + tmp[i, j]
     for i in range(ln - 4, 0, -1):
         for j in range(m):
             t = data[i, j] * m1 + data[i + 1, j] * m2 + data[i + 2, j] * m3 + data[i + 3, j] * m4
             tmp[i - 1, j] = t - (
                 tmp[i, j] * d1 + tmp[i + 1, j] * d2 + tmp[i + 2, j] * d3 + tmp[i + 3, j] * d4
             )
-    for i in range(ln):
         for j in range(m):
-            out[i, j] += tmp[i, j]
+            final[i, j] = out[i, j] + tmp[i, j]
+    for j in range(m):
+        final[0, j] = out[0, j] + tmp[0, j]
 
 
 @njit
@@ -289,10 +296,7 @@ def _pass(
             for i in range(ny):
                 for j in range(nx):
                     block[j, i] = np.float64(src[z, i, j])
-            _block(block, out2, tmp2, k)
-            for i in range(ny):
-                for j in range(nx):
-                    dst[z, i, j] = out2[j, i]
+            _block(block, out2, tmp2, k, dst[z].T)
     elif axis == 1:
         block = np.empty((ny, nx))
         out2 = np.empty((ny, nx))
@@ -301,10 +305,7 @@ def _pass(
             for i in range(ny):
                 for j in range(nx):
                     block[i, j] = np.float64(src[z, i, j])
-            _block(block, out2, tmp2, k)
-            for i in range(ny):
-                for j in range(nx):
-                    dst[z, i, j] = out2[i, j]
+            _block(block, out2, tmp2, k, dst[z])
     else:
         block = np.empty((nz, nx))
         out2 = np.empty((nz, nx))
@@ -313,10 +314,7 @@ def _pass(
             for i in range(nz):
                 for j in range(nx):
                     block[i, j] = np.float64(src[i, y, j])
-            _block(block, out2, tmp2, k)
-            for i in range(nz):
-                for j in range(nx):
-                    dst[i, y, j] = out2[i, j]
+            _block(block, out2, tmp2, k, dst[:, y, :])
 
 
 @njit
