@@ -5,10 +5,15 @@ this machine; the plan is FedAvg (or FedProx) on the five pre-specified clinical
 SecAgg+.  The federated result is compared with the same model fitted on the pooled rows and with the in-process
 run of the same code.
 
+``--radiomics``: the cohort has CT images, each site's spleen radiomics (``DEMO_RADIOMICS``: Original,
+first-order + GLCM + GLSZM, bin width 25) are extracted into its feature cache first, and the plan starts with
+the Rad-score feature election (``--selection``), then ``--rounds`` Rad-score rounds; the Rad-score and the
+model using it are compared with the same steps on pooled rows.  ``--engine in-process`` skips the processes.
+
 Usage::
 
     .venv/bin/python benchmarks/federated_rounds.py [--rounds 10] [--n 300] [--secagg] [--strategy fedprox]
-        [--json PATH]
+        [--radiomics [--selection lasso|stability]] [--engine flower|in-process] [--json PATH]
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 
 from hsp_desktop.federated import deploy
-from hsp_desktop.federated.coordinator import pooled_reference, run_in_process
-from hsp_desktop.federated.service import make_plan
+from hsp_desktop.federated.coordinator import pooled_election_reference, pooled_reference, run_in_process
+from hsp_desktop.federated.core import Plan
+from hsp_desktop.federated.service import DEMO_RADIOMICS, make_plan, prefill_feature_cache
 from hsp_desktop.federated.site import SiteWorker, approve_plan, load_site_data
 from hsp_desktop.synthetic import generate_cohort
 from models.metrics import auc_delong
@@ -41,15 +47,28 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=300)
     ap.add_argument("--secagg", action="store_true")
     ap.add_argument("--strategy", choices=("fedavg", "fedprox"), default="fedavg")
+    ap.add_argument("--radiomics", action="store_true", help="Rad-score feature election first")
+    ap.add_argument("--selection", choices=("lasso", "stability"), default="lasso")
+    ap.add_argument("--engine", choices=("flower", "in-process"), default="flower")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="hsp-fed-bench-") as tmp:
         work = Path(tmp)
-        cohort = generate_cohort(work / "cohort", n=args.n, prospective=0, seed=1, sites=3, images=False)
-        plan = make_plan(
-            SITES, rounds=args.rounds, secagg=args.secagg, strategy=args.strategy, federation="bench"
+        t_gen = time.monotonic()
+        cohort = generate_cohort(
+            work / "cohort", n=args.n, prospective=0, seed=1, sites=3, images=args.radiomics, workers=2
         )
+        extra: dict = {}
+        if args.radiomics:
+            prefill_feature_cache(cohort, DEMO_RADIOMICS)
+            extra = {"radiomics": DEMO_RADIOMICS, "selection": args.selection}
+        t_gen = time.monotonic() - t_gen
+        plan = make_plan(
+            SITES, rounds=args.rounds, secagg=args.secagg, strategy=args.strategy, federation="bench", **extra
+        )
+        if args.engine == "in-process":
+            return _in_process(args, plan, cohort, work, t_gen)
         deploy.init_coordinator(work / "coord", list(SITES), port=deploy.free_port())
         t0 = time.monotonic()
         with deploy.Federation(work / "coord") as fed:
@@ -104,6 +123,75 @@ def main() -> int:
         "auc_federated_histogram": result["pooled"]["auc"],
         "auc_pooled_exact": auc_delong(ref["y"], ref["eta"]).auc,
     }
+    if plan.election:
+        out["election"] = _election_figures(plan, datas, result)
+        out["election"]["vote_round_s"] = round(result["election"]["vote_round_seconds"], 1)
+        out["election"]["max_abs_rad_param_diff_vs_in_process"] = float(
+            np.abs(np.array(result["election"]["rad_params"]) - local["election"]["rad_params"]).max()
+        )
+        del out["max_abs_coef_diff_vs_pooled"], out["auc_pooled_exact"]  # pooled_reference has no Rad-score
+    print(json.dumps(out, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2))
+    return 0
+
+
+def _election_figures(plan: Plan, datas: list, result: dict) -> dict:
+    """Election, Rad-score and model-with-Rad-score figures against the same steps on pooled rows."""
+    from hsp_desktop.federated.radiomics import site_radiomics
+
+    el = result["election"]
+    names = [f.name for f in plan.radiomics]
+    rad = [
+        site_radiomics(Path(d.source.split(" ", 1)[1]), d.ids, names, plan.radiomics_settings) for d in datas
+    ]
+    ref = pooled_election_reference(plan, datas, rad, el["elected"])
+    fed_rad = [el["rad_coef_standardised"]["intercept"]] + [
+        el["rad_coef_standardised"][n] for n in names if n in el["elected"]
+    ]
+    return {
+        "candidates": len(names),
+        "votes": {k: v for k, v in el["votes"].items() if v},
+        "elected": el["elected"],
+        "loso_elected": el["loso_elected"],
+        "fallback": el["fallback"],
+        "rad_coef_federated": fed_rad,
+        "rad_coef_pooled": ref["rad_coef_standardised"].tolist(),
+        "max_abs_rad_coef_diff_vs_pooled": float(
+            np.abs(np.array(fed_rad) - ref["rad_coef_standardised"]).max()
+        ),
+        "coef_federated": result["coef_standardised"],
+        "coef_pooled": ref["coef_standardised"].tolist(),
+        "auc_federated_histogram": result["pooled"]["auc"],
+        "auc_pooled_exact": auc_delong(ref["y"], ref["eta"]).auc,
+        "auc_rad_score_alone_pooled": auc_delong(ref["y"], ref["rad_eta"]).auc,
+        "loso_auc": {s: m["auc"] for s, m in result["leave_one_site_out"].items()},
+    }
+
+
+def _in_process(args: argparse.Namespace, plan: Plan, cohort: Path, work: Path, t_gen: float) -> int:
+    datas = [load_site_data(cohort, s) for s in SITES]
+    workers = []
+    for d in datas:
+        approve_plan(work / "inproc" / d.site, plan, by="bench")
+        workers.append(SiteWorker(d, work / "inproc" / d.site))
+    t1 = time.monotonic()
+    result = run_in_process(plan, workers)
+    out: dict = {
+        "engine": "in-process",
+        "cohort_and_features_s": round(t_gen, 1),
+        "run_s": round(time.monotonic() - t1, 2),
+    }
+    if plan.election:
+        out["election"] = _election_figures(plan, datas, result)
+    else:
+        ref = pooled_reference(plan, datas)
+        out["max_abs_coef_diff_vs_pooled"] = float(
+            np.abs(np.array(result["coef_standardised"]) - ref["coef_standardised"]).max()
+        )
+        out["auc_federated_histogram"] = result["pooled"]["auc"]
+        out["auc_pooled_exact"] = auc_delong(ref["y"], ref["eta"]).auc
+        out["loso_auc"] = {s: m["auc"] for s, m in result["leave_one_site_out"].items()}
     print(json.dumps(out, indent=2))
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))

@@ -16,6 +16,14 @@ the weighted average ``sum_i n_i v_i / N`` (with SecAgg+ it cannot see anything 
    proximal objective ``mean log-loss + mu/2 ||w - w_global||^2`` (FedAvg: ``mu = 0``; FedProx: ``mu > 0``),
    optionally clips the update (differential privacy), and for model ``k + 1`` sends ``w * N / (N - n_k)`` (or
    zeros when it is site ``k``), so the weighted average is the FedAvg over the other sites.
+With a Rad-score election (``plan.radiomics``: ``c`` candidate radiomics features) the run starts with a
+**vote**: each site runs the development pipeline's selection on its own radiomics and sends its 0/1 vote over
+the candidates ``/ n_i`` in ``K + 1`` rows (the global election and the leave-one-site-out ones, its own row
+zero), so that ``N`` times the average is the vote count; the coordinator elects the candidates with more than
+``quorum`` times the voting sites' votes.  The moments message then also carries the candidates' moments,
+``rad_rounds`` rounds train ``K + 1`` logistic Rad-scores on the elected features (zeros elsewhere), and the
+model's ``rad_score`` input is each model's Rad-score linear predictor, computed at the site.
+
 3. **evaluate** - each site bins its predicted risks of model 0 and of its own leave-out model into ``B`` bins
    of the logit scale, separately for outcome 1 and 0, and sends ``counts / n_i`` in its own block.  Times ``N``
    these are the per-site histograms; their sum is the pooled histogram, from which the pooled AUC, calibration
