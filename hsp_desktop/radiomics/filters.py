@@ -7,10 +7,11 @@ it needs around the ROI box:
 * LoG (:func:`kernels.filters.laplacian_of_gaussian`: ITK's ``LaplacianRecursiveGaussianImageFilter`` as
   PyRadiomics runs it, bit-equal on the same grid and ~3x faster): the box plus ``LOG_MARGIN_SIGMAS`` sigmas each
   side; the recursive (IIR) filter's boundary influence decays as ``exp(-1.7 d / sigma)``, so the ROI values agree
-  with whole-image filtering to ~1e-12 relative;
+  with whole-image filtering to ~1e-12 relative; passes after the first along an axis run on the box's lines only;
 * Wavelet (PyWavelets ``swtn``, PyRadiomics' ``_swt3``): the box plus the filter length per level; the
   undecimated transform is shift-equivariant, so ROI values are bit-equal to whole-image filtering; where the
-  margin meets the image edge the whole axis is used with PyRadiomics' wrap padding;
+  margin meets the image edge the whole axis is used with PyRadiomics' wrap padding; the last level runs axis
+  by axis on the lines the later axes still need (:func:`_swtn_on_box`);
 * Gradient (SimpleITK ``GradientMagnitudeImageFilter``): the box plus one voxel;
 * Square, SquareRoot, Logarithm, Exponential (:mod:`kernels.filters`): the box, scaled by the whole image's
   maximum absolute value.

@@ -1,8 +1,11 @@
 """Texture features (GLCM, GLRLM, GLSZM, GLDM, NGTDM) numerically equal to PyRadiomics 3.0.1.
 
 The matrices are accumulated by the Numba kernels in :mod:`kernels` (one pass over the ROI box for
-GLCM + GLDM + NGTDM, all directions at once; one sweep per direction for GLRLM; one union-find pass
-for GLSZM); the features are NumPy formulas on those small matrices,
+GLCM + GLDM + NGTDM, all directions at once; one walk along the ROI segments of each direction for GLRLM;
+one union-find pass over the ROI voxels for GLSZM).  What depends on the ROI only (bounding box, offsets,
+GLRLM segments, ROI voxel list) is a :class:`TextureGeometry`, found once and shared by every image of an
+extraction (:func:`texture_geometry`, :func:`texture_features_on`); each image is encoded once and the
+encoding shared by all kernels.  The features are NumPy formulas on those small matrices,
 following PyRadiomics 3.0.1 step by step:
 
 * the image is cropped to the bounding box of the ROI (as PyRadiomics' extractor does) and the

@@ -374,3 +374,18 @@ def test_shared_roi_structures_refuse_another_roi() -> None:
         neighbour_matrices_coded(coded.astype(np.int32), 3, angles)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="does not fit"):
         encode_box(levels, mask, (1, 0, 0), 1)
+
+
+def test_glszm_cover_is_the_neighbour_touching_all_others() -> None:
+    from kernels.glszm import _cover
+    from kernels.texture_common import flat_offsets
+
+    shape = (5, 6, 7)
+    offsets = texture_angles(shape, bidirectional=True)
+    assert _cover(offsets, flat_offsets(offsets, shape)) == -6 * 7  # z - 1 in 3D
+    offsets = texture_angles(shape, bidirectional=True, force2d_dimension=0)
+    assert _cover(offsets, flat_offsets(offsets, shape)) == -7  # y - 1 in an axial plane
+    offsets = texture_angles((5, 6, 1), bidirectional=True)
+    assert (
+        _cover(offsets, flat_offsets(offsets, (5, 6, 1))) == -6
+    )  # x is one voxel: z - 1 of the (z, y) plane
