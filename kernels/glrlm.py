@@ -90,11 +90,12 @@ def run_segments(
     check_border(mk, reach(ang))
     offsets = flat_offsets(ang, mk.shape)
     flat_roi = mk.ravel()
+    voxels = np.flatnonzero(flat_roi)  # only ROI voxels can start a segment
     bounds = np.zeros(ang.shape[0] + 1, dtype=np.int64)
-    _count_segments(flat_roi, offsets, bounds)
+    _count_segments(flat_roi, voxels, offsets, bounds)
     starts = np.empty(int(bounds[-1]), dtype=np.int64)
     lengths = np.empty(int(bounds[-1]), dtype=np.int32)
-    _segments(flat_roi, offsets, bounds, starts, lengths)
+    _segments(flat_roi, voxels, offsets, bounds, starts, lengths)
     flat = np.zeros(ang.shape[0], dtype=np.bool_)
     for a in range(ang.shape[0]):
         seg = lengths[bounds[a] : bounds[a + 1]]
@@ -160,32 +161,34 @@ def glrlm_from_segments(
 
 @njit
 def _count_segments(
-    roi: npt.NDArray[np.bool_], offsets: npt.NDArray[np.int64], bounds: npt.NDArray[np.int64]
+    roi: npt.NDArray[np.bool_],
+    voxels: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.int64],
+    bounds: npt.NDArray[np.int64],
 ) -> None:
-    n = roi.shape[0]
     total = 0
     for a in range(offsets.shape[0]):
         step = offsets[a]
-        for idx in range(n):
-            if roi[idx] and not roi[idx - step]:
-                total += 1
+        for q in range(voxels.shape[0]):
+            total += int(not roi[voxels[q] - step])
         bounds[a + 1] = total
 
 
 @njit
 def _segments(
     roi: npt.NDArray[np.bool_],
+    voxels: npt.NDArray[np.int64],
     offsets: npt.NDArray[np.int64],
     bounds: npt.NDArray[np.int64],
     starts: npt.NDArray[np.int64],
     lengths: npt.NDArray[np.int32],
 ) -> None:
-    n = roi.shape[0]
     for a in range(offsets.shape[0]):
         step = offsets[a]
         k = bounds[a]
-        for idx in range(n):
-            if roi[idx] and not roi[idx - step]:
+        for q in range(voxels.shape[0]):
+            idx = voxels[q]
+            if not roi[idx - step]:
                 length = 1
                 cur = idx + step
                 while roi[cur]:
