@@ -201,7 +201,13 @@ def compute_features(prep: Prepared, *, threads: int | None = None) -> dict[str,
     # parts[(job, image)] -> features; (-1, 0) is shape.  The wavelet filter yields 8 images: each becomes a task
     # of its own, so the two threads stay busy to the end; other image types are one task (filter + features).
     parts: dict[tuple[int, int], dict[str, float]] = {}
-    with ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="radiomics") as pool:
+    from hsp_desktop.radiomics.texture import _single_threaded_blas
+
+    # one BLAS thread for the whole pool (the per-image limits of two workers would otherwise undo each other)
+    with (
+        _single_threaded_blas(),
+        ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="radiomics") as pool,
+    ):
         pending: dict[Future[Any], tuple[str, int, int]] = {}
         order = sorted(range(len(jobs)), key=lambda i: jobs[i][0] != "Wavelet")  # the longest chain first
         for position, i in enumerate(order):
