@@ -206,13 +206,15 @@ def develop(
         "sample_size": check.as_dict(),
     }
     # risk factors: unshrunk multivariable odds ratios of the multimodal meta-learner
+    # (a score the meta-learner dropped for a negative weight has no odds ratio)
+    fitted_terms = [t for t in final.terms_ if t not in final.dropped_scores_]
     per = []
-    for term in final.terms_:
+    for term in fitted_terms:
         if term in ("rad_score", "dl_score"):
-            per.append("per unit of score (log-odds scale)")
+            per.append("per SD of the score")
         else:
             per.append("per doubling" if transform_name(term) == "log2" else "per unit")
-    ors = [o.__dict__ for o in odds_ratios(final.unshrunk_, list(final.terms_), per)]
+    ors = [o.__dict__ for o in odds_ratios(final.unshrunk_, fitted_terms, per)]
     bands = band_table(yb, oof, cfg.band_thresholds)
     notes = []
     if not check.ok:

@@ -2,7 +2,7 @@
 
 One estimator, :class:`MultimodalRiskModel`, is the *whole* data-driven procedure, so that resampling (nested CV,
 bootstrap) refits everything - imputation, stability and redundancy filtering, mRMR, stability selection, LASSO
-tuning (inner CV, 1-SE rule), cross-fitting of the scores, the meta-learner and its shrinkage - on training rows
+tuning (inner CV, 1-SE rule, with mRMR and stability selection refitted in every inner fold), cross-fitting of the scores, the meta-learner and its shrinkage - on training rows
 only.  The candidate models are settings of it:
 
 * clinical-only: a pre-specified small set of clinical predictors (size chosen with Riley's criteria);
@@ -32,18 +32,11 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
-from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from models.features import CLINICAL_UNITS, radiomics_columns, split_blocks
 from models.logistic import LogisticFit, fit_logistic
-from models.selection import (
-    IccStabilityFilter,
-    MRMRSelector,
-    ScoreBuilder,
-    StabilitySelector,
-    VarianceCorrelationFilter,
-)
+from models.selection import IccStabilityFilter, SelectedScoreBuilder, VarianceCorrelationFilter
 
 FloatArray = NDArray[np.float64]
 
@@ -151,38 +144,37 @@ class _ScoreChain:
         self.kept = [c for c, k in zip(self.columns, keep, strict=True) if k]
         self.kept_medians = med[keep]
 
-    def _pipeline(self) -> Pipeline:
+    def _builder(self) -> SelectedScoreBuilder:
         m = self.model
-        steps: list[tuple[str, Any]] = []
-        if len(self.kept) > m.n_mrmr:
-            steps.append(("mrmr", MRMRSelector(n_features=m.n_mrmr)))
-        if m.stability and len(self.kept) > 3:
-            steps.append(
-                ("stability", StabilitySelector(n_resamples=m.n_stability, random_state=m.random_state))
-            )
-        steps.append(
-            ("score", ScoreBuilder(name=self.name, n_Cs=m.n_Cs, cv=m.inner_cv, random_state=m.random_state))
+        return SelectedScoreBuilder(
+            name=self.name,
+            n_mrmr=m.n_mrmr,
+            stability=m.stability,
+            n_stability=m.n_stability,
+            n_Cs=m.n_Cs,
+            cv=m.inner_cv,
+            random_state=m.random_state,
         )
-        return Pipeline(steps)
 
     def _matrix(self, frame: pd.DataFrame) -> FloatArray:
         R = frame[self.kept].to_numpy(dtype=np.float64)
         return np.asarray(np.where(np.isnan(R), self.kept_medians, R), dtype=np.float64)
 
     def fit_supervised(self, frame: pd.DataFrame, y: NDArray[np.int64], groups: NDArray[Any]) -> LinearScore:
-        pipe = self._pipeline().fit(self._matrix(frame), y, score__groups=groups)
-        mask = np.ones(len(self.kept), dtype=bool)
-        for _, step in pipe.steps[:-1]:
-            idx = np.flatnonzero(mask)
-            mask = np.zeros_like(mask)
-            mask[idx[step.get_support()]] = True
-        builder: ScoreBuilder = pipe.steps[-1][1]
-        coef_std = builder.coef_
-        nz = coef_std != 0
-        idx = np.flatnonzero(mask)[nz]
-        coef = coef_std[nz] / builder.scale_[nz]
-        intercept = float(builder.intercept_ - np.sum(coef_std[nz] * builder.mean_[nz] / builder.scale_[nz]))
-        self.last_pipeline = pipe
+        builder = self._builder().fit(self._matrix(frame), y, groups=groups)
+        nz = builder.coef_ != 0
+        idx = np.flatnonzero(nz)
+        coef = builder.coef_[nz] / builder.scale_[nz]
+        # Standardised on the training rows (mean 0, SD 1; the LASSO's intercept and overall shrinkage dropped):
+        # fold models that the 1-SE rule shrinks to a whisper and folds that keep several features then give
+        # cross-fitted scores on one scale, and the final score matches them.  Without this, fold-specific
+        # intercepts and scales make the cross-fitted scores carry fold artefacts that the meta-learner fits
+        # (even with the wrong sign); the meta-learner, fitted on the cross-fitted scores, sets the weight.
+        raw = self._matrix(frame)[:, idx] @ coef
+        sd = float(raw.std())
+        coef = coef / sd if sd > 0 else np.zeros_like(coef)
+        intercept = -float(raw.mean()) / sd if sd > 0 else 0.0
+        self.last_builder = builder
         return LinearScore(
             name=self.name,
             inputs=[self.kept[i] for i in idx],
@@ -381,25 +373,41 @@ class MultimodalRiskModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             rep["icc_assessed"] = bool(chain.icc.assessed_)
             rep["after_icc"] = int(chain.icc.get_support().sum())
             rep["icc_subjects"] = int(chain.icc.n_subjects_)
-        pipe = chain.last_pipeline
-        if "stability" in pipe.named_steps:
-            rep["stability_selected"] = int(pipe.named_steps["stability"].get_support().sum())
-        rep["lasso_C"] = float(pipe.named_steps["score"].C_)
+        builder = chain.last_builder
+        rep["preselected"] = int(builder.preselected_.sum())
+        rep["lasso_C"] = float(builder.C_)
+        rep["lasso_factor"] = float(builder.factor_)
         rep["selected"] = list(final.inputs)
         return rep
 
     def _fit_logistic_meta(self, M: FloatArray, yb: NDArray[np.int64]) -> None:
-        fit = fit_logistic(M, yb.astype(np.float64))
-        coef = fit.coef.copy()
+        # Stacking weights of the scores are non-negative (Breiman 1996): a Rad-/DL-score is oriented (higher =
+        # more risk), so a negative weight can only fit noise in the cross-fitted scores; such a score is dropped
+        # (weight 0) and the meta-learner refitted.  Clinical predictors keep their free signs.
+        n_clin = len(self.clinical)
+        active = np.ones(M.shape[1], dtype=bool)
+        while True:
+            fit = fit_logistic(M[:, active], yb.astype(np.float64))
+            full = np.zeros(M.shape[1])
+            full[active] = fit.coef[1:]
+            negative = [j for j in range(n_clin, M.shape[1]) if active[j] and full[j] < 0]
+            if not negative:
+                break
+            active[min(negative, key=lambda j: full[j])] = False
+        df = int(active.sum())
         s = 1.0
         if self.shrinkage and fit.lr_chi2 > 0:
-            s = max(0.0, (fit.lr_chi2 - M.shape[1]) / fit.lr_chi2)
-        slopes = coef[1:] * s
+            s = max(0.0, (fit.lr_chi2 - df) / fit.lr_chi2)
+        slopes = full * s
         refit = fit_logistic(np.zeros((M.shape[0], 0)), yb.astype(np.float64), offset=M @ slopes)
         self.intercept_ = float(refit.coef[0])
         self.coef_ = slopes
+        keep = np.concatenate([[True], active])
+        cov = np.zeros((M.shape[1] + 1, M.shape[1] + 1))
+        cov[np.ix_(keep, keep)] = fit.cov
         scale = np.concatenate([[1.0], np.full(M.shape[1], s)])
-        self.cov_ = fit.cov * np.outer(scale, scale)
+        self.cov_ = cov * np.outer(scale, scale)
+        self.dropped_scores_ = [self.terms_[j] for j in range(M.shape[1]) if not active[j]]
         self.unshrunk_: LogisticFit = fit
         self.shrinkage_factor_ = s
         self.meta_model_: Any = None
@@ -431,6 +439,7 @@ class MultimodalRiskModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             self.meta_model_ = forest
             self.platt_ = (float(platt.coef[0]), float(platt.coef[1]))
         self.coef_ = np.full(M.shape[1], np.nan)
+        self.dropped_scores_ = []
         self.intercept_ = float("nan")
         self.shrinkage_factor_ = float("nan")
 
@@ -577,5 +586,6 @@ class MultimodalRiskModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 "cov": self.cov_.tolist(),
                 "term_means": self.term_means_.tolist(),
                 "shrinkage_factor": float(self.shrinkage_factor_),
+                "dropped_scores": list(self.dropped_scores_),
             },
         }

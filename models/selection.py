@@ -12,6 +12,8 @@ The chain the field uses (CLEAR, Zwanenburg et al. 2019), each step fitted on tr
    rule; stability selection (Meinshausen & Buhlmann 2010) over half-sample resamples.
 5. :class:`ScoreBuilder` - the Rad-score (or DL-score): the linear predictor of a LASSO-logistic model (1-SE rule)
    on the surviving standardised features, one output column.
+6. :class:`SelectedScoreBuilder` - steps 3-5 as one estimator whose LASSO penalty is tuned with mRMR and stability
+   selection refitted inside every inner fold (what the multimodal model uses).
 
 Multi-class targets are reduced to "largest label versus the rest", so the event must be coded as the larger label
 (1 for the hypersplenism outcome).
@@ -736,6 +738,214 @@ class ScoreBuilder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.coef_ = coef
         self.intercept_ = intercept
         self.path_ = path
+        return self
+
+    def transform(self, X: Any) -> FloatArray:
+        """Return the score (one column).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features in the fitted order.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 1)
+            Linear predictor.
+        """
+        check_is_fitted(self, "coef_")
+        Xa = validate_data(self, X, reset=False, dtype=np.float64)
+        z = (Xa - self.mean_) / self.scale_
+        return np.asarray((self.intercept_ + z @ self.coef_)[:, None], dtype=np.float64)
+
+    def get_feature_names_out(self, input_features: Any = None) -> NDArray[np.object_]:
+        """Return the single output name.
+
+        Parameters
+        ----------
+        input_features : ignored
+            Present for API compatibility.
+
+        Returns
+        -------
+        ndarray of str
+            ``[name]``.
+        """
+        check_is_fitted(self, "coef_")
+        return np.asarray([self.name], dtype=object)
+
+
+class SelectedScoreBuilder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Pre-selection (mRMR, then stability selection) and a LASSO score, tuned with the selection inside the CV.
+
+    The LASSO penalty is chosen by inner cross-validation in which the supervised pre-selection is *refitted on
+    every inner training fold* (Ambroise & McLachlan 2002; Varma & Simon 2006).  Tuning the penalty on features
+    that were pre-selected on all rows sees no selection optimism, picks too weak a penalty and lets the score
+    memorise its training rows - which also makes bootstrap optimism estimates too small.  The grid is relative:
+    ``C = factor x`` the smallest C with a non-empty model on that fold's selected features, so folds with
+    different selections share one scale.
+
+    Parameters
+    ----------
+    name : str, default="rad_score"
+        Name of the output column.
+    n_mrmr : int, default=20
+        Features kept by mRMR (applied only when there are more).
+    stability : bool, default=True
+        Run stability selection after mRMR (when more than 3 features remain).
+    n_stability : int, default=30
+        Stability-selection subsamples.
+    n_Cs : int, default=15
+        Size of the relative regularisation grid (factors 1.05 to 31.6).
+    cv : int, default=5
+        Inner folds (reduced to the minority-class count when smaller).
+    one_se : bool, default=True
+        Most regularised factor within one SE of the best (True) or the best (False).
+    random_state : int or None, default=0
+        Seed of the inner folds and of stability selection.
+
+    Attributes
+    ----------
+    preselected_ : ndarray of bool
+        Features passed to the final LASSO (mRMR + stability selection on all rows).
+    coef_ : ndarray
+        Coefficients on the standardised scale, zeros outside the selected features.
+    mean_, scale_ : ndarray
+        Standardisation of every input.
+    intercept_ : float
+        Intercept of the linear predictor.
+    factor_ : float
+        Chosen grid factor.
+    C_ : float
+        Inverse regularisation strength of the final LASSO.
+    path_ : LassoPath
+        Inner-CV deviance over the grid (``Cs`` holds the factors).
+    """
+
+    def __init__(
+        self,
+        name: str = "rad_score",
+        n_mrmr: int = 20,
+        stability: bool = True,
+        n_stability: int = 30,
+        n_Cs: int = 15,
+        cv: int = 5,
+        one_se: bool = True,
+        random_state: int | None = 0,
+    ) -> None:
+        self.name = name
+        self.n_mrmr = n_mrmr
+        self.stability = stability
+        self.n_stability = n_stability
+        self.n_Cs = n_Cs
+        self.cv = cv
+        self.one_se = one_se
+        self.random_state = random_state
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        return tags
+
+    def _preselect(self, X: FloatArray, yb: NDArray[np.int64]) -> BoolArray:
+        mask = np.ones(X.shape[1], dtype=bool)
+        if X.shape[1] > self.n_mrmr:
+            mask = MRMRSelector(n_features=self.n_mrmr).fit(X, yb).get_support()
+        if self.stability and mask.sum() > 3:
+            idx = np.flatnonzero(mask)
+            keep = StabilitySelector(n_resamples=self.n_stability, random_state=self.random_state).fit(
+                X[:, idx], yb
+            )
+            mask = np.zeros_like(mask)
+            mask[idx[keep.get_support()]] = True
+        return mask
+
+    def _folds(self, X: FloatArray, yb: NDArray[np.int64], groups: NDArray[Any] | None) -> list[Any]:
+        n_splits = int(min(self.cv, np.bincount(yb).min()))
+        if groups is not None and np.unique(groups).shape[0] < groups.shape[0]:
+            n_splits = int(
+                min(n_splits, np.unique(groups[yb == 1]).shape[0], np.unique(groups[yb == 0]).shape[0])
+            )
+            if n_splits < 2:
+                return []
+            return list(
+                StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=self.random_state).split(
+                    X, yb, groups
+                )
+            )
+        if n_splits < 2:
+            return []
+        return list(
+            StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=self.random_state).split(X, yb)
+        )
+
+    def fit(self, X: Any, y: Any, groups: Any = None) -> SelectedScoreBuilder:
+        """Tune the penalty with the pre-selection inside the inner CV, then select and fit on all rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features.
+        y : array-like of shape (n_samples,)
+            Outcome.
+        groups : array-like of shape (n_samples,), optional
+            Recipient identity for the inner CV (bootstrap duplicates stay in one fold).
+
+        Returns
+        -------
+        SelectedScoreBuilder
+            The fitted builder.
+        """
+        if not isinstance(self.n_mrmr, int | np.integer) or self.n_mrmr < 1:
+            raise ValueError(f"n_mrmr must be a positive integer (found {self.n_mrmr!r})")
+        Xa, ya = validate_data(self, X, y, ensure_min_samples=2, dtype=np.float64)
+        yb, _ = _binary_target(ya)
+        g = None if groups is None else np.asarray(groups)
+        factors = np.logspace(0.02, 1.5, self.n_Cs)
+        folds = self._folds(Xa, yb, g)
+        dev = np.full((max(len(folds), 1), self.n_Cs), np.nan)
+        for f, (tr, te) in enumerate(folds):
+            if np.unique(yb[tr]).shape[0] < 2:
+                continue
+            mask = self._preselect(Xa[tr], yb[tr])
+            Z, mu, sd = _standardise(Xa[tr][:, mask])
+            Zt = (Xa[te][:, mask] - mu) / sd
+            c0 = l1_min_c_centered(Z, yb[tr])
+            for i, fac in enumerate(factors):
+                coef, icpt = l1_fit(Z, yb[tr], float(c0 * fac), self.random_state)
+                p = np.clip(_l1_predict(Zt, coef, icpt), 1e-12, 1 - 1e-12)
+                dev[f, i] = -2.0 * np.mean(yb[te] * np.log(p) + (1 - yb[te]) * np.log(1 - p))
+        if np.all(np.isnan(dev)):
+            mean = se = np.zeros(self.n_Cs)
+            best = chosen = self.n_Cs // 2
+        else:
+            mean = np.nanmean(dev, axis=0)
+            k = int(np.sum(~np.isnan(dev[:, 0])))
+            se = np.nanstd(dev, axis=0, ddof=1) / np.sqrt(k) if k > 1 else np.zeros(self.n_Cs)
+            best = int(np.nanargmin(mean))
+            chosen = int(np.flatnonzero(mean <= mean[best] + se[best]).min()) if self.one_se else best
+        self.path_ = LassoPath(
+            Cs=factors,
+            mean_deviance=mean,
+            se_deviance=se,
+            C_min=float(factors[best]),
+            C_1se=float(factors[chosen]),
+        )
+        self.preselected_ = self._preselect(Xa, yb)
+        Zall, self.mean_, self.scale_ = _standardise(Xa)
+        Z = Zall[:, self.preselected_]
+        c0 = l1_min_c_centered(Z, yb)
+        coef = np.zeros(Z.shape[1])
+        intercept = 0.0
+        for fac in (factors[chosen], factors[best], factors[-1]):
+            coef, intercept = l1_fit(Z, yb, float(c0 * fac), self.random_state)
+            if np.any(coef != 0):
+                break
+        self.factor_ = float(fac)
+        self.C_ = float(c0 * fac)
+        self.coef_ = np.zeros(Xa.shape[1])
+        self.coef_[self.preselected_] = coef
+        self.intercept_ = float(intercept)
         return self
 
     def transform(self, X: Any) -> FloatArray:

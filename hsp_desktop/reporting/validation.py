@@ -24,6 +24,7 @@ PER_ZH = {
     "per doubling": "每倍增",
     "per unit": "每单位",
     "per unit of score (log-odds scale)": "每单位评分（对数优势刻度）",
+    "per SD of the score": "每评分标准差",
 }
 
 

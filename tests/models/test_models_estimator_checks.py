@@ -11,6 +11,7 @@ from models.selection import (
     LassoSelector,
     MRMRSelector,
     ScoreBuilder,
+    SelectedScoreBuilder,
     StabilitySelector,
     VarianceCorrelationFilter,
 )
@@ -22,6 +23,7 @@ ESTIMATORS = [
     LassoSelector(n_Cs=5, cv=3),
     StabilitySelector(n_resamples=5),
     ScoreBuilder(n_Cs=5, cv=3),
+    SelectedScoreBuilder(n_mrmr=2, n_stability=5, n_Cs=5, cv=3),
 ]
 
 

@@ -127,3 +127,21 @@ def test_632plus_formula():
     assert auc_632plus(0.8, 0.7) == pytest.approx(1 - ((1 - w) * 0.2 + w * 0.3))
     # out-of-bag worse than chance is capped at the no-information error
     assert auc_632plus(0.8, 0.4) == pytest.approx(0.5)
+
+
+def test_scores_are_standardised_and_stacking_weights_non_negative(dev_table):
+    X, y, _ = dev_table
+    m = MultimodalRiskModel(**FAST).set_params(radiomics=False, deep=True)
+    dropped = 0
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        emb = pd.DataFrame(rng.normal(size=(len(y), 6)), index=X.index).add_prefix("deep_emb_")  # no signal
+        fit = m.fit(pd.concat([X, emb], axis=1), y)
+        dl = fit.design(pd.concat([X, emb], axis=1))[:, -1]
+        assert abs(dl.mean()) < 1e-9 and (dl.std() == pytest.approx(1.0, abs=1e-9) or dl.std() == 0)
+        assert fit.coef_[-1] >= 0  # an oriented score never gets a negative weight
+        if fit.dropped_scores_:
+            assert fit.dropped_scores_ == ["dl_score"] and fit.coef_[-1] == 0
+            assert fit.cov_[-1].tolist() == [0.0] * len(fit.cov_)
+            dropped += 1
+    assert dropped >= 1  # noise scores do get negative weights unconstrained: the rule is exercised

@@ -83,3 +83,26 @@ def test_fast_l1_fit_equals_public_estimator():
         ).fit(Z, y)
         np.testing.assert_allclose(coef, ref.coef_[0], atol=1e-10)
         assert icpt == pytest.approx(ref.intercept_[0], abs=1e-10)
+
+
+def test_selected_score_builder_tunes_with_the_selection_inside_the_cv():
+    """On pure noise, tuning after pre-selection on all rows memorises; tuning with it inside the CV does not."""
+    from models.metrics import auc_delong
+    from models.selection import SelectedScoreBuilder
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(160, 400))
+    y = (rng.random(160) < 0.3).astype(int)
+    pre = MRMRSelector(n_features=20).fit(X, y).get_support()
+    naive = ScoreBuilder(n_Cs=10, cv=5).fit(X[:, pre], y)
+    honest = SelectedScoreBuilder(n_mrmr=20, n_stability=10, n_Cs=10, cv=5).fit(X, y)
+    auc_naive = auc_delong(y, naive.transform(X[:, pre])[:, 0]).auc
+    auc_honest = auc_delong(y, honest.transform(X)[:, 0]).auc
+    assert auc_naive > 0.8  # the naive score "finds" signal in noise
+    assert auc_honest < auc_naive - 0.05
+    assert honest.factor_ <= honest.path_.Cs[len(honest.path_.Cs) // 2]  # the heavy end of the grid
+    assert np.all(honest.coef_[~honest.preselected_] == 0)
+    # with real signal it keeps it
+    Xs, ys = _informative()
+    sig = SelectedScoreBuilder(n_mrmr=10, n_stability=10, n_Cs=10).fit(Xs, ys)
+    assert set(np.flatnonzero(sig.coef_)) >= {0, 1, 2}
