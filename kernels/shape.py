@@ -296,36 +296,54 @@ def mesh_shape(
 def _moments(
     mask: npt.NDArray[np.bool_], spacing: npt.NDArray[np.float64]
 ) -> tuple[int, npt.NDArray[np.float64]]:
+    # sums in scalar accumulators (registers), each in the same order as a plain loop over the voxels
     nz, ny, nx = mask.shape
     n = 0
-    mean = np.zeros(3)
+    m0 = 0.0
+    m1 = 0.0
+    m2 = 0.0
     for z in range(nz):
         for y in range(ny):
             for x in range(nx):
                 if mask[z, y, x]:
                     n += 1
-                    mean[0] += z * spacing[0]
-                    mean[1] += y * spacing[1]
-                    mean[2] += x * spacing[2]
+                    m0 += z * spacing[0]
+                    m1 += y * spacing[1]
+                    m2 += x * spacing[2]
     cov = np.zeros((3, 3))
     if n == 0:
         return 0, cov
-    for d in range(3):
-        mean[d] /= n
-    p = np.empty(3)
+    m0 /= n
+    m1 /= n
+    m2 /= n
+    c00 = 0.0
+    c01 = 0.0
+    c02 = 0.0
+    c11 = 0.0
+    c12 = 0.0
+    c22 = 0.0
     for z in range(nz):
         for y in range(ny):
             for x in range(nx):
                 if mask[z, y, x]:
-                    p[0] = z * spacing[0] - mean[0]
-                    p[1] = y * spacing[1] - mean[1]
-                    p[2] = x * spacing[2] - mean[2]
-                    for i in range(3):
-                        for j in range(3):
-                            cov[i, j] += p[i] * p[j]
-    for i in range(3):
-        for j in range(3):
-            cov[i, j] /= n
+                    p0 = z * spacing[0] - m0
+                    p1 = y * spacing[1] - m1
+                    p2 = x * spacing[2] - m2
+                    c00 += p0 * p0
+                    c01 += p0 * p1
+                    c02 += p0 * p2
+                    c11 += p1 * p1
+                    c12 += p1 * p2
+                    c22 += p2 * p2
+    cov[0, 0] = c00 / n
+    cov[0, 1] = c01 / n
+    cov[0, 2] = c02 / n
+    cov[1, 0] = c01 / n
+    cov[1, 1] = c11 / n
+    cov[1, 2] = c12 / n
+    cov[2, 0] = c02 / n
+    cov[2, 1] = c12 / n
+    cov[2, 2] = c22 / n
     return n, cov
 
 
