@@ -88,14 +88,26 @@ def neighbour_matrices_coded(
     gldm = np.zeros((ng, 2 * ang.shape[0] + 1), dtype=np.float64)
     ngtdm = np.zeros((ng, 2), dtype=np.float64)
     offsets = flat_offsets(ang, coded.shape)
+    # the kernels step forward by positive offsets: an offset given the other way round counts its opposite,
+    # whose GLCM is the transpose (GLDM and NGTDM look both ways anyway)
+    backward = offsets < 0
+    offsets = np.abs(offsets)
     if alpha == 0:
         # PyRadiomics' default: branch-free counting; row/column 0 of `wide` collect the outside neighbours
         wide = np.zeros((ang.shape[0], ng + 1, ng + 1), dtype=np.float64)
         _neighbours_alpha0(coded.ravel(), offsets, wide, gldm, ngtdm)
-        return np.ascontiguousarray(wide[:, 1:, 1:]), gldm, ngtdm
-    glcm = np.zeros((ang.shape[0], ng, ng), dtype=np.float64)
-    _neighbours(coded.ravel(), offsets, int(alpha), glcm, gldm, ngtdm)
+        glcm = np.ascontiguousarray(wide[:, 1:, 1:])
+    else:
+        glcm = np.zeros((ang.shape[0], ng, ng), dtype=np.float64)
+        _neighbours(coded.ravel(), offsets, int(alpha), glcm, gldm, ngtdm)
+    if backward.any():
+        glcm[backward] = glcm[backward].transpose(0, 2, 1)
     return glcm, gldm, ngtdm
+
+
+# Indices are unsigned in the loops below: Numba then skips the negative-index wrap-around test of every load
+# (every voxel reads 26 neighbours), which is ~30% of the kernel's time.  Offsets are positive (the wrapper flips
+# the others) and the border keeps ``idx - offset`` >= 0.
 
 
 @njit
@@ -109,26 +121,33 @@ def _neighbours_alpha0(
     # alpha = 0: a dependent neighbour has the voxel's level, which is never 0 (outside), and an outside
     # neighbour adds 0 to the sum of levels, so only the GLCM column and the count look at "outside"
     na = offsets.shape[0]
-    for idx in range(coded.shape[0]):
-        gl = int(coded[idx])
+    steps = np.empty(na, dtype=np.uint64)
+    for a in range(na):
+        steps[a] = np.uint64(offsets[a])
+    one = np.uint64(1)
+    for i in range(coded.shape[0]):
+        idx = np.uint64(i)
+        gl = np.uint64(coded[idx])
         if gl == 0:
             continue
-        dep = 0
-        count = 0
-        total = 0
+        dep = np.uint64(0)
+        count = np.uint64(0)
+        total = np.uint64(0)
         for a in range(na):
-            ahead = int(coded[idx + offsets[a]])
-            behind = int(coded[idx - offsets[a]])
-            wide[a, gl, ahead] += 1.0
+            ua = np.uint64(a)
+            ahead = np.uint64(coded[idx + steps[ua]])
+            behind = np.uint64(coded[idx - steps[ua]])
+            wide[ua, gl, ahead] += 1.0
             total += ahead + behind
-            dep += int(ahead == gl) + int(behind == gl)
-            count += int(ahead != 0) + int(behind != 0)
-        gldm[gl - 1, dep] += 1.0
+            dep += np.uint64(ahead == gl) + np.uint64(behind == gl)
+            count += np.uint64(ahead != 0) + np.uint64(behind != 0)
+        row = gl - one
+        gldm[row, dep] += 1.0
         diff = 0.0
         if count > 0:
             diff = abs(float(gl) - float(total) / float(count))
-        ngtdm[gl - 1, 0] += 1.0
-        ngtdm[gl - 1, 1] += diff
+        ngtdm[row, np.uint64(0)] += 1.0
+        ngtdm[row, one] += diff
 
 
 @njit
@@ -141,30 +160,37 @@ def _neighbours(
     ngtdm: npt.NDArray[np.float64],
 ) -> None:
     na = offsets.shape[0]
-    for idx in range(coded.shape[0]):
-        gl = np.int64(coded[idx])
+    steps = np.empty(na, dtype=np.uint64)
+    for a in range(na):
+        steps[a] = np.uint64(offsets[a])
+    one = np.uint64(1)
+    for i in range(coded.shape[0]):
+        idx = np.uint64(i)
+        gl = np.int64(coded[idx])  # signed: |gl - other| below (int() of a uint16 is unsigned in Numba)
         if gl == 0:
             continue
         dep = 0
         count = 0
-        total = 0
+        total = np.int64(0)
+        row = np.uint64(gl) - one
         for a in range(na):
-            other = np.int64(coded[idx + offsets[a]])
+            ua = np.uint64(a)
+            other = np.int64(coded[idx + steps[ua]])
             if other != 0:
-                glcm[a, gl - 1, other - 1] += 1.0
+                glcm[ua, row, np.uint64(other) - one] += 1.0
                 count += 1
-                total += int(other)
+                total += other
                 if abs(gl - other) <= alpha:
                     dep += 1
-            other = np.int64(coded[idx - offsets[a]])
+            other = np.int64(coded[idx - steps[ua]])
             if other != 0:
                 count += 1
-                total += int(other)
+                total += other
                 if abs(gl - other) <= alpha:
                     dep += 1
-        gldm[gl - 1, dep] += 1.0
+        gldm[row, np.uint64(dep)] += 1.0
         diff = 0.0
         if count > 0:
             diff = abs(float(gl) - float(total) / float(count))
-        ngtdm[gl - 1, 0] += 1.0
-        ngtdm[gl - 1, 1] += diff
+        ngtdm[row, np.uint64(0)] += 1.0
+        ngtdm[row, one] += diff

@@ -389,3 +389,17 @@ def test_glszm_cover_is_the_neighbour_touching_all_others() -> None:
     assert (
         _cover(offsets, flat_offsets(offsets, (5, 6, 1))) == -6
     )  # x is one voxel: z - 1 of the (z, y) plane
+
+
+@pytest.mark.parametrize("alpha", [0, 2])
+def test_neighbour_kernel_takes_offsets_of_either_sign(alpha: int) -> None:
+    rng = np.random.default_rng(11)
+    levels, mask = _volume(rng, (4, 5, 6), 4, 0.7)
+    levels[mask] = rng.integers(1, 5, int(mask.sum()))
+    angles = texture_angles(levels.shape, (1, 2))
+    angles[::3] *= -1  # some offsets pointing backwards
+    bi = np.concatenate([angles, -angles])
+    glcm, gldm, ngtdm = neighbour_matrices(levels, mask, 4, angles, alpha)
+    np.testing.assert_array_equal(glcm, glcm_reference(levels, mask, 4, angles))
+    np.testing.assert_array_equal(gldm, gldm_reference(levels, mask, 4, bi, alpha))
+    np.testing.assert_allclose(ngtdm, ngtdm_reference(levels, mask, 4, bi), rtol=1e-13)
