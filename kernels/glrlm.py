@@ -238,25 +238,26 @@ def _glrlm(
                 bad += 1
                 continue
             covered += length
-            prev = int(coded[pos])
+            # unsigned indices: Numba skips the negative-index wrap-around test of each load and store
+            prev = np.uint64(coded[np.uint64(pos)])
             run = 1
             for _ in range(1, length):
                 pos += step
-                value = int(coded[pos])
+                value = np.uint64(coded[np.uint64(pos)])
                 same = int(value == prev)
                 # the run of `prev` ends here unless `value` continues it: write its cell, keep it only then
-                buffer[k] = cell[prev] + run
+                buffer[np.uint64(k)] = cell[prev] + run
                 k += 1 - same
                 run = (run & -same) + 1  # run + 1 if same else 1, branch-free
                 prev = value
-            buffer[k] = cell[prev] + run
+            buffer[np.uint64(k)] = cell[prev] + run
             k += 1
             if k >= _BUFFER:
                 for j in range(k):
-                    out[buffer[j]] += 1
+                    out[np.uint64(buffer[j])] += 1
                 k = 0
         for j in range(k):
-            out[buffer[j]] += 1
+            out[np.uint64(buffer[j])] += 1
         if bounds[a + 1] > bounds[a] and covered != n_roi:
             bad += 1
     return bad
