@@ -171,13 +171,17 @@ def _cover(offsets: npt.NDArray[np.int64], flat: npt.NDArray[np.int64]) -> int:
     return 0
 
 
+# The labelling indexes with unsigned integers: Numba then skips the negative-index wrap-around test of each load
+# and store.  Already-visited neighbours lie before the voxel, so they are reached by subtracting positive steps.
+
+
 @njit
-def _find(parent: npt.NDArray[np.int32], idx: int) -> int:
+def _find(parent: npt.NDArray[np.int32], idx: np.uint64) -> np.uint64:
     root = idx
-    while parent[root] != root:
-        root = parent[root]
-    while parent[idx] != root:  # path compression
-        nxt = parent[idx]
+    while np.uint64(parent[root]) != root:
+        root = np.uint64(parent[root])
+    while np.uint64(parent[idx]) != root:  # path compression
+        nxt = np.uint64(parent[idx])
         parent[idx] = root
         idx = nxt
     return root
@@ -205,47 +209,58 @@ def _glszm_zones(
         if idx <= last or idx < limit or idx >= size - limit or coded[idx] == 0:
             return -1
         last = idx
+    # backward steps as positive distances
+    to_cover = np.uint64(-cover)
+    to_primary = np.uint64(-primary)
+    back = np.empty(backward.shape[0], dtype=np.uint64)
+    for a in range(backward.shape[0]):
+        back[a] = np.uint64(-backward[a])
+    extra = np.empty(extras.shape[0], dtype=np.uint64)
+    for a in range(extras.shape[0]):
+        extra[a] = np.uint64(-extras[a])
     # 1. join each voxel to its already-visited neighbours of the same level (see _union_plan);
     #    a parent always comes before its child in raster order (unions keep the smaller root)
     for q in range(voxels.shape[0]):
-        idx = voxels[q]
+        idx = np.uint64(voxels[q])
         gl = coded[idx]
-        if cover != 0 and coded[idx + cover] == gl:
-            parent[idx] = _find(parent, idx + cover)
+        if cover != 0 and coded[idx - to_cover] == gl:
+            parent[idx] = _find(parent, idx - to_cover)
             continue
-        if coded[idx + primary] == gl:
-            root_me = _find(parent, idx + primary)
-            steps = extras
+        joined = coded[idx - to_primary] == gl
+        root_me = idx
+        if joined:
+            root_me = _find(parent, idx - to_primary)
+            steps = extra
         else:
-            root_me = -1
-            steps = backward
+            steps = back
         for a in range(steps.shape[0]):
-            nb = idx + steps[a]
+            nb = idx - steps[np.uint64(a)]
             if coded[nb] == gl:
                 root_nb = _find(parent, nb)
-                if root_me < 0:
+                if not joined:
                     root_me = root_nb
+                    joined = True
                 elif root_nb < root_me:
                     parent[root_me] = root_nb
                     root_me = root_nb
                 elif root_me < root_nb:
                     parent[root_nb] = root_me
-        parent[idx] = idx if root_me < 0 else root_me
+        parent[idx] = root_me
     # 2. one record per zone, in raster order of the zones' first voxels (its root).  In raster order the
     #    parent p < idx of a voxel already points at its root, so the root is one step away.
     n_zones = 0
     for q in range(voxels.shape[0]):
-        idx = voxels[q]
-        p = parent[idx]
+        idx = np.uint64(voxels[q])
+        p = np.uint64(parent[idx])
         if p == idx:
             zone_id[idx] = n_zones
             zone_level[n_zones] = coded[idx]
             zone_size[n_zones] = 1
             n_zones += 1
         else:
-            root = parent[p]
+            root = np.uint64(parent[p])
             parent[idx] = root
-            zone_size[zone_id[root]] += 1
+            zone_size[np.uint64(zone_id[root])] += 1
     return n_zones
 
 
