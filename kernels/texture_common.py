@@ -360,14 +360,17 @@ def _encode_box(
     nz, ny, nx = roi.shape
     for z in range(nz):
         for y in range(ny):
+            # one row at a time through 1-D views, unsigned indices (no wrap-around tests)
+            source = levels[z + z0, y + y0, x0 : x0 + nx]
+            inside = roi[z, y]
+            target = out[z + pad, y + pad, pad : pad + nx]
             for x in range(nx):
-                if roi[z, y, x]:
-                    value = int(levels[z + z0, y + y0, x + x0])
-                    if value < low:
-                        low = value
-                    if value > high:
-                        high = value
-                    out[z + pad, y + pad, x + pad] = value if 1 <= value <= 65535 else 0
+                ux = np.uint64(x)
+                if inside[ux]:
+                    value = int(source[ux])
+                    low = min(low, value)
+                    high = max(high, value)
+                    target[ux] = value if 1 <= value <= 65535 else 0
     return int(low), int(high)
 
 
