@@ -96,7 +96,8 @@ def main() -> int:
         t1 = time.monotonic()
         local = run_in_process(plan, workers)
         t_local = time.monotonic() - t1
-        ref = pooled_reference(plan, datas)
+        ref = None if plan.election else pooled_reference(plan, datas)
+        figures = _election_figures(plan, datas, result) if plan.election else None
 
     rounds = result["round_seconds"]
     train = [r["seconds"] for r in rounds if r["phase"] == "train"]
@@ -114,17 +115,17 @@ def main() -> int:
         ],
         "train_round_median_s": round(statistics.median(train), 1),
         "in_process_s": round(t_local, 2),
-        "max_abs_coef_diff_vs_pooled": float(
-            np.abs(np.array(result["coef_standardised"]) - ref["coef_standardised"]).max()
-        ),
+        "max_abs_coef_diff_vs_pooled": None
+        if ref is None
+        else float(np.abs(np.array(result["coef_standardised"]) - ref["coef_standardised"]).max()),
         "max_abs_coef_diff_vs_in_process": float(
             np.abs(np.array(result["coef_standardised"]) - local["coef_standardised"]).max()
         ),
         "auc_federated_histogram": result["pooled"]["auc"],
-        "auc_pooled_exact": auc_delong(ref["y"], ref["eta"]).auc,
+        "auc_pooled_exact": None if ref is None else auc_delong(ref["y"], ref["eta"]).auc,
     }
-    if plan.election:
-        out["election"] = _election_figures(plan, datas, result)
+    if figures is not None:
+        out["election"] = figures
         out["election"]["vote_round_s"] = round(result["election"]["vote_round_seconds"], 1)
         out["election"]["max_abs_rad_param_diff_vs_in_process"] = float(
             np.abs(np.array(result["election"]["rad_params"]) - local["election"]["rad_params"]).max()

@@ -222,11 +222,20 @@ def _from_cohort(folder: Path, ids: Sequence[str], settings: str) -> dict[str, F
     from hsp_desktop.development.cohort import FeatureCache, extract_radiomics
     from hsp_desktop.errors import HspError
 
+    cache = folder / ".hsp_feature_cache"
+    if not (folder / "images").is_dir() and not cache.is_dir():
+        raise FederatedError(
+            "The site's radiomics cannot be read",
+            expected=f"images/<id>/ct.nii.gz and mask.nii.gz or a feature cache in {folder}",
+            found="neither an images folder nor .hsp_feature_cache",
+            fix="write the cohort with images, or run `hsp develop` once to fill the feature cache",
+            field="radiomics",
+        )
     try:
         table, _reps, _prov = extract_radiomics(
             folder,
             list(ids),
-            cache=FeatureCache(folder / ".hsp_feature_cache"),
+            cache=FeatureCache(cache),
             settings=json.loads(settings),
             icc_subset=0,
         )

@@ -268,6 +268,7 @@ def test_a_site_without_the_candidate_radiomics_refuses_and_the_others_run(
     res = run_in_process(plan, ws)
     assert "site2" in res["excluded"] and "radiomics" in res["excluded"]["site2"]
     assert "ct.nii.gz" in res["excluded"]["site2"]
+    assert not (cohort3 / ".hsp_feature_cache").exists()  # the refusing site wrote nothing
     assert set(res["sites"]) == {"site1", "site3"} and res["election"]["voters"] == 2
     assert [e["type"] for e in outbox(tmp_path / "site2")] == ["handshake"]
     assert _digest(cohort3) == before
