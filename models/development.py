@@ -211,7 +211,7 @@ def develop(
     per = []
     for term in fitted_terms:
         if term in ("rad_score", "dl_score"):
-            per.append("per SD of the score")
+            per.append("per unit of score (log-odds scale)")
         else:
             per.append("per doubling" if transform_name(term) == "log2" else "per unit")
     ors = [o.__dict__ for o in odds_ratios(final.unshrunk_, fitted_terms, per)]

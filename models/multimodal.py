@@ -165,15 +165,11 @@ class _ScoreChain:
         nz = builder.coef_ != 0
         idx = np.flatnonzero(nz)
         coef = builder.coef_[nz] / builder.scale_[nz]
-        # Standardised on the training rows (mean 0, SD 1; the LASSO's intercept and overall shrinkage dropped):
-        # fold models that the 1-SE rule shrinks to a whisper and folds that keep several features then give
-        # cross-fitted scores on one scale, and the final score matches them.  Without this, fold-specific
-        # intercepts and scales make the cross-fitted scores carry fold artefacts that the meta-learner fits
-        # (even with the wrong sign); the meta-learner, fitted on the cross-fitted scores, sets the weight.
-        raw = self._matrix(frame)[:, idx] @ coef
-        sd = float(raw.std())
-        coef = coef / sd if sd > 0 else np.zeros_like(coef)
-        intercept = -float(raw.mean()) / sd if sd > 0 else 0.0
+        # Centred on the training rows (the LASSO's intercept dropped; its shrinkage kept): fold-specific
+        # intercepts would make the cross-fitted scores carry each fold's event rate, inversely - an artefact the
+        # meta-learner would fit.  (Standardising the scale as well was tried: it undoes the 1-SE shrinkage, the
+        # final score then gets the full weight of its memorised direction and the apparent AUC rises.)
+        intercept = -float(self._matrix(frame)[:, idx].mean(axis=0) @ coef) if idx.size else 0.0
         self.last_builder = builder
         return LinearScore(
             name=self.name,

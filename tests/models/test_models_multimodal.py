@@ -129,7 +129,7 @@ def test_632plus_formula():
     assert auc_632plus(0.8, 0.4) == pytest.approx(0.5)
 
 
-def test_scores_are_standardised_and_stacking_weights_non_negative(dev_table):
+def test_scores_are_centred_and_stacking_weights_non_negative(dev_table):
     X, y, _ = dev_table
     m = MultimodalRiskModel(**FAST).set_params(radiomics=False, deep=True)
     dropped = 0
@@ -138,7 +138,7 @@ def test_scores_are_standardised_and_stacking_weights_non_negative(dev_table):
         emb = pd.DataFrame(rng.normal(size=(len(y), 6)), index=X.index).add_prefix("deep_emb_")  # no signal
         fit = m.fit(pd.concat([X, emb], axis=1), y)
         dl = fit.design(pd.concat([X, emb], axis=1))[:, -1]
-        assert abs(dl.mean()) < 1e-9 and (dl.std() == pytest.approx(1.0, abs=1e-9) or dl.std() == 0)
+        assert abs(dl.mean()) < 1e-9  # centred on the training rows
         assert fit.coef_[-1] >= 0  # an oriented score never gets a negative weight
         if fit.dropped_scores_:
             assert fit.dropped_scores_ == ["dl_score"] and fit.coef_[-1] == 0
