@@ -104,29 +104,29 @@ def _firstorder(
     else:
         median = (s[n // 2 - 1] + s[n // 2]) / 2.0
     # robust MAD: voxels with p10 <= x <= p90
+    # (s is sorted: those voxels are the run s[lo:hi], summed in the same order as a scan with the test)
+    lo = np.searchsorted(s, p10, side="left")
+    hi = np.searchsorted(s, p90, side="right")
     rsum = 0.0
     rn = 0
-    for k in range(n):
-        if s[k] >= p10 and s[k] <= p90:
-            rsum += s[k]
-            rn += 1
-    if rn == 0:
+    for k in range(lo, hi):
+        rsum += s[k]
+        rn += 1
+    if rn <= 0:
         rmad = np.nan  # no voxel between P10 and P90 (n = 2): PyRadiomics' nanmean of nothing
     else:
         rmean = rsum / rn
         rmad = 0.0
-        for k in range(n):
-            if s[k] >= p10 and s[k] <= p90:
-                rmad += abs(s[k] - rmean)
+        for k in range(lo, hi):
+            rmad += abs(s[k] - rmean)
         rmad /= rn
-    # grey-level histogram
+    # grey-level histogram (levels >= 0: unsigned indices skip Numba's wrap-around test)
     max_level = 0
     for k in range(n):
-        if levels[k] > max_level:
-            max_level = levels[k]
+        max_level = max(max_level, int(levels[k]))
     counts = np.zeros(max_level + 1, dtype=np.int64)
     for k in range(n):
-        counts[levels[k]] += 1
+        counts[np.uint64(levels[k])] += 1
     entropy = 0.0
     uniformity = 0.0
     for g in range(max_level + 1):
