@@ -52,6 +52,14 @@ class DevelopmentRun:
                 fix="choose a folder written by 'hsp synth' or exported in the same layout",
                 field="cohort",
             )
+        if self.deep is not None and not (Path(self.deep) / "manifest.json").is_file():
+            raise InputError(
+                "The CNN artefact folder has no manifest.json",
+                expected="a CNN artefact folder (manifest.json, model.onnx, oof_scores.csv)",
+                found=str(self.deep),
+                fix="choose the CNN artefact, e.g. models/artifacts/cnn-demo-1, or leave it empty",
+                field="deep",
+            )
         if Path(self.out).exists() and not self.overwrite:
             raise ModelArtefactError(
                 "A model bundle already exists there",

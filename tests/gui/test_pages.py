@@ -204,4 +204,8 @@ def test_research_screen_refuses_bad_folders_before_any_work(qtbot, ctx: Any, tm
     page.out.setText(str(existing))
     page.start()
     assert isinstance(window.errors[-1], ModelArtefactError) and window.errors[-1].field == "out"
+    page.out.setText(str(tmp_path / "new-bundle"))
+    page.deep.setText(str(tmp_path / "no-cnn-here"))
+    page.start()
+    assert isinstance(window.errors[-1], InputError) and window.errors[-1].field == "deep"
     assert page.worker is None and page.run_button.isEnabled()

@@ -880,6 +880,10 @@ Convert them?</source>
         <translation>浏览……</translation>
     </message>
     <message>
+        <source>empty: no DL-score; e.g. models/artifacts/cnn-demo-1</source>
+        <translation>留空：不使用深度学习评分；例如 models/artifacts/cnn-demo-1</translation>
+    </message>
+    <message>
         <source>Develop a model</source>
         <translation>开发模型</translation>
     </message>
@@ -890,6 +894,10 @@ Convert them?</source>
     <message>
         <source>Output bundle folder</source>
         <translation>输出模型包文件夹</translation>
+    </message>
+    <message>
+        <source>CNN artefact (DL-score)</source>
+        <translation>CNN 模型文件（深度学习评分）</translation>
     </message>
     <message>
         <source>Bootstrap resamples (optimism)</source>

@@ -30,13 +30,13 @@ from hsp_desktop.gui.workers import Worker, callback_job
 
 
 def development_run(
-    cohort: Path, out: Path, *, n_boot: int, n_repeats: int, seed: int
+    cohort: Path, out: Path, *, n_boot: int, n_repeats: int, seed: int, deep: Path | None = None
 ) -> Callable[[Callable[[Progress], None], Callable[[], bool]], Any]:
     """The job: the same :func:`~hsp_desktop.development.run.develop_bundle` as ``hsp develop``."""
     from hsp_desktop.development.run import DevelopmentRun
 
     run = DevelopmentRun(
-        cohort=cohort, out=out, seed=seed, n_boot=n_boot, n_repeats=n_repeats
+        cohort=cohort, out=out, seed=seed, n_boot=n_boot, n_repeats=n_repeats, deep=deep
     )  # validated now
 
     def job(report: Callable[[Progress], None], cancelled: Callable[[], bool]) -> Any:
@@ -70,6 +70,11 @@ class ResearchPage(QWidget):
         self.out = QLineEdit()
         self.out.setObjectName("bundleFolder")
         self.out.setPlaceholderText(str(ctx.data_dir / "models" / "my-model-1"))
+        self.deep = QLineEdit()
+        self.deep.setObjectName("cnnArtefact")
+        self.deep.setPlaceholderText(self.tr("empty: no DL-score; e.g. models/artifacts/cnn-demo-1"))
+        browse_deep = QPushButton(self.tr("Browse..."))
+        browse_deep.clicked.connect(self._browse_deep)
         self.n_boot = QSpinBox()
         self.n_boot.setRange(10, 2000)
         self.n_boot.setValue(200)
@@ -86,6 +91,10 @@ class ResearchPage(QWidget):
         row.addWidget(browse)
         form.addRow(self.tr("Cohort folder"), row)
         form.addRow(self.tr("Output bundle folder"), self.out)
+        deep_row = QHBoxLayout()
+        deep_row.addWidget(self.deep, 1)
+        deep_row.addWidget(browse_deep)
+        form.addRow(self.tr("CNN artefact (DL-score)"), deep_row)
         form.addRow(self.tr("Bootstrap resamples (optimism)"), self.n_boot)
         form.addRow(self.tr("Repeats of 5-fold nested CV"), self.n_repeats)
         form.addRow(self.tr("Random seed"), self.seed)
@@ -124,6 +133,11 @@ class ResearchPage(QWidget):
         if folder:
             self.cohort.setText(folder)
 
+    def _browse_deep(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("CNN artefact (DL-score)"))
+        if folder:
+            self.deep.setText(folder)
+
     def start(self) -> None:
         """Run development in a worker thread."""
         cohort = Path(self.cohort.text().strip())
@@ -135,6 +149,7 @@ class ResearchPage(QWidget):
                 n_boot=self.n_boot.value(),
                 n_repeats=self.n_repeats.value(),
                 seed=self.seed.value(),
+                deep=Path(self.deep.text().strip()) if self.deep.text().strip() else None,
             )
         except HspError as exc:  # bad folder or sizes: said before any work starts
             self.window_.show_error(exc)
