@@ -233,13 +233,33 @@ def _max_dist2(pts: npt.NDArray[np.float64], members: npt.NDArray[np.int64]) -> 
 
 
 @njit
+def _stable_order(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """``argsort(keys, kind="mergesort")`` of small non-negative integers, by counting (O(n), same order)."""
+    n = keys.size
+    top = 0
+    for i in range(n):
+        top = max(top, int(keys[i]))
+    start = np.zeros(top + 2, dtype=np.int64)
+    for i in range(n):
+        start[keys[i] + 1] += 1
+    for v in range(top + 1):
+        start[v + 1] += start[v]
+    order = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        k = keys[i]
+        order[start[k]] = i
+        start[k] += 1
+    return order
+
+
+@njit
 def _diameters(
     pts: npt.NDArray[np.float64], keys: npt.NDArray[np.int64], out: npt.NDArray[np.float64]
 ) -> None:
     n = pts.shape[0]
     out[3] = np.sqrt(_max_dist2(pts, np.arange(n)))
     for axis in range(3):
-        order = np.argsort(keys[:, axis], kind="mergesort")
+        order = _stable_order(keys[:, axis])
         best = 0.0
         start = 0
         while start < n:

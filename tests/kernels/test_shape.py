@@ -114,3 +114,14 @@ def test_marching_squares_square_and_errors() -> None:
         mesh_shape_2d(np.zeros((3, 3), bool), (1, 1))
     with pytest.raises(ValueError, match="2-D"):
         mesh_shape_2d(np.ones((2, 2, 2), bool), (1, 1))
+
+
+def test_stable_order_equals_mergesort_argsort() -> None:
+    from kernels.shape import _stable_order
+
+    rng = np.random.default_rng(4)
+    for _ in range(30):
+        keys = rng.integers(0, int(rng.integers(1, 40)), int(rng.integers(1, 400))).astype(np.int64)
+        np.testing.assert_array_equal(_stable_order(keys), np.argsort(keys, kind="mergesort"))
+    grid = rng.integers(0, 9, (200, 3)).astype(np.int64)
+    np.testing.assert_array_equal(_stable_order(grid[:, 1]), np.argsort(grid[:, 1], kind="stable"))
