@@ -107,12 +107,19 @@ def _mesh(
     a = np.empty(3)
     b = np.empty(3)
     c = np.empty(3)
+    flat = mask.ravel()
+    # the cube's corners as unsigned flat steps (no wrap-around test per read)
+    step = np.empty(8, dtype=np.uint64)
+    for k in range(8):
+        step[k] = np.uint64((corners[k, 0] * ny + corners[k, 1]) * nx + corners[k, 2])
     for iz in range(nz - 1):
         for iy in range(ny - 1):
+            row = np.uint64((iz * ny + iy) * nx)
             for ix in range(nx - 1):
+                base = row + np.uint64(ix)
                 idx = 0
                 for k in range(8):
-                    if mask[iz + corners[k, 0], iy + corners[k, 1], ix + corners[k, 2]]:
+                    if flat[base + step[np.uint64(k)]]:
                         idx |= 1 << k
                 sign = 1.0
                 if idx & 0x80:
