@@ -63,6 +63,10 @@ def main() -> int:
         if args.radiomics:
             prefill_feature_cache(cohort, DEMO_RADIOMICS)
             extra = {"radiomics": DEMO_RADIOMICS, "selection": args.selection}
+            if (
+                args.secagg
+            ):  # public reference scaling: another synthetic cohort (seed 2), never the sites' rows
+                extra["radiomics_reference"] = _reference(work / "reference")
         t_gen = time.monotonic() - t_gen
         plan = make_plan(
             SITES, rounds=args.rounds, secagg=args.secagg, strategy=args.strategy, federation="bench", **extra
@@ -135,6 +139,19 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
     return 0
+
+
+def _reference(folder: Path) -> dict:
+    from hsp_desktop.development.cohort import FeatureCache, derive_outcomes, extract_radiomics
+    from hsp_desktop.federated.radiomics import reference_table
+
+    ref = generate_cohort(folder, n=90, prospective=0, seed=2, sites=3, images=True, workers=2)
+    clinical, labels, _, _ = derive_outcomes(ref)
+    ids = [s for s in clinical.index if s in labels]
+    table, _, _ = extract_radiomics(
+        ref, ids, cache=FeatureCache(ref / ".cache"), settings=DEMO_RADIOMICS, icc_subset=0
+    )
+    return reference_table({c: table[c].to_numpy() for c in table.columns})
 
 
 def _election_figures(plan: Plan, datas: list, result: dict) -> dict:
