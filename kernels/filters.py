@@ -319,10 +319,12 @@ def _pass(
 
 @njit
 def _accumulate(cum: npt.NDArray[np.float32], part: npt.NDArray[np.float32], weight: float) -> None:
-    c = cum.ravel()
-    p = part.ravel()
-    for i in range(c.size):
-        c[i] = np.float64(c[i]) + np.float64(p[i]) * weight
+    # `part` may be a strided view (the region of a larger array)
+    nz, ny, nx = cum.shape
+    for z in range(nz):
+        for y in range(ny):
+            for x in range(nx):
+                cum[z, y, x] = np.float64(cum[z, y, x]) + np.float64(part[z, y, x]) * weight
 
 
 def laplacian_of_gaussian(
@@ -373,13 +375,13 @@ def laplacian_of_gaussian(
         for other in range(3):
             if other == dim:
                 continue
-            # the axis filtered last is not mixed again: keep only the region's lines along it
-            src = np.ascontiguousarray(current[_along(region, axis)])
+            # the axis filtered last is not mixed again: keep only the region's lines along it (a view: the
+            # pass copies its blocks anyway)
+            src = current[_along(region, axis)]
             current = np.empty(src.shape, dtype=np.float32)
             axis = array_axis[other]
             _pass(src, current, axis, deriche_coefficients(sigma, sp[other], 0))
-        part = np.ascontiguousarray(current[_along(region, axis)])
-        _accumulate(cum, part, 1.0 / (sp[dim] * sp[dim]))
+        _accumulate(cum, current[_along(region, axis)], 1.0 / (sp[dim] * sp[dim]))
     return cum
 
 
