@@ -428,7 +428,16 @@ class SiteWorker:
 
         plan = self._require(plan)
         x = np.column_stack([self._radiomics(plan)[f.name] for f in plan.radiomics])
-        v = select_features(x, self.data.y, plan.selection, seed=plan.seed).astype(np.float64)
+        try:
+            v = select_features(x, self.data.y, plan.selection, seed=plan.seed).astype(np.float64)
+        except ValueError as exc:  # e.g. a site without events: the selection has nothing to learn from
+            raise FederatedError(
+                f"{self.data.site} cannot select radiomics features",
+                expected="events and non-events among the site's recipients",
+                found=str(exc),
+                fix="leave this site out of the election (it may still join a clinical-only plan)",
+                field="radiomics",
+            ) from exc
         out = np.tile(v, (len(plan.sites) + 1, 1))
         out[plan.sites.index(self.data.site) + 1] = 0.0
         return self._send("vote", [out / self.data.n], context)

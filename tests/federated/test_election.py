@@ -329,3 +329,13 @@ def test_a_site_reads_its_radiomics_from_its_registry(
         and "lack candidate features" in reply["reason"]
         and candidates[3] in reply["reason"]
     )
+
+
+def test_a_site_without_events_cannot_vote(election_run: dict, candidates: list[str], tmp_path: Path) -> None:
+    plan = election_plan(candidates, rounds=1, rad_rounds=1)
+    d = dataclasses.replace(election_run["datas"][0], y=np.zeros(election_run["datas"][0].n))
+    approve_plan(tmp_path / "s", plan, by="lead")
+    w = SiteWorker(d, tmp_path / "s")
+    with pytest.raises(FederatedError, match="cannot select radiomics features"):
+        w.vote(plan, {"round": 1})
+    assert [e["type"] for e in outbox(tmp_path / "s")] == []  # nothing was sent
