@@ -206,8 +206,8 @@ def develop(
         "sample_size": check.as_dict(),
     }
     # risk factors: unshrunk multivariable odds ratios of the multimodal meta-learner
-    # (a score the meta-learner dropped for a negative weight has no odds ratio)
-    fitted_terms = [t for t in final.terms_ if t not in final.dropped_scores_]
+    # (a score the meta-learner dropped for a negative weight is no longer a term)
+    fitted_terms = list(final.terms_)
     per = []
     for term in fitted_terms:
         if term in ("rad_score", "dl_score"):

@@ -210,6 +210,10 @@ class MultimodalRiskModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         Seed of every inner split.
     """
 
+    coef_: FloatArray
+    cov_: FloatArray
+    dropped_scores_: list[str]
+
     def __init__(
         self,
         clinical: tuple[str, ...] = ("platelets", "spleen_volume_ml", "splenic_vein_mm"),
@@ -352,9 +356,29 @@ class MultimodalRiskModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.term_means_ = M.mean(axis=0)
         if self.meta == "logistic":
             self._fit_logistic_meta(M, yb)
+            self._prune_dropped_scores()
         else:
             self._fit_tree_meta(M, yb)
         return self
+
+    def _prune_dropped_scores(self) -> None:
+        """Remove the scores the meta-learner dropped: the locked model then neither needs nor computes them."""
+        if not self.dropped_scores_:
+            return
+        keep = np.array([t not in self.dropped_scores_ for t in self.terms_])
+        for name in self.dropped_scores_:
+            if name in self.selection_report_:
+                self.selection_report_[name]["dropped_by_meta_learner"] = True
+        self.scores_ = [s for s in self.scores_ if s.name not in self.dropped_scores_]
+        if "dl_score" in self.dropped_scores_ and self.uses_deep_score_:
+            self.uses_deep_score_ = False
+            self.deep_score_dropped_ = True
+        self.terms_ = [t for t, k in zip(self.terms_, keep, strict=True) if k]
+        self.coef_ = self.coef_[keep]
+        self.term_means_ = self.term_means_[keep]
+        full = np.concatenate([[True], keep])
+        self.cov_ = self.cov_[np.ix_(full, full)]
+        self.n_features_in_ = len(self.input_features())
 
     @staticmethod
     def _deep_logit(X: pd.DataFrame) -> FloatArray:

@@ -137,11 +137,18 @@ def test_scores_are_centred_and_stacking_weights_non_negative(dev_table):
         rng = np.random.default_rng(seed)
         emb = pd.DataFrame(rng.normal(size=(len(y), 6)), index=X.index).add_prefix("deep_emb_")  # no signal
         fit = m.fit(pd.concat([X, emb], axis=1), y)
-        dl = fit.design(pd.concat([X, emb], axis=1))[:, -1]
-        assert abs(dl.mean()) < 1e-9  # centred on the training rows
-        assert fit.coef_[-1] >= 0  # an oriented score never gets a negative weight
         if fit.dropped_scores_:
-            assert fit.dropped_scores_ == ["dl_score"] and fit.coef_[-1] == 0
-            assert fit.cov_[-1].tolist() == [0.0] * len(fit.cov_)
+            # dropped for a negative weight: no longer a term, its inputs no longer needed
+            assert fit.dropped_scores_ == ["dl_score"] and fit.terms_ == list(X.columns[:0]) + list(
+                m.clinical
+            )
+            assert not any(c.startswith("deep_emb_") for c in fit.input_features())
+            assert fit.selection_report_["dl_score"]["dropped_by_meta_learner"]
+            assert fit.cov_.shape == (len(m.clinical) + 1,) * 2
+            np.testing.assert_allclose(fit.predict_proba(X), fit.predict_proba(pd.concat([X, emb], axis=1)))
             dropped += 1
+        else:
+            dl = fit.design(pd.concat([X, emb], axis=1))[:, -1]
+            assert abs(dl.mean()) < 1e-9  # centred on the training rows
+            assert fit.coef_[-1] > 0  # an oriented score never gets a negative weight
     assert dropped >= 1  # noise scores do get negative weights unconstrained: the rule is exercised
