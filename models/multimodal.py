@@ -372,7 +372,7 @@ class MultimodalRiskModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.scores_ = [s for s in self.scores_ if s.name not in self.dropped_scores_]
         if "dl_score" in self.dropped_scores_ and self.uses_deep_score_:
             self.uses_deep_score_ = False
-            self.deep_score_dropped_ = True
+            self.selection_report_["dl_score"] = {"input": "deep_score", "dropped_by_meta_learner": True}
         self.terms_ = [t for t, k in zip(self.terms_, keep, strict=True) if k]
         self.coef_ = self.coef_[keep]
         self.term_means_ = self.term_means_[keep]
