@@ -160,6 +160,12 @@ def summary_text(result: Any) -> str:
             f"Paired DeLong multimodal vs {other}: {t['auc1']:.3f} vs {t['auc2']:.3f}, "
             f"diff {t['difference']:+.3f} (95% CI {t['ci_low']:+.3f} to {t['ci_high']:+.3f}), p = {t['p_value']:.3f}"
         )
+    dropped = list(getattr(result.model, "dropped_scores_", []))
+    lines.append(f"Locked model terms: {', '.join(result.model.terms_)}")
+    if dropped:
+        lines.append(
+            f"Dropped by the meta-learner (negative stacking weight, no added information): {', '.join(dropped)}"
+        )
     lines.append("Odds ratios (multivariable, unshrunk):")
     for o in result.odds_ratios:
         lines.append(
