@@ -370,7 +370,8 @@ def simulate_preop(n: int, seed: int, sites: int = 1, *, prospective: int = 0) -
     )
     bmi_true = np.clip(r_var.normal(*NORMAL["bmi"], size=m), 14.0, 50.0)
     height = np.round(height, 0)
-    weight = np.round(bmi_true * (height / 100.0) ** 2, 1)
+    # the data dictionary's adult minimum (30 kg): a short recipient at the lowest BMI would fall below it
+    weight = np.maximum(np.round(bmi_true * (height / 100.0) ** 2, 1), 30.0)
     aetiology = np.asarray(AETIOLOGIES)[r_var.choice(len(AETIOLOGIES), size=m, p=AETIOLOGY_P)]
     graft = np.asarray(GRAFTS)[r_var.choice(len(GRAFTS), size=m, p=GRAFT_P)]
     grwr = np.clip(r_var.normal(*NORMAL["grwr"], size=m), 0.45, 2.4)

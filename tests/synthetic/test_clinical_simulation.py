@@ -182,3 +182,18 @@ def test_site_effects() -> None:
 def test_bad_arguments(kwargs: dict) -> None:
     with pytest.raises(InputError):
         simulate_preop(**kwargs)
+
+
+def test_every_numeric_value_is_inside_the_dictionary_hard_range(big: pd.DataFrame) -> None:
+    """The generator never writes a value the data dictionary would reject (e.g. an adult under 30 kg)."""
+    from hsp_desktop.clinical.dictionary import VARIABLES
+
+    outside = {}
+    for name, var in VARIABLES.items():
+        if var.range is None or name not in big.columns:
+            continue
+        col = pd.to_numeric(big[name], errors="coerce").dropna()
+        bad = col[(col < var.range[0]) | (col > var.range[1])]
+        if not bad.empty:
+            outside[name] = (len(bad), float(bad.min()), float(bad.max()), var.range)
+    assert not outside, outside
