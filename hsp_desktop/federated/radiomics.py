@@ -292,6 +292,11 @@ def select_features(
     method : {"stability", "lasso"}
         ``"stability"``: correlation filter, mRMR, stability selection, LASSO-logistic (1-SE) - the features
         with a non-zero coefficient in the site's Rad-score; ``"lasso"``: correlation filter, mRMR, LASSO (1-SE).
+        The LASSO is tuned on the mRMR-pre-selected features (liberal), not with the pre-selection inside the
+        inner folds as development's :class:`models.selection.SelectedScoreBuilder` does: a vote only nominates
+        candidates, the majority across sites is the guard against chance picks, and the Rad-score itself is then
+        fitted on all sites' rows.  (With the selection-aware penalty each ~90-recipient site keeps one feature,
+        no two sites agree and every election falls back to the most-voted feature - measured.)
     seed : int
         Seed of the resamples and inner folds.
 
