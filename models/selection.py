@@ -656,7 +656,51 @@ class StabilitySelector(SelectorMixin, BaseEstimator):  # type: ignore[misc]
         return np.asarray(self.support_, dtype=bool)
 
 
-class ScoreBuilder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+class _LinearScoreOutput:
+    """The output side shared by the score builders: one column, ``intercept_ + z @ coef_`` on standardised inputs."""
+
+    name: str
+    mean_: FloatArray
+    scale_: FloatArray
+    coef_: FloatArray
+    intercept_: float
+
+    def transform(self, X: Any) -> FloatArray:
+        """Return the score (one column).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features in the fitted order.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 1)
+            Linear predictor.
+        """
+        check_is_fitted(self, "coef_")
+        Xa = validate_data(self, X, reset=False, dtype=np.float64)
+        z = (Xa - self.mean_) / self.scale_
+        return np.asarray((self.intercept_ + z @ self.coef_)[:, None], dtype=np.float64)
+
+    def get_feature_names_out(self, input_features: Any = None) -> NDArray[np.object_]:
+        """Return the single output name.
+
+        Parameters
+        ----------
+        input_features : ignored
+            Present for API compatibility.
+
+        Returns
+        -------
+        ndarray of str
+            ``[name]``.
+        """
+        check_is_fitted(self, "coef_")
+        return np.asarray([self.name], dtype=object)
+
+
+class ScoreBuilder(_LinearScoreOutput, TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """Build a single score (Rad-score, DL-score): the linear predictor of a LASSO-logistic model (1-SE rule).
 
     Parameters
@@ -740,42 +784,8 @@ class ScoreBuilder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.path_ = path
         return self
 
-    def transform(self, X: Any) -> FloatArray:
-        """Return the score (one column).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features in the fitted order.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, 1)
-            Linear predictor.
-        """
-        check_is_fitted(self, "coef_")
-        Xa = validate_data(self, X, reset=False, dtype=np.float64)
-        z = (Xa - self.mean_) / self.scale_
-        return np.asarray((self.intercept_ + z @ self.coef_)[:, None], dtype=np.float64)
-
-    def get_feature_names_out(self, input_features: Any = None) -> NDArray[np.object_]:
-        """Return the single output name.
-
-        Parameters
-        ----------
-        input_features : ignored
-            Present for API compatibility.
-
-        Returns
-        -------
-        ndarray of str
-            ``[name]``.
-        """
-        check_is_fitted(self, "coef_")
-        return np.asarray([self.name], dtype=object)
-
-
-class SelectedScoreBuilder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+class SelectedScoreBuilder(_LinearScoreOutput, TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """Pre-selection (mRMR, then stability selection) and a LASSO score, tuned with the selection inside the CV.
 
     The LASSO penalty is chosen by inner cross-validation in which the supervised pre-selection is *refitted on
@@ -947,37 +957,3 @@ class SelectedScoreBuilder(TransformerMixin, BaseEstimator):  # type: ignore[mis
         self.coef_[self.preselected_] = coef
         self.intercept_ = float(intercept)
         return self
-
-    def transform(self, X: Any) -> FloatArray:
-        """Return the score (one column).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features in the fitted order.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, 1)
-            Linear predictor.
-        """
-        check_is_fitted(self, "coef_")
-        Xa = validate_data(self, X, reset=False, dtype=np.float64)
-        z = (Xa - self.mean_) / self.scale_
-        return np.asarray((self.intercept_ + z @ self.coef_)[:, None], dtype=np.float64)
-
-    def get_feature_names_out(self, input_features: Any = None) -> NDArray[np.object_]:
-        """Return the single output name.
-
-        Parameters
-        ----------
-        input_features : ignored
-            Present for API compatibility.
-
-        Returns
-        -------
-        ndarray of str
-            ``[name]``.
-        """
-        check_is_fitted(self, "coef_")
-        return np.asarray([self.name], dtype=object)

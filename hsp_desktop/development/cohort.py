@@ -370,14 +370,14 @@ def deep_scores(root: Path, ids: list[str], artifact: Path | str) -> tuple[pd.Da
             )
         frame = _read_csv(folder / oof_name)
         oof = {str(k): float(v) for k, v in zip(frame["study_id"], frame["deep_score"], strict=True)}
-    todo = [s for s in ids if s not in oof]
+    to_infer = [s for s in ids if s not in oof]
     values = {s: oof[s] for s in ids if s in oof}
     provider = None
-    if todo:
+    if to_infer:
         from hsp_desktop.deep.features import deep_features_for_cohort, load_model
 
         model = load_model(folder)
-        for row in deep_features_for_cohort(model, root, todo, progress=False):
+        for row in deep_features_for_cohort(model, root, to_infer, progress=False):
             values[str(row["study_id"])] = float(row["deep_score"])
             provider = row.get("provider")
     table = pd.DataFrame({"deep_score": [values[s] for s in ids]}, index=pd.Index(ids, name="study_id"))
@@ -385,8 +385,8 @@ def deep_scores(root: Path, ids: list[str], artifact: Path | str) -> tuple[pd.Da
         "artifact": folder.name,
         "manifest_sha256": sha256_file(manifest_path),
         "score": "CNN logit (log-odds)",
-        "out_of_fold": len(ids) - len(todo),
-        "inference": len(todo),
+        "out_of_fold": len(ids) - len(to_infer),
+        "inference": len(to_infer),
         "provider": provider,
         "trained_on_this_cohort": same_cohort,
     }
