@@ -344,7 +344,16 @@ def deep_scores(root: Path, ids: list[str], artifact: Path | str) -> tuple[pd.Da
             fix="give --deep the CNN artefact folder, e.g. models/artifacts/cnn-demo-1",
             field="deep",
         )
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelArtefactError(
+            "The CNN artefact's manifest cannot be read",
+            expected="a JSON manifest written by `hsp train-cnn`",
+            found=f"{type(exc).__name__}: {exc}",
+            fix="reinstall the CNN artefact from its original source",
+            field=str(manifest_path),
+        ) from exc
     oof: dict[str, float] = {}
     oof_name = "oof_scores.csv"
     trained_on = (manifest.get("training_cohort") or {}).get("cohort_manifest_sha256")
@@ -369,7 +378,17 @@ def deep_scores(root: Path, ids: list[str], artifact: Path | str) -> tuple[pd.Da
                 field=oof_name,
             )
         frame = _read_csv(folder / oof_name)
-        oof = {str(k): float(v) for k, v in zip(frame["study_id"], frame["deep_score"], strict=True)}
+        missing = [c for c in ("study_id", "deep_score") if c not in frame.columns]
+        values = pd.to_numeric(frame["deep_score"], errors="coerce") if not missing else None
+        if missing or values is None or not np.all(np.isfinite(values)):
+            raise ModelArtefactError(
+                "The CNN's out-of-fold scores are malformed",
+                expected="columns study_id and deep_score, a finite logit on every row",
+                found=f"missing columns {missing}" if missing else "empty or non-numeric deep_score cells",
+                fix="reinstall the CNN artefact from its original source",
+                field=oof_name,
+            )
+        oof = {str(k): float(v) for k, v in zip(frame["study_id"], values, strict=True)}
     to_infer = [s for s in ids if s not in oof]
     values = {s: oof[s] for s in ids if s in oof}
     provider = None

@@ -237,6 +237,21 @@ def test_dl_score_is_out_of_fold_for_the_cnns_training_cohort(cohorts, tmp_path,
     _fake_cnn(tmp_path / "other", dev, ids, trained_here=False)
     with pytest.raises(HspError):  # no images in this cohort: the CNN cannot run, and OOF is not a fallback
         load_cohort(dev, radiomics=False, deep=tmp_path / "other")
+    # a malformed out-of-fold file (even one whose hash the manifest records) and an unreadable manifest
+    bad = tmp_path / "bad"
+    _fake_cnn(bad, dev, ids)
+    (bad / "oof_scores.csv").write_text("study_id,fold,logit\nHSP-0001,0,1.0\n")
+    manifest = json.loads((bad / "manifest.json").read_text())
+    from hsp_desktop.development.cohort import sha256_file
+
+    manifest["files"]["oof_scores.csv"] = sha256_file(bad / "oof_scores.csv")
+    (bad / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelArtefactError, match="malformed") as err:
+        load_cohort(dev, radiomics=False, deep=bad)
+    assert "deep_score" in err.value.found
+    (bad / "manifest.json").write_text("{not json")
+    with pytest.raises(ModelArtefactError, match="manifest cannot be read"):
+        load_cohort(dev, radiomics=False, deep=bad)
     (tmp_path / "cnn" / "oof_scores.csv").unlink()
     with pytest.raises(ModelArtefactError, match="out-of-fold scores are missing"):
         load_cohort(dev, radiomics=False, deep=tmp_path / "cnn")
