@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from hsp_desktop.gui.context import AppContext, default_data_dir
 I18N = Path(__file__).resolve().parent / "i18n"
 LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
 _translators: list[QTranslator] = []
+log = logging.getLogger(__name__)
 
 
 def install_language(app: QApplication, language: str) -> bool:
@@ -91,26 +94,31 @@ def run_app(argv: Sequence[str]) -> int:
     return int(code)
 
 
-def start_background_warmup() -> None:
-    """Compile/load the Numba kernels off the GUI thread so the first scoring is fast (daemon thread)."""
-    import threading
+def start_background_warmup() -> threading.Thread:
+    """Compile/load the Numba kernels off the GUI thread so the first scoring is fast (daemon thread).
+
+    A failed warm-up costs only speed (the first scoring compiles what it needs), so it is logged with its
+    traceback rather than shown; the thread is returned so that callers (tests) can wait for it.
+    """
 
     def warm() -> None:
         try:
-            from hsp_desktop.radiomics import warmup
+            seconds = warm_kernels()
+        except Exception:  # a thread's last resort: logged with its traceback, never silent
+            log.exception("Numba warm-up failed; the first scoring will compile its kernels instead")
+        else:
+            log.info("Numba warm-up done in %.1f s", seconds)
 
-            warmup()
-        except Exception:
-            pass
-
-    threading.Thread(target=warm, name="numba-warmup", daemon=True).start()
+    thread = threading.Thread(target=warm, name="numba-warmup", daemon=True)
+    thread.start()
+    return thread
 
 
-def warm_kernels() -> None:
-    """Load (or compile) every radiomics kernel, as the scoring pipeline will use them (the engine's warm-up)."""
+def warm_kernels() -> float:
+    """Load (or compile) every radiomics kernel, as the scoring pipeline will use them; returns the seconds."""
     from hsp_desktop.radiomics import warm_up
 
-    warm_up()
+    return warm_up()
 
 
 if __name__ == "__main__":
