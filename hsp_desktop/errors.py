@@ -22,7 +22,8 @@ Hierarchy::
     │   └── TamperError                audit chain broken, data edited outside the app
     ├── PipelineError                  a scoring stage failed (names the stage)
     ├── CancelledError                 the user cancelled a long job
-    └── FederatedError                 federation set-up or run failed
+    ├── FederatedError                 federation set-up or run failed
+    └── NetworkError                   a PACS node refused, timed out or answered with a failure status
 """
 
 from __future__ import annotations
@@ -184,3 +185,7 @@ class CancelledError(HspError):
 
 class FederatedError(HspError):
     """Federated set-up or run failed."""
+
+
+class NetworkError(HspError):
+    """A DICOM node (PACS) could not be reached, refused the association or answered with a failure status."""
