@@ -4,7 +4,8 @@ Coordinator::
 
     hsp federated coordinator init DIR --sites site1 site2 site3 [--host 127.0.0.1 --port 9200]
     hsp federated coordinator plan DIR --out plan.json [--strategy fedprox --mu 0.1 --rounds 10 --secagg ...]
-        [--radiomics params.yaml --quorum 0.5 --selection lasso]   # Rad-score feature election first
+        [--radiomics params.yaml --radiomics-reference ref.csv --quorum 0.5 --selection lasso]
+        # the Rad-score feature election first
     hsp federated coordinator start DIR          # the SuperLink, until Ctrl-C
     hsp federated run DIR --plan plan.json       # submit to the running SuperLink, wait, print results
 
@@ -50,6 +51,12 @@ def _plan_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--candidates", nargs="+", help="with --radiomics: a subset of candidates (spleen__<name>)"
+    )
+    p.add_argument(
+        "--radiomics-reference",
+        type=Path,
+        help="with --radiomics: public reference centre/scale per candidate (CSV feature, center, scale); "
+        "needed with --secagg",
     )
     p.add_argument("--quorum", type=float, default=0.5, help="elected: votes > quorum x voting sites")
     p.add_argument(

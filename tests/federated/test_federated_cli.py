@@ -46,3 +46,35 @@ def test_bad_input_gives_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFix
     assert "Unknown model input shoe_size" in capsys.readouterr().err
     assert main([*args, "--mu", "0.5"]) == 2
     assert "FedAvg has no proximal term" in capsys.readouterr().err
+
+
+def test_plan_with_the_radiomics_election_and_its_reference(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every option the plan reads exists on the command line (``--radiomics-reference`` once did not)."""
+    import yaml
+
+    from hsp_desktop.federated.radiomics import candidate_names
+    from hsp_desktop.federated.service import DEMO_RADIOMICS
+
+    coord = tmp_path / "coord"
+    assert main(["federated", "coordinator", "init", str(coord), "--sites", "a", "b"]) == 0
+    params = tmp_path / "radiomics.yaml"
+    params.write_text(yaml.safe_dump(DEMO_RADIOMICS))
+    chosen = candidate_names(DEMO_RADIOMICS)[:3]
+    reference = tmp_path / "reference.csv"
+    reference.write_text(
+        "feature,center,scale\n" + "".join(f"{c},{10.0 * i},{i + 1.5}\n" for i, c in enumerate(chosen))
+    )
+    capsys.readouterr()
+    plan_path = tmp_path / "plan.json"
+    args = ["federated", "coordinator", "plan", str(coord), "--out", str(plan_path), "--secagg"]
+    election = ["--radiomics", str(params), "--candidates", *chosen]
+    assert main([*args, *election, "--radiomics-reference", str(reference)]) == 0
+    plan = json.loads(plan_path.read_text())
+    centres = {s["name"]: (s["center"], s["scale"]) for s in plan["radiomics"]}
+    assert centres == {c: (10.0 * i, i + 1.5) for i, c in enumerate(chosen)}
+    assert plan["features"][-1]["name"] == "rad_score"
+    # without the public reference SecAgg+ has no safe scaling: refused with a message, not a traceback
+    assert main([*args, *election, "--out", str(tmp_path / "q.json")]) == 2
+    assert capsys.readouterr().err
