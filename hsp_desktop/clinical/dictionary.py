@@ -740,6 +740,29 @@ UNIT_TRAPS: Mapping[str, str] = MappingProxyType(
 )
 
 
+#: Abbreviations the ward writes, for the "did you mean" hint on an unknown field (never applied silently).
+ALIASES: dict[str, str] = {
+    "plt": "platelets",
+    "plts": "platelets",
+    "platelet": "platelets",
+    "hb": "haemoglobin",
+    "hgb": "haemoglobin",
+    "hemoglobin": "haemoglobin",
+    "wcc": "wbc",
+    "leukocytes": "wbc",
+    "sv": "spleen_volume_ml",
+    "spleen_volume": "spleen_volume_ml",
+    "sl": "spleen_length_cm",
+    "spleen_length": "spleen_length_cm",
+    "pv": "portal_vein_mm",
+    "svd": "splenic_vein_mm",
+    "bili": "bilirubin",
+    "alb": "albumin",
+    "cr": "creatinine",
+    "na": "sodium",
+}
+
+
 @dataclass(frozen=True)
 class Conversion:
     """A unit conversion applied to one field."""
@@ -870,7 +893,12 @@ class _Checker:
             if key.endswith("_unit") and key[:-5] in self.variables:
                 continue
             if key not in self.variables:
-                close = difflib.get_close_matches(key, list(self.variables), n=1)
+                alias = ALIASES.get(key.strip().lower())
+                close = (
+                    [alias]
+                    if alias in self.variables
+                    else difflib.get_close_matches(key, list(self.variables), n=1)
+                )
                 hint = (
                     f"did you mean '{close[0]}'?"
                     if close

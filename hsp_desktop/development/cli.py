@@ -81,9 +81,9 @@ def register(subparsers: Any) -> None:
 
 
 def _bar(desc: str, total: int) -> Any:
-    from tqdm import tqdm
+    from hsp_desktop.cli_progress import progress_bar
 
-    return tqdm(total=total, desc=desc, unit="step", leave=False)
+    return progress_bar(total, desc, unit="step", leave=False)
 
 
 def _develop(args: argparse.Namespace) -> int:

@@ -120,12 +120,11 @@ def open_and_sign_in(args: argparse.Namespace) -> tuple[Any, Any]:
 
 def run_with_bar(gen: Any, *, quiet: bool = False) -> Any:
     """Drive a ``run_case`` generator with a tqdm bar (stage names as the description)."""
-    from tqdm import tqdm
-
+    from hsp_desktop.cli_progress import progress_bar
     from hsp_desktop.pipeline import run_to_end
 
-    with tqdm(
-        total=1000, unit="", bar_format="{desc:<34} {bar} {percentage:3.0f}% {elapsed}", disable=quiet
+    with progress_bar(
+        1000, unit="", bar_format="{desc:<34} {bar} {percentage:3.0f}% {elapsed}", disable=quiet
     ) as bar:
 
         def update(p: Any) -> None:

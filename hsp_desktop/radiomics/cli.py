@@ -57,9 +57,9 @@ def run(args: argparse.Namespace) -> int:
     cases = read_cases(args.batch)
     if args.label is not None:
         cases = [Case(c.image, c.mask, c.label if c.label is not None else args.label, c.row) for c in cases]
-    from tqdm import tqdm
+    from hsp_desktop.cli_progress import progress_bar
 
-    with tqdm(total=len(cases), desc="extract", unit="case", file=sys.stderr) as bar:
+    with progress_bar(len(cases), "extract", unit="case", file=sys.stderr) as bar:
 
         def progress(done: int, total: int) -> None:
             bar.update(done - bar.n)

@@ -24,7 +24,9 @@ def register(subparsers: Any) -> None:
 
     def common(sp: argparse.ArgumentParser, *, user: bool = True) -> None:
         sp.add_argument(
-            "--db", default=os.environ.get("HSP_REGISTRY"), help="registry file (env HSP_REGISTRY)"
+            "--db",
+            default=os.environ.get("HSP_REGISTRY"),
+            help="registry file (env HSP_REGISTRY; default: the user data folder, as the desktop app and hsp score)",
         )
         sp.add_argument(
             "--site-key-file",
@@ -93,6 +95,28 @@ def register(subparsers: Any) -> None:
     sp.add_argument("--confirm-units", action="store_true")
     sp.set_defaults(handler=_add_followup)
 
+    sp = sub.add_parser("followups", help="list one recipient's follow-up visits (with their ids)")
+    common(sp)
+    sp.add_argument("study_id")
+    sp.set_defaults(handler=_followups)
+
+    sp = sub.add_parser("correct-followup", help="correct a follow-up visit (the reason is audited)")
+    common(sp)
+    sp.add_argument("visit_id", type=int, help="visit id (see `hsp registry followups STUDY_ID`)")
+    sp.add_argument(
+        "--value", "-v", action="append", default=[], metavar="NAME=VALUE", help="e.g. -v platelets=88"
+    )
+    sp.add_argument("--reason", required=True, help="why the visit is corrected")
+    sp.set_defaults(handler=_correct_followup)
+
+    sp = sub.add_parser(
+        "delete-followup", help="delete a follow-up visit entered in error (the reason is audited)"
+    )
+    common(sp)
+    sp.add_argument("visit_id", type=int, help="visit id (see `hsp registry followups STUDY_ID`)")
+    sp.add_argument("--reason", required=True, help="why the visit is deleted")
+    sp.set_defaults(handler=_delete_followup)
+
     sp = sub.add_parser("followups-due", help="list due and overdue follow-up visits")
     common(sp, user=False)
     sp.add_argument("--today", help="evaluate on this date (default: today)")
@@ -115,17 +139,10 @@ def register(subparsers: Any) -> None:
 
 
 def _need_db(args: argparse.Namespace) -> Path:
-    from hsp_desktop.errors import InputError
+    """``--db`` or ``HSP_REGISTRY``, else the registry in the user data folder (the desktop app's)."""
+    from hsp_desktop.pipeline.paths import user_data_dir
 
-    if not args.db:
-        raise InputError(
-            "No registry given",
-            expected="--db PATH or HSP_REGISTRY",
-            found="nothing",
-            fix="pass --db",
-            field="db",
-        )
-    return Path(args.db)
+    return Path(args.db) if args.db else user_data_dir() / "registry.sqlite"
 
 
 def _key(args: argparse.Namespace) -> bytes | None:
@@ -251,17 +268,22 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_followup(args: argparse.Namespace) -> int:
+def _values(items: list[str]) -> dict[str, Any]:
     from hsp_desktop.errors import InputError
 
-    visit: dict[str, Any] = {"date": args.date}
-    for item in args.value:
+    out: dict[str, Any] = {}
+    for item in items:
         if "=" not in item:
             raise InputError(
                 "A value must be NAME=VALUE", found=item, fix="e.g. -v platelets=88", field="value"
             )
         k, v = item.split("=", 1)
-        visit[k.strip()] = v.strip()
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _add_followup(args: argparse.Namespace) -> int:
+    visit: dict[str, Any] = {"date": args.date, **_values(args.value)}
     with _open(args) as reg:
         user = _signin(reg, args)
         vid = reg.add_followup(
@@ -273,6 +295,55 @@ def _add_followup(args: argparse.Namespace) -> int:
         {"id": vid, "outcome": outcome},
         f"visit {vid} recorded for {args.study_id}; outcome {outcome['status']} ({outcome['definition_id']})",
     )
+    return 0
+
+
+def _followups(args: argparse.Namespace) -> int:
+    with _open(args) as reg:
+        _signin(reg, args)
+        visits = reg.followups(args.study_id)
+    shown = (
+        "platelets",
+        "wbc",
+        "haemoglobin",
+        "spleen_volume_ml",
+        "spleen_length_cm",
+        "intervention",
+        "event",
+    )
+    lines = [
+        f"{v['id']:>6}  {v['date']}  day {v['day']:>4}  "
+        + "  ".join(f"{k}={v[k]}" for k in shown if v.get(k) not in (None, ""))
+        for v in visits
+    ]
+    _out(args, visits, "\n".join(lines) if lines else f"no visits recorded for {args.study_id}")
+    return 0
+
+
+def _correct_followup(args: argparse.Namespace) -> int:
+    from hsp_desktop.errors import InputError
+
+    values = _values(args.value)
+    if not values:
+        raise InputError(
+            "Nothing to correct",
+            expected="one -v NAME=VALUE at least",
+            found="none",
+            fix="add -v",
+            field="value",
+        )
+    with _open(args) as reg:
+        user = _signin(reg, args)
+        reg.update_followup(args.visit_id, values, by=user, reason=args.reason)
+    _out(args, {"id": args.visit_id, "corrected": values}, f"visit {args.visit_id} corrected")
+    return 0
+
+
+def _delete_followup(args: argparse.Namespace) -> int:
+    with _open(args) as reg:
+        user = _signin(reg, args)
+        reg.delete_followup(args.visit_id, by=user, reason=args.reason)
+    _out(args, {"id": args.visit_id, "deleted": True}, f"visit {args.visit_id} deleted")
     return 0
 
 

@@ -79,8 +79,9 @@ def windows_from_setting(value: Sequence[dict[str, Any]] | None) -> tuple[VisitW
 class VisitState:
     """The state of one scheduled visit on a given date.
 
-    ``state`` is ``"done"``, ``"upcoming"`` (window not open yet), ``"due"`` (window open, not done) or
-    ``"overdue"`` (window closed, not done).
+    ``state`` is ``"done"``, ``"upcoming"`` (window not open yet), ``"due"`` (window open, not done),
+    ``"overdue"`` (window closed, not done) or ``"missed"`` (window closed, not done, and a later measurement was
+    recorded: chasing it is pointless, the next visit is the one after).
     """
 
     day: int
@@ -131,6 +132,8 @@ def visit_states(
             state, late = "upcoming", 0
         elif today_day <= w.end:
             state, late = "due", 0
+        elif days and days[-1] > w.end:
+            state, late = "missed", 0
         else:
             state, late = "overdue", today_day - w.end
         out.append(VisitState(w.day, start, end, state, n, late))
@@ -138,7 +141,7 @@ def visit_states(
 
 
 def next_visit(states: Sequence[VisitState]) -> VisitState | None:
-    """Return the first visit that is not done (overdue before due before upcoming), or None."""
+    """Return the first visit that is not done (overdue before due before upcoming; missed ones skipped), or None."""
     for wanted in ("overdue", "due", "upcoming"):
         for s in states:
             if s.state == wanted:

@@ -54,11 +54,10 @@ def _synth(args: argparse.Namespace) -> int:
     import json
     import time
 
-    from tqdm import tqdm
-
+    from hsp_desktop.cli_progress import progress_bar
     from hsp_desktop.domain import Progress
 
-    bar = None if args.quiet else tqdm(total=100, unit="%", desc="synth", file=sys.stderr, leave=False)
+    bar = None if args.quiet else progress_bar(100, "synth", unit="%", file=sys.stderr, leave=False)
     state = {"last": 0}
 
     def progress(p: Progress) -> None:

@@ -104,5 +104,10 @@ def test_schedule_states() -> None:
     assert states[2].state == "overdue" and states[2].measurements == 1  # day 180 needs two measurements
     states = visit_states(tx, [31, 90, 170, 185], dt.date(2025, 8, 20), DEFAULT_WINDOWS)
     assert next_visit(states) is None
+    # enrolled late, first seen on day 183: days 30 and 90 are missed, not overdue; next is day 180's 2nd count
+    states = visit_states(tx, [183], dt.date(2025, 7, 3), DEFAULT_WINDOWS)
+    assert [s.state for s in states] == ["missed", "missed", "due"]
+    nxt = next_visit(states)
+    assert nxt is not None and nxt.day == 180 and nxt.state == "due"
     with pytest.raises(ValueError):
         VisitWindow(30, -1, 7)

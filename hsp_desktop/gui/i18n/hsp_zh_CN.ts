@@ -1,4 +1,5 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>AboutPage</name>
@@ -180,7 +181,7 @@
         <translation>协调方提供的文件夹（含 ca.crt 和 node.key）</translation>
     </message>
     <message>
-        <source>this centre's registry (.db) or a cohort folder</source>
+        <source>this centre&apos;s registry (.db) or a cohort folder</source>
         <translation>本中心的登记库（.db）或队列文件夹</translation>
     </message>
     <message>
@@ -228,7 +229,7 @@
         <translation>批准本中心执行此计划(&amp;A)</translation>
     </message>
     <message>
-        <source>Coordinator's plan</source>
+        <source>Coordinator&apos;s plan</source>
         <translation>协调方的计划</translation>
     </message>
     <message>
@@ -352,7 +353,6 @@
     <name>FollowUpPage</name>
     <message>
         <source>Platelets</source>
-        <extracomment>Visit measurements: (field, label, unit, maximum, decimals).</extracomment>
         <translation>血小板</translation>
     </message>
     <message>
@@ -457,8 +457,91 @@
         <translation>事件</translation>
     </message>
     <message>
+        <source>Visit</source>
+        <translation>随访</translation>
+    </message>
+    <message>
+        <source>Target date</source>
+        <translation>目标日期</translation>
+    </message>
+    <message>
+        <source>Window</source>
+        <translation>时间窗</translation>
+    </message>
+    <message>
+        <source>Measurements</source>
+        <translation>测量次数</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Study ID</source>
+        <translation>研究编号</translation>
+    </message>
+    <message>
+        <source>done</source>
+        <extracomment>Visit states as the schedule names them.</extracomment>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <source>upcoming</source>
+        <translation>未到期</translation>
+    </message>
+    <message>
+        <source>due</source>
+        <translation>到期</translation>
+    </message>
+    <message>
+        <source>overdue</source>
+        <translation>逾期</translation>
+    </message>
+    <message>
+        <source>missed</source>
+        <translation>已错过</translation>
+    </message>
+    <message>
+        <source>overdue ({0} days)</source>
+        <extracomment>The empty visit date (shown blank): the user must pick the date, it never defaults to today.</extracomment>
+        <translation>逾期（{0} 天）</translation>
+    </message>
+    <message>
+        <source>day {0}</source>
+        <translation>第 {0} 天</translation>
+    </message>
+    <message>
+        <source>&amp;Correct selected visit</source>
+        <extracomment>The visit being corrected (None: the form records a new visit).</extracomment>
+        <translation>更正所选随访(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Delete selected visit...</source>
+        <translation>删除所选随访(&amp;D)……</translation>
+    </message>
+    <message>
+        <source>Double-click a visit to put its target date in the form</source>
+        <translation>双击某次随访，将其目标日期填入表单</translation>
+    </message>
+    <message>
+        <source>Double-click a row to open that recipient&apos;s follow-up</source>
+        <translation>双击一行，打开该受者的随访</translation>
+    </message>
+    <message>
+        <source>Schedule of this recipient (target day and window)</source>
+        <translation>本受者的随访计划（目标日与时间窗）</translation>
+    </message>
+    <message>
+        <source>Visits due or overdue (all recipients)</source>
+        <translation>到期或逾期的随访（全部受者）</translation>
+    </message>
+    <message>
         <source>New visit</source>
         <translation>新随访</translation>
+    </message>
+    <message>
+        <source>choose the date</source>
+        <translation>请选择日期</translation>
     </message>
     <message>
         <source>Visit date</source>
@@ -481,16 +564,24 @@
         <translation>保存随访(&amp;S)</translation>
     </message>
     <message>
+        <source>Cancel correction</source>
+        <translation>取消更正</translation>
+    </message>
+    <message>
         <source>Derived outcome (protocol definition)</source>
         <translation>推导的结局（方案定义）</translation>
     </message>
     <message>
-        <source>Select a recipient on the Worklist first.</source>
-        <translation>请先在工作列表中选择受者。</translation>
+        <source>Select a recipient on the Worklist or in the list of due visits.</source>
+        <translation>请在工作列表或到期随访列表中选择受者。</translation>
     </message>
     <message>
-        <source>Recipient {0}: follow-up visits (day 30, 90 and 180 windows).</source>
-        <translation>受者 {0}：随访（第30、90、180天窗口）。</translation>
+        <source>Recipient {0}: follow-up visits (transplant {1}).</source>
+        <translation>受者 {0}：随访记录（移植日期 {1}）。</translation>
+    </message>
+    <message>
+        <source>day {0} after transplant</source>
+        <translation>移植后第 {0} 天</translation>
     </message>
     <message>
         <source>Refractory hypersplenism at 6 months: YES</source>
@@ -525,11 +616,59 @@
         <translation>定义 {0}</translation>
     </message>
     <message>
+        <source>Unsaved visit</source>
+        <translation>随访未保存</translation>
+    </message>
+    <message>
+        <source>The visit in the form is not saved. Discard it?</source>
+        <translation>表单中的随访尚未保存。要放弃吗？</translation>
+    </message>
+    <message>
+        <source>Correcting the visit of {0}</source>
+        <translation>正在更正 {0} 的随访</translation>
+    </message>
+    <message>
+        <source>&amp;Save correction...</source>
+        <translation>保存更正(&amp;S)……</translation>
+    </message>
+    <message>
+        <source>Delete visit</source>
+        <translation>删除随访</translation>
+    </message>
+    <message>
+        <source>Why is this visit deleted?</source>
+        <translation>删除此次随访的原因：</translation>
+    </message>
+    <message>
+        <source>Check the unit</source>
+        <translation>请核对单位</translation>
+    </message>
+    <message>
+        <source>{0}: {1:g} looks like {2}; convert to {3:g} {4}?</source>
+        <translation>{0}：{1:g} 看起来是以 {2} 为单位；换算为 {3:g} {4}？</translation>
+    </message>
+    <message>
+        <source>Convert</source>
+        <translation>换算</translation>
+    </message>
+    <message>
+        <source>Edit the value</source>
+        <translation>修改数值</translation>
+    </message>
+    <message>
+        <source>Choose the date of the visit first.</source>
+        <translation>请先选择随访日期。</translation>
+    </message>
+    <message>
         <source>Reason for change</source>
         <translation>修改原因</translation>
     </message>
     <message>
-        <source>This recipient's data are locked. Reason for the change:</source>
+        <source>Why is this visit corrected?</source>
+        <translation>更正此次随访的原因：</translation>
+    </message>
+    <message>
+        <source>This recipient&apos;s data are locked. Reason for the change:</source>
         <translation>该受者的数据已锁定。修改原因：</translation>
     </message>
 </context>
@@ -1281,7 +1420,7 @@ Convert them?</source>
     </message>
     <message>
         <source>enrolled</source>
-        <extracomment>The registry's recipient statuses ("" = all).</extracomment>
+        <extracomment>The registry&apos;s recipient statuses (&quot;&quot; = all).</extracomment>
         <translation>已入组</translation>
     </message>
     <message>
@@ -1317,6 +1456,10 @@ Convert them?</source>
         <translation>竞争事件</translation>
     </message>
     <message>
+        <source>{0} ({1}, window {2} .. {3})</source>
+        <translation>{0}（{1}，时间窗 {2} .. {3}）</translation>
+    </message>
+    <message>
         <source>Search by study ID</source>
         <translation>按研究编号搜索</translation>
     </message>
@@ -1339,6 +1482,210 @@ Convert them?</source>
     <message>
         <source>{0} recipients</source>
         <translation>{0} 名受者</translation>
+    </message>
+</context>
+<context>
+    <name>domain</name>
+    <message>
+        <source>treated for hypersplenism</source>
+        <translation>已接受脾功能亢进治疗</translation>
+    </message>
+    <message>
+        <source>treated before 6 months</source>
+        <translation>6 个月前已治疗</translation>
+    </message>
+    <message>
+        <source>another cause of cytopenia</source>
+        <translation>血细胞减少另有原因</translation>
+    </message>
+    <message>
+        <source>assessment window still open</source>
+        <translation>评估时间窗尚未结束</translation>
+    </message>
+    <message>
+        <source>too few measurements</source>
+        <translation>测量次数不足</translation>
+    </message>
+    <message>
+        <source>no spleen measurement</source>
+        <translation>无脾脏测量</translation>
+    </message>
+    <message>
+        <source>competing event</source>
+        <translation>竞争事件</translation>
+    </message>
+    <message>
+        <source>portal-vein stenosis/thrombosis</source>
+        <translation>门静脉狭窄/血栓</translation>
+    </message>
+    <message>
+        <source>hepatic-artery thrombosis</source>
+        <translation>肝动脉血栓</translation>
+    </message>
+    <message>
+        <source>rejection or graft dysfunction</source>
+        <translation>排斥反应或移植物功能不全</translation>
+    </message>
+    <message>
+        <source>infection</source>
+        <translation>感染</translation>
+    </message>
+    <message>
+        <source>myelotoxic drugs</source>
+        <translation>骨髓毒性药物</translation>
+    </message>
+    <message>
+        <source>bleeding</source>
+        <translation>出血</translation>
+    </message>
+    <message>
+        <source>death</source>
+        <translation>死亡</translation>
+    </message>
+    <message>
+        <source>re-transplantation</source>
+        <translation>再次移植</translation>
+    </message>
+    <message>
+        <source>partial splenic embolisation</source>
+        <translation>部分脾栓塞</translation>
+    </message>
+    <message>
+        <source>splenectomy</source>
+        <translation>脾切除</translation>
+    </message>
+    <message>
+        <source>TPO-receptor agonist</source>
+        <translation>TPO 受体激动剂</translation>
+    </message>
+    <message>
+        <source>CT/mask geometry</source>
+        <translation>CT 与掩膜几何一致</translation>
+    </message>
+    <message>
+        <source>every voxel a number</source>
+        <translation>所有体素均为数值</translation>
+    </message>
+    <message>
+        <source>slice thickness</source>
+        <translation>层厚</translation>
+    </message>
+    <message>
+        <source>in-plane pixel spacing</source>
+        <translation>层内像素间距</translation>
+    </message>
+    <message>
+        <source>CT values in HU</source>
+        <translation>CT 值为 HU</translation>
+    </message>
+    <message>
+        <source>region present in the mask</source>
+        <translation>掩膜中存在该区域</translation>
+    </message>
+    <message>
+        <source>region size</source>
+        <translation>区域大小</translation>
+    </message>
+    <message>
+        <source>region inside the scan</source>
+        <translation>区域完整位于扫描范围内</translation>
+    </message>
+    <message>
+        <source>mean HU of the region</source>
+        <translation>区域平均 HU</translation>
+    </message>
+    <message>
+        <source>region in one piece</source>
+        <translation>区域为单一连通体</translation>
+    </message>
+    <message>
+        <source>spleen volume</source>
+        <translation>脾脏体积</translation>
+    </message>
+    <message>
+        <source>ok</source>
+        <translation>通过</translation>
+    </message>
+    <message>
+        <source>warning</source>
+        <translation>警告</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>未通过</translation>
+    </message>
+    <message>
+        <source>low</source>
+        <translation>低</translation>
+    </message>
+    <message>
+        <source>intermediate</source>
+        <translation>中</translation>
+    </message>
+    <message>
+        <source>high</source>
+        <translation>高</translation>
+    </message>
+    <message>
+        <source>enrolled</source>
+        <translation>已入组</translation>
+    </message>
+    <message>
+        <source>scored</source>
+        <translation>已评分</translation>
+    </message>
+    <message>
+        <source>outcome known</source>
+        <translation>结局已知</translation>
+    </message>
+    <message>
+        <source>excluded</source>
+        <translation>已排除</translation>
+    </message>
+    <message>
+        <source>pending</source>
+        <translation>待定</translation>
+    </message>
+    <message>
+        <source>treated for hypersplenism ({0}) on day {1}: counts as refractory hypersplenism (flagged for sensitivity analyses)</source>
+        <extracomment>Sentences of the outcome derivation (``clinical.outcome``): (pattern, translatable template).</extracomment>
+        <translation>第 {1} 天接受脾功能亢进治疗（{0}）：计为难治性脾功能亢进（已标记，供敏感性分析）</translation>
+    </message>
+    <message>
+        <source>{0} on day {1}, before the assessment window (day {2})</source>
+        <translation>第 {1} 天发生{0}，早于评估时间窗（第 {2} 天）</translation>
+    </message>
+    <message>
+        <source>assessment window (days {0}-{1}) closes on {2}; today is day {3}</source>
+        <translation>评估时间窗（第 {0}-{1} 天）于 {2} 结束；今天是第 {3} 天</translation>
+    </message>
+    <message>
+        <source>no cytopenia in the window (platelets {0}, WBC {1}; thresholds {2} / {3}, rule &apos;{4}&apos;)</source>
+        <translation>时间窗内无血细胞减少（血小板 {0}，白细胞 {1}；阈值 {2} / {3}，规则“{4}”）</translation>
+    </message>
+    <message>
+        <source>no splenomegaly in the window (volume {0} ml, length {1} cm)</source>
+        <translation>时间窗内无脾肿大（体积 {0} ml，长径 {1} cm）</translation>
+    </message>
+    <message>
+        <source>cytopenia attributed to another cause: {0}</source>
+        <translation>血细胞减少归因于其他原因：{0}</translation>
+    </message>
+    <message>
+        <source>cytopenia (platelets {0}, WBC {1}) with splenomegaly and no other cause</source>
+        <translation>血细胞减少（血小板 {0}，白细胞 {1}）伴脾肿大，且无其他原因</translation>
+    </message>
+    <message>
+        <source>too few counts in the window: platelets {0}, WBC {1} (need &gt;= {2}, &gt;= {3} days apart)</source>
+        <translation>时间窗内计数不足：血小板 {0} 次，白细胞 {1} 次（需 ≥ {2} 次，间隔 ≥ {3} 天）</translation>
+    </message>
+    <message>
+        <source>no spleen volume/length (or BSA) in the window to assess splenomegaly</source>
+        <translation>时间窗内无脾脏体积/长径（或体表面积），无法评估脾肿大</translation>
+    </message>
+    <message>
+        <source>{0} on day {1}, before the outcome could be derived</source>
+        <translation>第 {1} 天发生{0}，早于结局判定</translation>
     </message>
 </context>
 <context>

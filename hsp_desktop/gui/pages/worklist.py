@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from hsp_desktop.gui.context import AppContext
+from hsp_desktop.gui.noop import QT_TRANSLATE_NOOP
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("study_id", QT_TRANSLATE_NOOP("WorklistPage", "Study ID")),
@@ -52,7 +53,15 @@ def _cell(value: Any, key: str = "") -> str:
     if value is None:
         return ""
     if key == "next_visit" and isinstance(value, dict):
-        return f"day {value.get('day')} ({value.get('state')})"
+        from hsp_desktop.gui.pages.followup import state_text, visit_label
+
+        return QCoreApplication.translate("WorklistPage", "{0} ({1}, window {2} .. {3})").format(
+            visit_label(int(value["day"])), state_text(value), value["window_start"], value["window_end"]
+        )
+    if key in ("status", "band"):
+        from hsp_desktop.gui.domain_text import tr_code
+
+        return tr_code(str(value))
     if key == "outcome":
         text = OUTCOME_TEXT.get(value)
         return QCoreApplication.translate("WorklistPage", text) if text else str(value)
