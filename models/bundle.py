@@ -259,6 +259,8 @@ class LockedModel:
         self._coef = np.asarray(meta["coef"], dtype=np.float64)
         self._cov = np.asarray(meta["cov"], dtype=np.float64)
         self._means = np.asarray(meta["term_means"], dtype=np.float64)
+        # bootstrap-of-the-procedure widening of the Wald interval (absent in older bundles: 1)
+        self._inflation = float(meta.get("interval_inflation") or 1.0)
         self.band_thresholds = tuple(float(t) for t in manifest["bands"]["thresholds"])
 
     def check_columns(self, table: pd.DataFrame) -> None:
@@ -368,7 +370,7 @@ class LockedModel:
         M = self.design(frame)
         eta = self._intercept + M @ self._coef
         g = np.column_stack([np.ones(len(M)), M])
-        se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", g, self._cov, g), 0, None))
+        se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", g, self._cov, g), 0, None)) * self._inflation
         baseline = float(self._intercept + self._means @ self._coef)
         contrib = (M - self._means) * self._coef
         labels = self._term_labels()

@@ -192,6 +192,9 @@ def develop(
     if progress:
         progress("final fit", 0, 1)
     final = clone(base).fit(table, yb, replicates=replicates)
+    lp_sd = boots["multimodal"].lp_sd
+    if lp_sd is not None:
+        final.set_interval_inflation(table, lp_sd)
     if progress:
         progress("final fit", 1, 1)
     oof = nested["multimodal"].mean_oof

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import special
+from scipy import special, stats
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
@@ -114,6 +114,55 @@ class LinearScore:
             "coef": self.coef.tolist(),
             "intercept": self.intercept,
         }
+
+
+def final_model_covariance(
+    M: FloatArray, y: FloatArray, fit: LogisticFit, shrinkage: float, intercept: float
+) -> FloatArray:
+    """Covariance of the final model's (re-estimated intercept, shrunk slopes), from influence functions.
+
+    The final model is ``a + s b'x`` where ``b`` is the maximum-likelihood slope vector, ``s`` the (fixed)
+    shrinkage factor and ``a`` re-estimated with the slopes held at ``s b`` (it solves
+    ``sum_i (y_i - expit(a + s b'x_i)) = 0``).  Linearising both estimating equations gives each recipient's
+    influence on the estimates: ``IF_b,i = [I^-1 d_i (y_i - p_i)]_slopes`` (``d_i = (1, x_i)``, ``I`` the observed
+    information of the full fit), ``IF_sb,i = s IF_b,i`` and
+    ``IF_a,i = (y_i - q_i) / W - m' IF_sb,i`` with ``q_i = expit(a + s b'x_i)``, ``W = sum q(1-q)`` and ``m`` the
+    ``q(1-q)``-weighted mean of ``x``.  The covariance is ``sum_i IF_i IF_i'`` (the empirical sandwich).  Keeping
+    the full fit's intercept variance instead - rescaling only the slopes - over-states the SE of a typical
+    recipient's log-odds about twofold and under-states it far from the mean (issue 16).  The uncertainty of
+    ``s`` itself and of any score selected from many features is not in this matrix; the development run measures
+    it with a bootstrap of the whole procedure (``interval_inflation``).
+
+    Parameters
+    ----------
+    M : ndarray of shape (n, k)
+        Design of the active terms.
+    y : ndarray of shape (n,)
+        Outcome.
+    fit : LogisticFit
+        Unshrunk maximum-likelihood fit of ``y`` on ``M`` (intercept first).
+    shrinkage : float
+        Shrinkage factor ``s``.
+    intercept : float
+        Re-estimated intercept ``a``.
+
+    Returns
+    -------
+    ndarray of shape (k + 1, k + 1)
+        Covariance of ``(a, s b)``.
+    """
+    n = M.shape[0]
+    d = np.column_stack([np.ones(n), M])
+    p = special.expit(d @ fit.coef)
+    info = (d * (p * (1 - p))[:, None]).T @ d
+    if_full = np.linalg.solve(info, (d * (y - p)[:, None]).T).T  # (n, k+1)
+    if_sb = shrinkage * if_full[:, 1:]
+    q = special.expit(intercept + M @ (shrinkage * fit.coef[1:]))
+    w = q * (1 - q)
+    m = (w @ M) / w.sum()
+    if_a = (y - q) / w.sum() - if_sb @ m
+    infl = np.column_stack([if_a, if_sb])
+    return np.asarray(infl.T @ infl, dtype=np.float64)
 
 
 class _ScoreChain:
@@ -424,9 +473,11 @@ class MultimodalRiskModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.coef_ = slopes
         keep = np.concatenate([[True], active])
         cov = np.zeros((M.shape[1] + 1, M.shape[1] + 1))
-        cov[np.ix_(keep, keep)] = fit.cov
-        scale = np.concatenate([[1.0], np.full(M.shape[1], s)])
-        self.cov_ = cov * np.outer(scale, scale)
+        cov[np.ix_(keep, keep)] = final_model_covariance(
+            M[:, active], yb.astype(np.float64), fit, s, self.intercept_
+        )
+        self.cov_ = cov
+        self.interval_inflation_ = 1.0
         self.dropped_scores_ = [self.terms_[j] for j in range(M.shape[1]) if not active[j]]
         self.unshrunk_: LogisticFit = fit
         self.shrinkage_factor_ = s
@@ -462,6 +513,7 @@ class MultimodalRiskModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.dropped_scores_ = []
         self.intercept_ = float("nan")
         self.shrinkage_factor_ = float("nan")
+        self.interval_inflation_ = float("nan")
 
     # --------------------------------------------------------------------------------------------- prediction
     def input_features(self) -> list[str]:
@@ -531,6 +583,68 @@ class MultimodalRiskModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         """
         p = special.expit(self.decision_function(X))
         return np.column_stack([1 - p, p])
+
+    def log_odds_se(self, X: pd.DataFrame) -> FloatArray:
+        """Standard error of each row's log-odds from the final model's covariance (before any inflation)."""
+        M = self.design(X)
+        g = np.column_stack([np.ones(len(M)), M])
+        return np.asarray(
+            np.sqrt(np.clip(np.einsum("ij,jk,ik->i", g, self.cov_, g), 0.0, None)), dtype=np.float64
+        )
+
+    def set_interval_inflation(self, X: pd.DataFrame, lp_sd: FloatArray) -> float:
+        """Widen the intervals to what a bootstrap of the whole procedure shows (never narrow them).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            The development table.
+        lp_sd : ndarray
+            Per row of ``X``: SD of the log-odds over bootstrap refits of the whole procedure
+            (:attr:`models.validation.BootstrapResult.lp_sd`).
+
+        Returns
+        -------
+        float
+            ``interval_inflation_ = max(1, median(lp_sd / SE))``.
+        """
+        se = self.log_odds_se(X)
+        ok = (se > 0) & np.isfinite(lp_sd)
+        factor = float(np.median(lp_sd[ok] / se[ok])) if ok.any() else 1.0
+        self.interval_inflation_ = max(1.0, factor)
+        return self.interval_inflation_
+
+    def predict_interval(self, X: pd.DataFrame, level: float = 0.95) -> tuple[FloatArray, FloatArray]:
+        """Lower and upper confidence limits of each recipient's predicted probability (logistic stack only).
+
+        A Wald interval on the log-odds scale with the final model's covariance (:func:`final_model_covariance`),
+        widened by ``interval_inflation_`` - the factor by which a bootstrap of the whole development procedure
+        (selection and shrinkage included) found the log-odds to vary more than that covariance says (1 when not
+        measured) - and transformed back to probabilities, so the limits are the ones the bundle prints.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Feature table.
+        level : float
+            Confidence level (default 0.95).
+
+        Returns
+        -------
+        (ndarray, ndarray)
+            Lower and upper probabilities, one per row.
+        """
+        if self.meta != "logistic":
+            raise ValueError("confidence intervals exist only for the logistic meta-learner")
+        if not 0 < level < 1:
+            raise ValueError(f"level must lie between 0 and 1 (found {level})")
+        eta = self.decision_function(X)
+        se = self.log_odds_se(X) * self.interval_inflation_
+        z = float(stats.norm.ppf(0.5 + level / 2))
+        return (
+            np.asarray(special.expit(eta - z * se), dtype=np.float64),
+            np.asarray(special.expit(eta + z * se), dtype=np.float64),
+        )
 
     def predict(self, X: pd.DataFrame) -> NDArray[np.int64]:
         """Predicted outcome at probability 0.5 (for API completeness; use the risk bands clinically).
@@ -606,6 +720,7 @@ class MultimodalRiskModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 "cov": self.cov_.tolist(),
                 "term_means": self.term_means_.tolist(),
                 "shrinkage_factor": float(self.shrinkage_factor_),
+                "interval_inflation": float(self.interval_inflation_),
                 "dropped_scores": list(self.dropped_scores_),
             },
         }

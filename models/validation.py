@@ -174,6 +174,8 @@ class BootstrapResult:
     n_failed: int
     seed: int
     per_boot: dict[str, list[float]] = field(default_factory=dict)
+    lp_sd: FloatArray | None = None
+    """Per development row: SD over the refits of the log-odds the refitted procedure predicts for that row."""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready summary."""
@@ -270,7 +272,7 @@ def bootstrap_validation(
 
     def one(
         rows: NDArray[np.int64], oob: NDArray[np.int64]
-    ) -> tuple[dict[str, float], dict[str, float], float] | None:
+    ) -> tuple[dict[str, float], dict[str, float], float, FloatArray] | None:
         try:
             est = _fit(model, X, yb, replicates, rows)
         except (ValueError, np.linalg.LinAlgError):
@@ -279,18 +281,21 @@ def bootstrap_validation(
         p_orig = est.predict_proba(X)[:, 1]
         test = quick_measures(yb, p_orig)
         auc_oob = float(delong_components(yb[oob], p_orig[oob][None, :])[0][0])
-        return app, test, auc_oob
+        lp = np.log(np.clip(p_orig, 1e-12, 1.0)) - np.log(np.clip(1.0 - p_orig, 1e-12, 1.0))
+        return app, test, auc_oob, lp
 
     per: dict[str, list[float]] = {k: [] for k in apparent}
     oobs: list[float] = []
     oob_gaps: list[float] = []
+    lps: list[FloatArray] = []
     failed = 0
     results = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(one)(r, o) for r, o in samples)
     for b, res in enumerate(results):
         if res is None:
             failed += 1
         else:
-            app, test, auc_oob = res
+            app, test, auc_oob, lp = res
+            lps.append(lp)
             for k in per:
                 per[k].append(app[k] - test[k])
             oobs.append(auc_oob)
@@ -313,4 +318,5 @@ def bootstrap_validation(
         n_failed=failed,
         seed=seed,
         per_boot=per,
+        lp_sd=np.std(np.vstack(lps), axis=0, ddof=1) if len(lps) > 1 else None,
     )

@@ -48,6 +48,10 @@ def test_roundtrip_equals_fitted_model(developed, test_table):
     table = Xt[model.feature_names]
     np.testing.assert_allclose(model.predict_proba(table), result.model.predict_proba(Xt)[:, 1], atol=1e-12)
     preds = model.predict(table.iloc[:20])
+    lo, hi = result.model.predict_interval(Xt.iloc[:20])
+    np.testing.assert_allclose([pr.ci_low for pr in preds], lo, atol=1e-12)
+    np.testing.assert_allclose([pr.ci_high for pr in preds], hi, atol=1e-12)
+    assert model.spec["meta"]["interval_inflation"] == result.model.interval_inflation_ >= 1.0
     for pr in preds:
         assert pr.ci_low < pr.probability < pr.ci_high
         assert pr.band in ("low", "intermediate", "high")
