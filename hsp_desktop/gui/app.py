@@ -68,7 +68,8 @@ def run_app(argv: Sequence[str]) -> int:
     data_dir = default_data_dir()
     try:
         registry = open_registry(data_dir)
-    except Exception as exc:
+    except Exception as exc:  # shown, and logged with its traceback
+        log.exception("The registry in %s cannot be opened", data_dir)
         QMessageBox.critical(None, "HSP Desktop", str(exc))
         return 2
     first = not registry.users()  # type: ignore[attr-defined]

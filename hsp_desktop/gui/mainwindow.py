@@ -116,7 +116,7 @@ class MainWindow(QMainWindow):
         if callable(refresh):
             try:
                 refresh()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - shown by show_error (an unexpected fault with its traceback)
                 show_error(self, exc)
 
     def _update_status(self) -> None:

@@ -46,7 +46,7 @@ class _Runner(QObject):
                     self.done.emit(stop.value)
                     return
                 self.progress.emit(step)
-        except BaseException as exc:  # handed to the GUI thread's error handler
+        except BaseException as exc:  # noqa: BLE001 - relayed to the GUI thread's error handler (failed signal)
             self.failed.emit(exc)
 
 
@@ -146,7 +146,7 @@ def callback_job(
         def target() -> None:
             try:
                 outcome["value"] = func(items.put, cancelled)
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 - re-raised by the job on the worker's thread
                 outcome["error"] = exc
             finally:
                 items.put(None)

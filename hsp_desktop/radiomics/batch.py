@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hsp_desktop.errors import HspError, InputError
+from hsp_desktop.errors import InputError
 
 __all__ = ["BatchResult", "Case", "extract_batch", "extract_case", "read_cases", "write_csv"]
 
@@ -108,14 +108,7 @@ def extract_case(case: Case, settings: Any, mode: str | None = None, qc: bool = 
 def _worker(case: Case, settings: Any, mode: str | None, qc: bool) -> tuple[bool, dict[str, Any]]:
     try:
         return True, extract_case(case, settings, mode, qc)
-    except HspError as exc:
-        return False, {
-            "row": case.row,
-            "Image": str(case.image),
-            "error": type(exc).__name__,
-            "message": str(exc),
-        }
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the failure is this case's row in the batch's error report
         return False, {
             "row": case.row,
             "Image": str(case.image),

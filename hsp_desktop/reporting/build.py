@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from hsp_desktop.domain import Contribution, QcReport, RiskResult
-from hsp_desktop.errors import InputError, ModelArtefactError
+from hsp_desktop.errors import InputError, ModelArtefactError, RegistryError
 from hsp_desktop.pipeline import model_info
 from hsp_desktop.reporting.charts import fmt_value
 from hsp_desktop.reporting.inputs import CohortDistribution, KeySlices, ModelSummary, PatientReportInputs
@@ -294,7 +294,7 @@ def _cohort_rows(registry: Any, cohort: str) -> list[tuple[dict[str, Any], dict[
             continue
         try:
             outcome = registry.outcome(row["study_id"])
-        except Exception:  # a recipient without a derived outcome yet
+        except RegistryError:  # a recipient without a derived outcome yet
             outcome = {"status": "pending", "reasons": []}
         out.append((record, {**outcome, "risk": row.get("risk"), "band": row.get("band")}))
     return out

@@ -174,10 +174,7 @@ class FederationPage(QWidget):
 
     # ------------------------------------------------------------------------------------------ helpers
     def _default_site_name(self) -> str:
-        try:
-            return str(self.ctx.registry.get_setting("site_name") or "")
-        except Exception:
-            return ""
+        return str(self.ctx.registry.get_setting("site_name") or "")
 
     def _browse_dir(self, target: QLineEdit) -> None:
         folder = QFileDialog.getExistingDirectory(self, self.tr("Choose a folder"))
@@ -195,7 +192,7 @@ class FederationPage(QWidget):
         if path:
             try:
                 self.show_result(json.loads(Path(path).read_text(encoding="utf-8")))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - shown by show_error (an unexpected fault with its traceback)
                 self.window_.show_error(exc)
 
     def _site_dir(self) -> Path | None:
@@ -209,7 +206,7 @@ class FederationPage(QWidget):
 
         try:
             self.plan = read_plan(path)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - shown by show_error (an unexpected fault with its traceback)
             self.window_.show_error(exc)
             return
         self.plan_view.setPlainText(plan_summary(self.plan))
@@ -240,7 +237,7 @@ class FederationPage(QWidget):
         by = f"{getattr(self.ctx.user, 'username', 'unknown')} ({self.ctx.role})"
         try:
             approve_plan(site_dir, self.plan, by=by)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - shown by show_error (an unexpected fault with its traceback)
             self.window_.show_error(exc)
             return
         self._show_approval()
@@ -260,7 +257,7 @@ class FederationPage(QWidget):
             self._proc = self._fed.start_site(
                 site_dir, Path(data), self.site_name.text().strip(), superlink=self.address.text().strip()
             )
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - shown by show_error (an unexpected fault with its traceback)
             self._fed = None
             self.window_.show_error(exc)
             return

@@ -150,7 +150,7 @@ class ImagingPage(QWidget):
 
         try:
             series = list_dicom_series(folder)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - shown by show_error (an unexpected fault with its traceback)
             self.window_.show_error(exc)
             return
         self.ct_path = folder

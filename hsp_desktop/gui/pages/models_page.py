@@ -139,7 +139,7 @@ class ModelsPage(QWidget):
             return
         try:
             set_active_model(self.ctx.registry, folder, by=self.ctx.user)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - shown by show_error (an unexpected fault with its traceback)
             self.window_.show_error(exc)
             return
         self.refresh()
@@ -156,7 +156,7 @@ class ModelsPage(QWidget):
 
         try:
             target = install_bundle(folder, self.ctx.data_dir)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - fails closed: any fault refuses the bundle, shown
             self.verdict.setText(self.tr("REFUSED: {0}").format(exc))
             self.verdict.setStyleSheet("color: #b00020; font-weight: bold;")
             return
