@@ -1,7 +1,9 @@
 """The registry: the ward's audited SQLite database of recipients, predictions and 6-month follow-up.
 
 Public API (CONTRACTS section G): :class:`Registry` (``Registry.open(path, site_key=...)``), :class:`User`,
-:data:`ROLES`, :class:`ImportReport`, :class:`Rejection`, :class:`VerifyReport`.
+:data:`ROLES`, :class:`ImportReport`, :class:`Rejection`, :class:`VerifyReport`,
+:class:`~hsp_desktop.registry.protocol.ScoringRegistry` (what the pipeline and its test doubles use).
+The layers behind the facade are listed in :mod:`hsp_desktop.registry.core`.
 """
 
 from hsp_desktop.registry.audit import VerifyReport

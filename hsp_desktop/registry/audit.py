@@ -95,7 +95,7 @@ def primary_key(conn: sqlite3.Connection, table: str) -> str:
     pks = [row[1] for row in conn.execute(f"PRAGMA table_info({_q(table)})") if row[5]]
     if len(pks) != 1:
         raise ValueError(f"audited table {table} must have a single-column primary key, has {pks}")
-    return pks[0]
+    return str(pks[0])
 
 
 def json_expr(columns: Sequence[str], alias: str) -> str:
@@ -337,3 +337,37 @@ def verify(conn: sqlite3.Connection, key: bytes | None, *, max_problems: int = 2
             if t == table and action != "delete" and rkey not in seen:
                 add(f"{table} {rkey}: row is missing but was never deleted through the application")
     return report
+
+
+PASSWORD_REDACTED = "<argon2id hash>"
+
+
+def audit_log(
+    conn: sqlite3.Connection, limit: int = 200, table: str | None = None, *, row_key: str | None = None
+) -> list[dict[str, Any]]:
+    """Return the newest audit entries (password hashes redacted)."""
+    where: list[str] = []
+    params: list[Any] = []
+    if table:
+        where.append("table_name = ?")
+        params.append(table)
+    if row_key:
+        where.append("row_key = ?")
+        params.append(row_key)
+    sql = (
+        "SELECT id, ts, user_id, username, reason, table_name, row_key, action, old, new FROM audit"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY id DESC LIMIT ?"
+    )
+    rows = conn.execute(sql, (*params, int(limit))).fetchall()
+    keys = ("id", "ts", "user_id", "username", "reason", "table", "row_key", "action", "old", "new")
+    out = []
+    for r in rows:
+        d = dict(zip(keys, r, strict=True))
+        for k in ("old", "new"):
+            if d[k] is not None:
+                d[k] = json.loads(d[k])
+                if "password_hash" in d[k]:
+                    d[k]["password_hash"] = PASSWORD_REDACTED
+        out.append(d)
+    return out

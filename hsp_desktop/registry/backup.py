@@ -105,7 +105,7 @@ def backup(reg: Registry, folder: Path, *, keep: int | None = None) -> Path:
     final = folder / f"{stem}-{_stamp()}.sqlite"
     partial = final.with_name(final.name + ".partial")
     if reg.path == ":memory:":
-        with reg._read() as conn:
+        with reg._db.read() as conn:
             _copy(conn, partial)
     else:
         # a separate read connection: the registry's own connection stays free for the GUI during the copy

@@ -181,7 +181,7 @@ def import_recipients_csv(
     prepared: list[tuple[int, dict[str, Any], dict[str, Any], Any, dict[str, str]]] = []
     ids: dict[str, int] = {}
     mrns: dict[str, int] = {}
-    key = reg._key
+    key = reg._db.key
     for line, rec in _records(header, rows, allowed):
         clinical = {k: v for k, v in rec.items() if k not in IDENTIFIER_COLUMNS}
         validated = validate_record(clinical, confirm_units=confirm_units, row=line)
@@ -218,7 +218,7 @@ def import_recipients_csv(
                 )
             mrns.setdefault(digest, line)
         prepared.append((line, clinical, validated.values, validated, ident))
-    with reg._read() as conn:
+    with reg._db.read() as conn:
         existing = _existing(conn, "recipients", "study_id", list(ids))
         for sid in existing:
             report.rejected.append(
@@ -234,14 +234,14 @@ def import_recipients_csv(
         return report
     today = dt.date.today()
     try:
-        with reg._tx(by, f"import {path.name}") as conn:
+        with reg._db.tx(by, f"import {path.name}") as conn:
             for line, clinical, values, validated, ident in prepared:
                 try:
-                    identity = reg._identity(ident, values["study_id"])
-                    eligible, reasons = reg._insert_recipient(
-                        conn, values, identity, reg._entered(clinical, validated)
+                    identity = reg._recipients.identity(ident, values["study_id"])
+                    eligible, reasons = reg._recipients.insert_recipient(
+                        conn, values, identity, reg._recipients.entered(clinical, validated)
                     )
-                    reg._derive(values["study_id"], today)
+                    reg._outcomes.derive(values["study_id"], today)
                 except (sqlite3.IntegrityError, RegistryError) as exc:
                     report.rejected.append(
                         Rejection(line, "(row)", values.get("study_id"), str(exc), "fix the row")
@@ -296,7 +296,7 @@ def import_followups_csv(reg: Registry, path: Path, *, by: User, confirm_units: 
         return report
     records = list(_records(header, rows, allowed))
     wanted = sorted({r.get("study_id", "").strip() for _, r in records if r.get("study_id", "").strip()})
-    with reg._read() as conn:
+    with reg._db.read() as conn:
         tx: dict[str, str | None] = {}
         for i in range(0, len(wanted), 500):
             chunk = wanted[i : i + 500]
@@ -332,15 +332,15 @@ def import_followups_csv(reg: Registry, path: Path, *, by: User, confirm_units: 
         return report
     today = dt.date.today()
     try:
-        with reg._tx(by, f"import {path.name}") as conn:
+        with reg._db.tx(by, f"import {path.name}") as conn:
             for line, sid, values in prepared:
                 try:
-                    reg._insert_visit(conn, sid, values)
+                    reg._followup.insert_visit(conn, sid, values)
                 except sqlite3.IntegrityError as exc:
                     report.rejected.append(Rejection(line, "(row)", sid, str(exc), "fix the row"))
                     raise _Abort from exc
             for sid in sorted({sid for _, sid, _ in prepared}):
-                reg._derive(sid, today)
+                reg._outcomes.derive(sid, today)
     except _Abort:
         return report
     report.ok = True
@@ -503,18 +503,18 @@ def export_redcap(
     if not deidentified:
         if by is None:
             raise AuthError("An identified export needs a signed-in clinician or administrator", field="user")
-        reg._check_user(by, CLINICAL_ROLES)
+        reg._db.check_user(by, CLINICAL_ROLES)
         if not reg.has_site_key:
             raise RegistryError(
                 "An identified export needs the site key", fix="open the registry with its key"
             )
     elif by is not None:
-        reg._check_user(by, frozenset({"admin", "clinician", "coordinator", "readonly"}))
+        reg._db.check_user(by, frozenset({"admin", "clinician", "coordinator", "readonly"}))
     fields = _field_rows(deidentified)
     names = [f for f, _, _ in fields]
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     out_dir = Path(folder) / f"hsp-export-{stamp}"
-    with reg._read() as conn:
+    with reg._db.read() as conn:
         problems = [r[0] for r in conn.execute("PRAGMA integrity_check")]
         fk = conn.execute("PRAGMA foreign_key_check").fetchall()
         if problems != ["ok"] or fk:
@@ -594,9 +594,9 @@ def export_redcap(
         hashlib.sha256(man_path.read_bytes()).hexdigest(),
     )
     tx = (
-        reg._tx(by, "export", roles=frozenset({"admin", "clinician", "coordinator", "readonly"}))
+        reg._db.tx(by, "export", roles=frozenset({"admin", "clinician", "coordinator", "readonly"}))
         if by
-        else (reg._system_tx("system:export", "de-identified export without sign-in"))
+        else (reg._db.system_tx("system:export", "de-identified export without sign-in"))
     )
     with tx as conn:
         conn.execute(
@@ -605,6 +605,20 @@ def export_redcap(
             log_row,
         )
     return [*files, man_path]
+
+
+def export_log(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Return the export log (who exported what, when, de-identified or not), newest first."""
+    rows = conn.execute(
+        "SELECT id, exported_at, username, deidentified, folder, files, manifest_sha256 FROM export_log "
+        "ORDER BY id DESC"
+    ).fetchall()
+    keys = ("id", "exported_at", "username", "deidentified", "folder", "files", "manifest_sha256")
+    out = [dict(zip(keys, r, strict=True)) for r in rows]
+    for d in out:
+        d["files"] = json.loads(d["files"])
+        d["deidentified"] = bool(d["deidentified"])
+    return out
 
 
 def _iter_records(
@@ -660,7 +674,7 @@ def _iter_records(
         f"SELECT {cols} FROM recipients r JOIN enrolment e USING (study_id) JOIN preop p USING (study_id) "
         "LEFT JOIN outcomes o USING (study_id) ORDER BY r.study_id"
     )
-    key = reg._key
+    key = reg._db.key
     for row in rows:
         base = dict(zip(keys, row, strict=True))
         sid = base["record_id"]

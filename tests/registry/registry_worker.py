@@ -39,6 +39,12 @@ def key() -> bytes:
 def writer(db: str, prefix: str, seconds: float) -> None:
     reg = Registry.open(db, site_key=key(), argon2_params=TEST_PARAMS)
     user = reg.authenticate("admin", "admin-pass-1")
+    # the first write imports the data dictionary and the outcome code: do it before READY, so that a kill
+    # a fraction of a second after READY lands mid-stream even on a loaded machine
+    import hsp_desktop.clinical.dictionary
+    import hsp_desktop.clinical.eligibility
+    import hsp_desktop.clinical.outcome  # noqa: F401
+
     print("READY", flush=True)
     deadline = time.monotonic() + seconds
     i = 0
