@@ -44,7 +44,7 @@ from typing import Any
 #: Tables that are never audited (the audit table itself and the migrations bookkeeping of sqlite-utils).
 UNAUDITED = frozenset({"audit", "_sqlite_migrations"})
 #: Tables whose rows can never be updated or deleted once written.
-IMMUTABLE = ("audit", "predictions", "federation_messages")
+IMMUTABLE = ("audit", "predictions", "federation_messages", "dicom_transfers")
 _TS = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 
 

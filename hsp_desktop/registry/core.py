@@ -39,6 +39,7 @@ from hsp_desktop.registry.passwords import Argon2Params
 from hsp_desktop.registry.recipients import Recipients
 from hsp_desktop.registry.scoring import Scoring
 from hsp_desktop.registry.settings import DEFAULT_SETTINGS, Settings
+from hsp_desktop.registry.transfers import Transfers
 from hsp_desktop.registry.users import Users
 
 __all__ = ["DEFAULT_SETTINGS", "Registry"]
@@ -61,6 +62,7 @@ class Registry:
         self._recipients = Recipients(db, self._outcomes)
         self._scoring = Scoring(db, self._outcomes)
         self._followup = FollowUp(db, self._outcomes, self._recipients)
+        self._transfers = Transfers(db)
 
     # ------------------------------------------------------------------------------------------------ open/close
     @classmethod
@@ -320,6 +322,14 @@ class Registry:
     def federated_messages(self) -> list[dict[str, Any]]:
         """Every federation message this site logged, oldest first."""
         return self._scoring.federated_messages()
+
+    def log_dicom_transfer(self, entry: Mapping[str, Any], *, by: User) -> int:
+        """Record one DICOM query, retrieve or send to a PACS node (audited, immutable)."""
+        return self._transfers.log_dicom_transfer(entry, by=by)
+
+    def dicom_transfers(self, study_id: str | None = None) -> list[dict[str, Any]]:
+        """Logged DICOM operations, oldest first (optionally of one recipient)."""
+        return self._transfers.dicom_transfers(study_id)
 
     # ---------------------------------------------------------------------------------------------- follow-up
     def add_followup(

@@ -258,6 +258,27 @@ def m0003_federation_messages(db: Database) -> None:
     audit.install_triggers(db.conn)
 
 
+@MIGRATIONS(name="0004_dicom_transfers")
+def m0004_dicom_transfers(db: Database) -> None:
+    """Every DICOM query, retrieve and send to a PACS node (who, which node, which objects): audited, immutable."""
+    db.execute(
+        f"""CREATE TABLE dicom_transfers (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL {_ts_check("at")},
+    username TEXT NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('echo', 'query', 'retrieve', 'store')),
+    node TEXT NOT NULL,
+    study_id TEXT,
+    prediction_id INTEGER,
+    study_uid TEXT,
+    series_uid TEXT,
+    status TEXT NOT NULL,
+    objects TEXT NOT NULL CHECK (json_valid(objects))
+)"""
+    )
+    audit.install_triggers(db.conn)
+
+
 def apply_migrations(conn: sqlite3.Connection, *, stop_before: str | None = None) -> list[str]:
     """Apply pending migrations on ``conn`` (the caller holds a write transaction); return the names applied.
 
