@@ -30,5 +30,11 @@ if [ -n "$extras" ] && [ "$(id -u)" = "0" ]; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       r-cran-proc) >/dev/null 2>&1 || echo "bootstrap: could not install r-cran-proc (live pROC check will skip)" >&2
   fi
+  # riskRegression's Score: the IPCW AUC/Brier agreement test recomputes its stored reference live when it is there
+  if ! Rscript -e 'library(riskRegression)' >/dev/null 2>&1; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      r-cran-riskregression) >/dev/null 2>&1 \
+      || echo "bootstrap: could not install r-cran-riskregression (live riskRegression check will skip)" >&2
+  fi
 fi
 echo "bootstrap: ready (.venv${extras:+ with $extras})"

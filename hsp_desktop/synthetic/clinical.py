@@ -303,7 +303,15 @@ def _dates(rng: np.random.Generator, n: int, bounds: tuple[dt.date, dt.date]) ->
     return np.array([bounds[0] + dt.timedelta(days=int(d)) for d in days], dtype=object)
 
 
-def simulate_preop(n: int, seed: int, sites: int = 1, *, prospective: int = 0) -> pd.DataFrame:
+def simulate_preop(
+    n: int,
+    seed: int,
+    sites: int = 1,
+    *,
+    prospective: int = 0,
+    prospective_shift: float = 0.0,
+    prospective_offset_hu: float = 0.0,
+) -> pd.DataFrame:
     """Simulate pre-operative records with latent factors and the true outcome.
 
     Parameters
@@ -317,6 +325,11 @@ def simulate_preop(n: int, seed: int, sites: int = 1, *, prospective: int = 0) -
         shifts), prevalence shift and scanner HU offset / noise.
     prospective : int, default 0
         Additional recipients of the prospective (validation) cohort, transplanted later.
+    prospective_shift : float, default 0
+        Log-odds added to the prospective recipients' outcome model (a known intercept shift for monitoring
+        tests); the random draws are unchanged, so only outcomes near the threshold change.
+    prospective_offset_hu : float, default 0
+        HU offset of the prospective recipients' scanner (a new scanner, added to the site offset).
 
     Returns
     -------
@@ -339,6 +352,9 @@ def simulate_preop(n: int, seed: int, sites: int = 1, *, prospective: int = 0) -
     icpt_shift = np.array([e.intercept_shift for e in effects])[site_idx]
     offset_hu = np.array([e.offset_hu for e in effects])[site_idx]
     noise_hu = np.array([e.noise_hu for e in effects])[site_idx]
+    later = np.arange(m) >= int(n)
+    icpt_shift = icpt_shift + float(prospective_shift) * later
+    offset_hu = offset_hu + float(prospective_offset_hu) * later
 
     # Latent factors.
     ph = r_lat.standard_normal(m) + ph_shift

@@ -63,6 +63,28 @@ GROUND_TRUTH_COLUMNS = (
 ProgressCallback = Callable[[Progress], None]
 
 
+@dataclasses.dataclass(frozen=True)
+class ProspectiveShift:
+    """A known shift of the prospective recipients, for testing the model monitoring.
+
+    Attributes
+    ----------
+    intercept : float
+        Log-odds added to their outcome model (miscalibration in the large).
+    scanner_kernel : str
+        A new scanner's reconstruction kernel written to their DICOM series ("" = the development scanner).
+    scanner_manufacturer : str
+        The new scanner's manufacturer.
+    offset_hu : float
+        HU offset of the new scanner (only with a kernel).
+    """
+
+    intercept: float = 0.0
+    scanner_kernel: str = ""
+    scanner_manufacturer: str = "Synthetic NewScan"
+    offset_hu: float = 25.0
+
+
 def _case_seed(seed: int, index: int) -> int:
     return int(np.random.SeedSequence([int(seed), int(index), 31]).generate_state(1)[0])
 
@@ -85,6 +107,8 @@ def _render_one(task: dict[str, Any]) -> dict[str, Any]:
     folder.mkdir(parents=True, exist_ok=True)
     anatomy = CaseAnatomy(**task["anatomy"])
     ct, mask = render_case(anatomy)
+    if task.get("scanner"):
+        ct = dataclasses.replace(ct, meta={**ct.meta, **task["scanner"]})
     spleen_ml = mask.volume_ml(1)
     write_image(ct, folder / "ct.nii.gz")
     written_mask = mask
@@ -152,6 +176,7 @@ def generate_cohort(
     *,
     workers: int | None = None,
     overwrite: bool = False,
+    shift: ProspectiveShift | None = None,
 ) -> Path:
     """Generate a synthetic cohort folder.
 
@@ -180,6 +205,8 @@ def generate_cohort(
         Worker processes for the images (default: up to 4, at most the CPU count).
     overwrite : bool, default False
         Replace an existing cohort folder (one with a ``manifest.json``).
+    shift : ProspectiveShift, optional
+        A known shift of the prospective recipients (outcome intercept, new scanner) for monitoring tests.
 
     Returns
     -------
@@ -213,7 +240,9 @@ def generate_cohort(
 
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        _generate_into(tmp, n, prospective, seed, sites, full_res, inject_errors, images, report, workers)
+        _generate_into(
+            tmp, n, prospective, seed, sites, full_res, inject_errors, images, report, workers, shift
+        )
         _swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -249,9 +278,18 @@ def _generate_into(
     images: bool,
     report: Callable[[str, float, str], None],
     workers: int | None,
+    shift: ProspectiveShift | None = None,
 ) -> None:
     report("clinical", 0.0, "simulating pre-operative records")
-    preop = simulate_preop(int(n), int(seed), int(sites), prospective=int(prospective))
+    shift = shift or ProspectiveShift()
+    preop = simulate_preop(
+        int(n),
+        int(seed),
+        int(sites),
+        prospective=int(prospective),
+        prospective_shift=shift.intercept,
+        prospective_offset_hu=shift.offset_hu if shift.scanner_kernel else 0.0,
+    )
     report("follow-up", 0.05, "simulating follow-up and deriving outcomes")
     followup, outcomes = simulate_followup(preop, int(seed))
     errors = choose_errors(preop, int(seed), images=images) if inject_errors else {}
@@ -287,6 +325,11 @@ def _generate_into(
                     "ct_date": str(preop["ct_date"].iat[i]),
                     "seed": int(seed),
                     "error": error if error in IMAGE_ERRORS else "",
+                    "scanner": (
+                        {"manufacturer": shift.scanner_manufacturer, "kernel": shift.scanner_kernel}
+                        if shift.scanner_kernel and preop["cohort"].iat[i] == "validation"
+                        else None
+                    ),
                 }
             )
         results = _run_tasks(tasks, workers, report)
@@ -344,6 +387,7 @@ def _generate_into(
             "full_res": bool(full_res),
             "inject_errors": bool(inject_errors),
             "images": bool(images),
+            **({"prospective_shift": dataclasses.asdict(shift)} if shift != ProspectiveShift() else {}),
         },
         "n": int(n),
         "prospective": int(prospective),

@@ -213,7 +213,9 @@ def write_dicom_series(
     base.SeriesTime = "090000" if date else ""
     base.AccessionNumber = ""
     base.Modality = "CT"
-    base.Manufacturer = "HSP Desktop synthetic phantom"
+    base.Manufacturer = str(ct.meta.get("manufacturer") or "HSP Desktop synthetic phantom")
+    if ct.meta.get("kernel"):
+        base.ConvolutionKernel = str(ct.meta["kernel"])
     base.ReferringPhysicianName = ""
     base.StudyDescription = "Abdomen CT (synthetic)"
     base.SeriesDescription = series_description
