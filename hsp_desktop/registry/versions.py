@@ -12,7 +12,12 @@ import sqlite3
 
 MIGRATION_SET = "hsp_registry"
 #: Every migration this version of the application knows, in order.
-KNOWN_MIGRATIONS: tuple[str, ...] = ("0001_core", "0002_export_log", "0003_federation_messages")
+KNOWN_MIGRATIONS: tuple[str, ...] = (
+    "0001_core",
+    "0002_export_log",
+    "0003_federation_messages",
+    "0004_dicom_transfers",
+)
 
 ELIGIBILITY_FLAGS = (
     "prior_splenectomy",
