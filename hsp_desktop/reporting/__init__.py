@@ -11,11 +11,22 @@ Public API (ReportLab is imported only when a report is rendered):
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from hsp_desktop.reporting.inputs import PatientReportInputs, ValidationReportInputs
 
+if TYPE_CHECKING:
+    from hsp_desktop.reporting.patient import render_patient_report
+    from hsp_desktop.reporting.validation import render_validation_report
+
 ReportInputs = PatientReportInputs
+
+#: Public name -> the module that defines it (imported on first access: ReportLab is heavy).
+_EXPORTS = {
+    "render_patient_report": "hsp_desktop.reporting.patient",
+    "render_validation_report": "hsp_desktop.reporting.validation",
+}
 
 __all__ = [
     "PatientReportInputs",
@@ -27,12 +38,11 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name == "render_patient_report":
-        from hsp_desktop.reporting.patient import render_patient_report
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hsp_desktop.reporting' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
 
-        return render_patient_report
-    if name == "render_validation_report":
-        from hsp_desktop.reporting.validation import render_validation_report
 
-        return render_validation_report
-    raise AttributeError(f"module 'hsp_desktop.reporting' has no attribute {name!r}")
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
