@@ -372,7 +372,7 @@ def km_reverse(time: ArrayLike, status: ArrayLike) -> tuple[list[float], list[fl
     return ts.tolist(), gs.tolist()
 
 
-def summary_quantiles(values: Sequence[float]) -> dict[str, float | int | None]:
+def summary_quantiles(values: Sequence[float | None]) -> dict[str, float | int | None]:
     """Median and quartiles of the finite values (None when there are none)."""
     v = np.asarray([x for x in values if x is not None and math.isfinite(float(x))], dtype=np.float64)
     if v.size == 0:

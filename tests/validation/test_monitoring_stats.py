@@ -157,9 +157,7 @@ def _meta_and_design(rng: np.random.Generator, n: int) -> tuple[dict[str, object
         "coef": [-0.9, 0.4, 1.0],
         "cov": np.eye(4).tolist(),
     }
-    M = np.column_stack(
-        [rng.normal(6.3, 0.8, n), rng.normal(9.3, 0.6, n) - 3.0, rng.normal(0.0, 0.6, n)]
-    )
+    M = np.column_stack([rng.normal(6.3, 0.8, n), rng.normal(9.3, 0.6, n) - 3.0, rng.normal(0.0, 0.6, n)])
     return meta, M
 
 
