@@ -31,6 +31,14 @@ def shared_dir() -> Path:
     return SHARED
 
 
+@pytest.fixture(scope="session")
+def pacs_cohort(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``hsp synth --pacs`` output (8-recipient tables + PACS exports of three recipients), made once per run."""
+    from hsp_desktop.synthetic.pacs import generate_pacs_cohort
+
+    return generate_pacs_cohort(tmp_path_factory.mktemp("pacs") / "cohort", 8, 1)
+
+
 @pytest.fixture(autouse=True)
 def _no_leaked_threads() -> Iterator[None]:
     """Fail any test that leaves a non-daemon thread running (napari's practice)."""

@@ -3,7 +3,8 @@
 Public API::
 
     list_dicom_series(folder) -> list[SeriesInfo]
-    read_ct(path, *, series_uid=None) -> CtVolume
+    read_ct(path, *, series_uid=None, series_number=None) -> CtVolume
+    scan_export(folder) -> generator of Progress returning StudyTree (patient -> study -> series)
     read_mask(path, *, reference=None, labels=None, resample=False) -> LabelMap
     write_image(volume, path) -> Path
 """
@@ -23,7 +24,7 @@ from hsp_desktop.importers.masks import read_mask
 __all__ = ["SeriesInfo", "list_dicom_series", "read_ct", "read_mask", "write_image"]
 
 
-def read_ct(path: Path | str, *, series_uid: str | None = None) -> CtVolume:
+def read_ct(path: Path | str, *, series_uid: str | None = None, series_number: int | None = None) -> CtVolume:
     """Read a CT in HU from a DICOM folder or a NIfTI/NRRD/MHA file.
 
     Parameters
@@ -33,6 +34,8 @@ def read_ct(path: Path | str, *, series_uid: str | None = None) -> CtVolume:
         series is read from its folder), or an image file.
     series_uid : str, optional
         The SeriesInstanceUID to read when the folder holds several CT series (:func:`list_dicom_series`).
+    series_number : int, optional
+        Or the SeriesNumber of that series (must be unique in the folder).
 
     Returns
     -------
@@ -52,7 +55,7 @@ def read_ct(path: Path | str, *, series_uid: str | None = None) -> CtVolume:
 
     path = Path(path)
     if path.is_dir():
-        return read_dicom_ct(path, series_uid=series_uid)
+        return read_dicom_ct(path, series_uid=series_uid, series_number=series_number)
     if image_suffix(path) is None:
         header = read_header(path) if path.is_file() else None
         if header is not None and "SeriesInstanceUID" in header:

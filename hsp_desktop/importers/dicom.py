@@ -64,6 +64,34 @@ class SeriesInfo:
     columns: int | None = None
     slice_thickness_mm: float | None = None
     files: tuple[Path, ...] = field(default=(), repr=False)
+    image_type: tuple[str, ...] = ()
+    kernel: str = ""
+    contrast_agent: str = ""
+    transfer_syntax: str = ""
+    lossy: bool = False
+    patient_name: str = ""
+    birth_date: str = ""
+    accession: str = ""
+    study_description: str = ""
+    frame_of_reference_uid: str = ""
+    sop_class_uid: str = ""
+    referenced_series_uids: tuple[str, ...] = ()
+
+    @property
+    def is_localizer(self) -> bool:
+        """True for a topogram/scout (ImageType value 3 LOCALIZER): never a volume to score."""
+        return len(self.image_type) > 2 and self.image_type[2].upper() == "LOCALIZER"
+
+    @property
+    def scoreable(self) -> bool:
+        """A CT image series that may be scored: not a localizer, at least two slices."""
+        return self.modality in _IMAGE_MODALITIES and not self.is_localizer and self.slice_count >= 2
+
+    @property
+    def compression(self) -> str:
+        """How the pixel data are stored: "none", "RLE", "JPEG-LS lossless", ... with "(lossy)" when lossy."""
+        name = TRANSFER_SYNTAX_NAMES.get(self.transfer_syntax, self.transfer_syntax or "none")
+        return f"{name} (lossy)" if self.lossy and "lossy" not in name else name
 
     def label(self) -> str:
         """One line for a picker: number, description, phase, slice count."""
@@ -72,9 +100,30 @@ class SeriesInfo:
         return f"{number}{desc} [{self.modality}, {self.phase}, {self.slice_count} slices]"
 
 
+#: Transfer syntaxes and whether they are lossy (uncompressed syntaxes are "none").
+TRANSFER_SYNTAX_NAMES: dict[str, str] = {
+    "1.2.840.10008.1.2": "none",
+    "1.2.840.10008.1.2.1": "none",
+    "1.2.840.10008.1.2.2": "none",
+    "1.2.840.10008.1.2.5": "RLE",
+    "1.2.840.10008.1.2.4.80": "JPEG-LS lossless",
+    "1.2.840.10008.1.2.4.81": "JPEG-LS near-lossless (lossy)",
+    "1.2.840.10008.1.2.4.90": "JPEG 2000 lossless",
+    "1.2.840.10008.1.2.4.91": "JPEG 2000 (lossy)",
+    "1.2.840.10008.1.2.4.50": "JPEG baseline (lossy)",
+    "1.2.840.10008.1.2.4.51": "JPEG extended (lossy)",
+    "1.2.840.10008.1.2.4.57": "JPEG lossless",
+    "1.2.840.10008.1.2.4.70": "JPEG lossless SV1",
+}
+LOSSY_TRANSFER_SYNTAXES = frozenset(uid for uid, name in TRANSFER_SYNTAX_NAMES.items() if "lossy" in name)
+
 _PHASE_WORDS: tuple[tuple[str, str], ...] = (
-    (r"portal|\bpv\b|\bpvp\b", "portal venous"),
-    (r"non[\s_-]*con|unenh|\bplain\b|\bnative\b|pre[\s_-]*con|\bnc\b|\bw/o\b|without", "non-contrast"),
+    (r"portal|\bpv\b|\bpvp\b|门脉|门静脉", "portal venous"),
+    (r"平扫", "non-contrast"),
+    (r"动脉", "arterial"),
+    (r"延迟|平衡期", "delayed"),
+    (r"静脉", "venous"),
+    (r"non[\s_-]*con|unenh|\bplain\b|\bnativ|pre[\s_-]*con|\bnc\b|\bw/o\b|without", "non-contrast"),
     (r"arter|\bart\b|\bap\b", "arterial"),
     (r"delay|equilib|\blate\b", "delayed"),
     (r"venous|\bven\b", "venous"),
@@ -105,8 +154,38 @@ def series_phase(ds: Any) -> str:
         if re.search(pattern, text):
             return phase
     if str(getattr(ds, "ContrastBolusAgent", "") or "").strip():
+        delay = bolus_delay_s(ds)
+        if delay is not None:
+            for (lo, hi), phase in _PHASE_DELAYS_S:
+                if lo <= delay < hi:
+                    return phase
         return "contrast (phase unknown)"
     return "unknown"
+
+
+#: Delay from ContrastBolusStartTime to AcquisitionTime (seconds) -> phase, when no other clue is present.
+_PHASE_DELAYS_S: tuple[tuple[tuple[float, float], str], ...] = (
+    ((15.0, 50.0), "arterial"),
+    ((50.0, 120.0), "portal venous"),
+    ((150.0, 1e9), "delayed"),
+)
+
+
+def _seconds(value: Any) -> float | None:
+    text = str(value or "").strip()
+    if len(text) < 6 or not text[:6].isdigit():
+        return None
+    frac = float("0" + text[6:]) if text[6:7] == "." and text[7:].isdigit() else 0.0
+    return int(text[:2]) * 3600 + int(text[2:4]) * 60 + int(text[4:6]) + frac
+
+
+def bolus_delay_s(ds: Any) -> float | None:
+    """Seconds from ContrastBolusStartTime (0018,1042) to AcquisitionTime, or None when either is missing."""
+    start = _seconds(getattr(ds, "ContrastBolusStartTime", None))
+    acq = _seconds(getattr(ds, "AcquisitionTime", None))
+    if start is None or acq is None:
+        return None
+    return acq - start
 
 
 def dicom_files(folder: Path) -> Iterable[Path]:
@@ -142,12 +221,13 @@ def _float_or_none(value: Any) -> float | None:
 
 
 def list_dicom_series(folder: Path | str) -> list[SeriesInfo]:
-    """List every DICOM series in ``folder`` (and below), so that the caller can pick one.
+    """List every DICOM series in ``folder`` (and below; a DICOMDIR is used when present).
 
     Parameters
     ----------
     folder : Path or str
-        Folder with DICOM files (other files are ignored).
+        Folder with DICOM files (other files are ignored; see :func:`hsp_desktop.importers.study.scan_export` for
+        the files skipped and why).
 
     Returns
     -------
@@ -159,58 +239,21 @@ def list_dicom_series(folder: Path | str) -> list[SeriesInfo]:
     InputError
         When the folder does not exist or holds no DICOM file.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError(
-            f"The DICOM folder {folder} does not exist",
-            expected="a folder of DICOM files",
-            found="no such folder",
-            fix="check the path",
-            field=str(folder),
-        )
-    groups: dict[str, list[tuple[Path, Any]]] = {}
-    for path in dicom_files(folder):
-        ds = read_header(path)
-        if ds is None or "SeriesInstanceUID" not in ds:
-            continue
-        groups.setdefault(str(ds.SeriesInstanceUID), []).append((path, ds))
-    if not groups:
-        raise InputError(
-            f"No DICOM files in {folder}",
-            expected="a folder holding a DICOM series",
-            found="no readable DICOM file",
-            fix="choose the folder that holds the CT series (or the DICOM export's subfolder)",
-            field=str(folder),
-        )
-    out = []
-    for uid, items in groups.items():
-        first = items[0][1]
-        out.append(
-            SeriesInfo(
-                series_uid=uid,
-                description=str(getattr(first, "SeriesDescription", "") or ""),
-                phase=series_phase(first),
-                modality=str(getattr(first, "Modality", "") or ""),
-                slice_count=len(items),
-                series_number=_int_or_none(getattr(first, "SeriesNumber", None)),
-                study_uid=str(getattr(first, "StudyInstanceUID", "") or ""),
-                patient_id=str(getattr(first, "PatientID", "") or ""),
-                study_date=str(getattr(first, "StudyDate", "") or ""),
-                rows=_int_or_none(getattr(first, "Rows", None)),
-                columns=_int_or_none(getattr(first, "Columns", None)),
-                slice_thickness_mm=_float_or_none(getattr(first, "SliceThickness", None)),
-                files=tuple(p for p, _ in items),
-            )
-        )
+    from hsp_desktop.importers.study import scan_folder
+
+    tree = scan_folder(folder)
+    out = tree.all_series()
     out.sort(key=lambda s: (s.series_number is None, s.series_number or 0, s.description, s.series_uid))
     return out
 
 
-def _pick_series(folder: Path, series: list[SeriesInfo], series_uid: str | None) -> SeriesInfo:
+def _pick_series(
+    folder: Path, series: list[SeriesInfo], series_uid: str | None, series_number: int | None = None
+) -> SeriesInfo:
     if series_uid is not None:
         for info in series:
             if info.series_uid == series_uid:
-                return info
+                return _scoreable(folder, info)
         raise InputError(
             f"Series {series_uid} is not in {folder}",
             expected="one of: " + "; ".join(f"{s.series_uid} {s.label()}" for s in series),
@@ -218,24 +261,59 @@ def _pick_series(folder: Path, series: list[SeriesInfo], series_uid: str | None)
             fix="pick a series UID from the list",
             field="series_uid",
         )
-    images = [s for s in series if s.modality in _IMAGE_MODALITIES]
+    if series_number is not None:
+        numbered = [s for s in series if s.series_number == series_number]
+        if len(numbered) == 1:
+            return _scoreable(folder, numbered[0])
+        raise InputError(
+            f"{len(numbered)} series numbered {series_number} in {folder}",
+            expected="exactly one series with that number: "
+            + "; ".join(f"#{s.series_number} {s.description}" for s in series),
+            found="; ".join(f"{s.label()} uid={s.series_uid}" for s in numbered) or "none",
+            fix="pass the series UID instead (--series UID)" if numbered else "pick a number from the list",
+            field="series_number",
+        )
+    images = [s for s in series if s.modality in _IMAGE_MODALITIES and not s.is_localizer]
+    if len(images) > 1:
+        images = [s for s in images if s.scoreable] or images
     if not images:
         raise InputError(
-            f"No CT series in {folder}",
-            expected="a CT image series",
+            f"No CT series to score in {folder}",
+            expected="a CT image series of at least 2 slices (not a localizer)",
             found="; ".join(s.label() for s in series),
-            fix="choose the folder holding the CT images (not only the segmentation or structure set)",
+            fix="choose the folder holding the CT images (not only the localizer, segmentation or structure set)",
             field=str(folder),
         )
     if len(images) > 1:
         raise InputError(
             f"{folder} holds {len(images)} CT series; choose one",
-            expected="one CT series, or a series UID",
+            expected="one CT series, or a series UID / number",
             found="; ".join(f"{s.label()} uid={s.series_uid}" for s in images),
-            fix="pass series_uid= the portal-venous series (or pick it in the import dialog)",
+            fix="pass --series UID or --series-number N (the portal-venous series), or pick it on the Imaging "
+            "screen",
             field="series_uid",
         )
     return images[0]
+
+
+def _scoreable(folder: Path, info: SeriesInfo) -> SeriesInfo:
+    if info.is_localizer:
+        raise InputError(
+            f"Series #{info.series_number} '{info.description}' in {folder} is a localizer (topogram/scout)",
+            expected="an axial CT volume",
+            found="ImageType " + "\\".join(info.image_type),
+            fix="choose the portal-venous series; a localizer is never scored",
+            field="series_uid",
+        )
+    if info.modality not in _IMAGE_MODALITIES:
+        raise InputError(
+            f"Series #{info.series_number} '{info.description}' in {folder} is not a CT image series",
+            expected="modality CT",
+            found=f"modality {info.modality}",
+            fix="choose the CT series (a SEG or RTSTRUCT is a mask)",
+            field="series_uid",
+        )
+    return info
 
 
 def _vec(ds: Any, keyword: str, n: int, path: Path) -> np.ndarray:
@@ -264,7 +342,9 @@ def _fmt(values: Iterable[float], digits: int = 3) -> str:
     return ", ".join(parts)
 
 
-def read_dicom_ct(folder: Path, *, series_uid: str | None = None) -> CtVolume:
+def read_dicom_ct(
+    folder: Path, *, series_uid: str | None = None, series_number: int | None = None
+) -> CtVolume:
     """Read a CT series from a DICOM folder into HU with its geometry.
 
     Parameters
@@ -273,6 +353,8 @@ def read_dicom_ct(folder: Path, *, series_uid: str | None = None) -> CtVolume:
         Folder (searched recursively) holding the series.
     series_uid : str, optional
         Which series, when the folder holds several CT series (see :func:`list_dicom_series`).
+    series_number : int, optional
+        Or which series by its SeriesNumber (must be unique in the folder).
 
     Returns
     -------
@@ -291,8 +373,22 @@ def read_dicom_ct(folder: Path, *, series_uid: str | None = None) -> CtVolume:
     """
     import pydicom
 
+    from hsp_desktop.importers.study import scan_folder
+
     folder = Path(folder)
-    info = _pick_series(folder, list_dicom_series(folder), series_uid)
+    tree = scan_folder(folder)
+    info = _pick_series(folder, tree.all_series(), series_uid, series_number)
+    skipped = [s for s in tree.skipped if s.reason.startswith(("truncated", "unreadable"))]
+    damaged = [s for s in skipped if s.series_uid == info.series_uid]
+    if damaged:
+        raise FileFormatError(
+            f"{damaged[0].path.name} in {folder} cannot be read ({len(damaged)} damaged file(s) in series "
+            f"'{info.description or info.series_uid}')",
+            expected="complete DICOM files",
+            found="; ".join(f"{s.path.name}: {s.reason}" for s in damaged[:5]),
+            fix="copy the series again from PACS (the file may be truncated)",
+            field=str(damaged[0].path),
+        )
     where = f"series '{info.description or info.series_uid}' in {folder}"
     if info.slice_count < 2:
         raise GeometryError(
@@ -492,6 +588,17 @@ def read_dicom_ct(folder: Path, *, series_uid: str | None = None) -> CtVolume:
         "manufacturer": str(getattr(first, "Manufacturer", "") or ""),
         "files": len(datasets),
         "sop_instance_uids": [str(ds.SOPInstanceUID) for _, ds in datasets],
+        "series_number": info.series_number,
+        "patient_name": info.patient_name,
+        "birth_date": info.birth_date,
+        "accession": info.accession,
+        "kernel": info.kernel,
+        "transfer_syntax": info.transfer_syntax,
+        "compression": info.compression,
+        "lossy": info.lossy,
+        "lossy_ratio": str(getattr(first, "LossyImageCompressionRatio", "") or ""),
+        "lossy_method": str(getattr(first, "LossyImageCompressionMethod", "") or ""),
+        "skipped_files": [f"{s.path.name}: {s.reason}" for s in skipped],
     }
     return CtVolume(
         array=hu,

@@ -44,6 +44,13 @@ def register(subparsers: Any) -> None:
         "--inject-errors", action="store_true", help="inject a labelled ~8%% of realistic mistakes"
     )
     p.add_argument("--no-images", action="store_true", help="tables only (no CT, masks or DICOM)")
+    p.add_argument(
+        "--pacs",
+        action="store_true",
+        help="a small cohort (--n, default 8) plus PACS-style study exports of three recipients under "
+        "OUT/pacs with ground truth (several series, DICOMDIR, two-patient export, Chinese names, "
+        "compressed and lossy series, a truncated file, SEG/RTSTRUCT/TotalSegmentator/Slicer/ITK-SNAP masks)",
+    )
     p.add_argument("--workers", type=_positive, help="image worker processes (default: up to 4)")
     p.add_argument("--force", action="store_true", help="replace an existing cohort folder at --out")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -86,6 +93,8 @@ def _synth(args: argparse.Namespace) -> int:
                 field="out",
             )
     start = time.perf_counter()
+    if args.pacs:
+        return _synth_pacs(args, progress, bar, start)
     try:
         if args.out is None:
             from hsp_desktop.synthetic.demo import demo_cohort_dir
@@ -122,4 +131,38 @@ def _synth(args: argparse.Namespace) -> int:
         f"follow-up rows {c['followup_rows']}; injected errors {c['injected_errors']}; "
         f"files {len(manifest['files'])}; seed {manifest['seed']}; {elapsed:.1f} s"
     )
+    return 0
+
+
+def _synth_pacs(args: argparse.Namespace, progress: Any, bar: Any, start: float) -> int:
+    import json
+    import time
+
+    from hsp_desktop.errors import InputError
+    from hsp_desktop.synthetic.pacs import generate_pacs_cohort
+
+    if args.out is None:
+        raise InputError(
+            "--pacs needs --out",
+            expected="--out DIR",
+            found="no --out",
+            fix="add --out DIR (a new or empty folder)",
+            field="out",
+        )
+    try:
+        out = generate_pacs_cohort(
+            args.out,
+            8 if args.n is None else args.n,
+            1 if args.seed is None else args.seed,
+            progress=progress,
+            overwrite=args.force,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    truth = json.loads((out / "pacs" / "ground_truth.json").read_text(encoding="utf-8"))
+    print(f"cohort: {out}")
+    for name, entry in sorted(truth["exports"].items()):
+        print(f"  pacs/{name}: {entry.get('expect', '')}")
+    print(f"ground truth: {out / 'pacs' / 'ground_truth.json'}; {time.perf_counter() - start:.1f} s")
     return 0
