@@ -203,6 +203,10 @@ class Registry:
         """Sign in: check a password and return the session :class:`User` (see ``Users.authenticate``)."""
         return self._users.authenticate(username, password)
 
+    def sign_out(self, user: User) -> None:
+        """End a session (sign-out, idle lock): writes with that ``User`` are refused afterwards."""
+        self._users.sign_out(user)
+
     def unlock_user(self, username: str, *, by: User) -> None:
         """Unlock a locked account (administrators)."""
         self._users.unlock_user(username, by=by)
@@ -438,14 +442,14 @@ class Registry:
         return import_followups_csv(self, Path(path), by=by, confirm_units=confirm_units)
 
     def export(self, folder: Path | str, *, deidentified: bool = True, by: User | None = None) -> list[Path]:
-        """Export data + data dictionary in a REDCap-compatible layout (see ``io.export_redcap``)."""
-        from hsp_desktop.registry.io import export_redcap
+        """Export data + data dictionary in a REDCap layout; ``by`` must be signed in (see ``export.export_redcap``)."""
+        from hsp_desktop.registry.export import export_redcap
 
         return export_redcap(self, Path(folder), deidentified=deidentified, by=by)
 
     def exports(self) -> list[dict[str, Any]]:
         """Return the export log (who exported what, when, de-identified or not), newest first."""
-        from hsp_desktop.registry.io import export_log
+        from hsp_desktop.registry.export import export_log
 
         with self._db.read() as conn:
             return export_log(conn)

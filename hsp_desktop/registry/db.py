@@ -25,7 +25,7 @@ from typing import Any
 from hsp_desktop import __version__
 from hsp_desktop.errors import AuthError, RegistryError, SettingsError
 from hsp_desktop.registry import audit as audit_mod
-from hsp_desktop.registry import versions
+from hsp_desktop.registry import sessions, versions
 from hsp_desktop.registry.connection import (
     CHECKPOINT_PAGES,
     InterProcessLock,
@@ -70,6 +70,7 @@ class Database:
         self.depth = 0
         self.closed = False
         self.read_only = False
+        self.registry_id = ""
         self.sqlite_version = sqlite3.sqlite_version
         self.sqlite_affected, self.sqlite_message = sqlite_version_status()
 
@@ -115,6 +116,10 @@ class Database:
                         field="db",
                     )
             db._bootstrap()
+            if "settings" in {
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }:
+                db.registry_id = str(db.get_setting_raw("registry_id") or "")
         except BaseException:
             conn.close()
             raise
@@ -365,6 +370,14 @@ class Database:
                 fix="sign in (hsp: --user and HSP_PASSWORD or the prompt)",
                 field="user",
             )
+        if not self.registry_id or not sessions.valid(getattr(by, "session", None), self.registry_id, by.id):
+            raise AuthError(
+                "Sign in again: this user was not issued by sign-in on this registry",
+                expected="the User returned by sign-in (Registry.authenticate)",
+                found=f"a User for {getattr(by, 'username', by)!r} without a valid session",
+                fix="sign in (hsp: --user and HSP_PASSWORD or the prompt)",
+                field="user",
+            )
         row = self.conn.execute(
             "SELECT username, role, active, locked_until FROM users WHERE id = ?", (by.id,)
         ).fetchone()
@@ -385,7 +398,7 @@ class Database:
                 fix="ask a user with the required role",
                 field="role",
             )
-        return User(by.id, username, role)
+        return User(by.id, username, role, by.session)
 
     # --------------------------------------------------------------------------------------------- settings
     def get_setting_raw(self, key: str) -> Any:

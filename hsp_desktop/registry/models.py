@@ -19,13 +19,15 @@ ALL_ROLES = frozenset(ROLES)
 class User:
     """A signed-in user (returned by :meth:`Registry.authenticate`); every write names one.
 
-    The registry re-reads the user's role and state from the database on every write, so a ``User`` built by hand
-    grants nothing the database does not.
+    ``session`` is the sign-in token (:mod:`hsp_desktop.registry.sessions`): the registry refuses a ``User``
+    whose token it did not issue to that user, and re-reads the role and state from the database on every write,
+    so a ``User`` built by hand grants nothing.
     """
 
     id: int
     username: str
     role: str
+    session: str | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from hsp_desktop.errors import AuthError, Problem, RegistryError, ValidationError
 from hsp_desktop.registry import jsonutil as ju
+from hsp_desktop.registry import sessions
 from hsp_desktop.registry.db import Database, Layer
 from hsp_desktop.registry.models import ADMIN_ROLES, ALL_ROLES, ROLES, User
 from hsp_desktop.registry.passwords import hash_password, needs_rehash, verify_password
@@ -70,6 +71,8 @@ class Users(Layer):
                     if role != "admin":
                         raise AuthError("The first user must be an administrator", found=role, field="role")
                     uid = self._insert_user(conn, username, role, encoded)
+                # creating the first administrator signs them in (they have just chosen the password)
+                return User(uid, username, role, sessions.issue(self._db.registry_id, uid))
             else:
                 with self._tx(by, roles=ADMIN_ROLES) as conn:
                     uid = self._insert_user(conn, username, role, encoded)
@@ -96,72 +99,60 @@ class Users(Layer):
         return int(cur.lastrowid or 0)
 
     def authenticate(self, username: str, password: str) -> User:
-        """Check a password and return the :class:`User`.
+        """Check a password and return the signed-in :class:`User` (carrying its session token).
 
-        Five failed attempts in a row (setting ``lockout_attempts``) lock the account for ``lockout_minutes``
-        (default 15) or until an administrator unlocks it.  Every attempt is audited.
+        ``lockout_attempts`` failed attempts in a row (default 5) lock the account for ``lockout_minutes``
+        (default 15) or until an administrator unlocks it.  The attempt is counted *before* the password is
+        checked, in one write transaction under the cross-process write lock, so parallel guesses cannot all pass
+        the lock check: at most ``lockout_attempts`` passwords are ever checked.  A successful sign-in resets the
+        count.  Each counted attempt and each sign-in is audited (``system:auth:<name>``).
 
         Raises
         ------
         AuthError
-            Unknown user, wrong password, deactivated or locked account (the message does not say which of the
-            first two).
+            One message for every refusal (unknown user, wrong password, locked or deactivated account), so the
+            answer does not reveal which user names exist or which accounts are locked.
         """
-        with self._lock:
-            row = self._conn.execute(
+        limit = int(self._settings.get_setting("lockout_attempts"))
+        minutes = float(self._settings.get_setting("lockout_minutes"))
+        who = f"system:auth:{username}"
+        with self._system_tx(who, "sign-in attempt") as conn:
+            row = conn.execute(
                 "SELECT id, role, password_hash, failed_attempts, locked_until, active FROM users WHERE username = ?",
                 (username,),
             ).fetchone()
-            if row is None:
-                verify_password(self._dummy_hash(), password, self._db.argon2)  # same cost as a real check
-                raise AuthError("Wrong user name or password", fix="check both and try again", field="user")
-            uid, role, encoded, failed, locked_until, active = row
-            now = ju.now()
-            if not active:
-                raise AuthError(
-                    f"The account {username} is deactivated", fix="ask an administrator", field="user"
+            usable = row is not None and row[5] and not (row[4] and row[4] > ju.now()) and row[3] < limit
+            if usable:
+                until = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes)).strftime(
+                    "%Y-%m-%dT%H:%M:%S.%fZ"
                 )
-            if locked_until and locked_until > now:
-                raise AuthError(
-                    f"The account {username} is locked after repeated failed sign-ins",
-                    expected="no more than the allowed failed attempts",
-                    found=f"locked until {locked_until}",
-                    fix="wait, or ask an administrator to unlock it",
-                    field="user",
-                )
-            if not verify_password(encoded, password, self._db.argon2):
-                limit = int(self._settings.get_setting("lockout_attempts"))
-                minutes = float(self._settings.get_setting("lockout_minutes"))
-                failed = int(failed) + 1
-                until = None
-                if failed >= limit:
-                    until = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes)).strftime(
-                        "%Y-%m-%dT%H:%M:%S.%fZ"
-                    )
-                with self._system_tx(f"system:auth:{username}", "failed sign-in") as conn:
-                    conn.execute(
-                        "UPDATE users SET failed_attempts = ?, locked_until = ? WHERE id = ?",
-                        (failed, until, uid),
-                    )
-                if until:
-                    raise AuthError(
-                        f"The account {username} is now locked after {failed} failed sign-ins",
-                        found=f"locked until {until}",
-                        fix="wait, or ask an administrator to unlock it",
-                        field="user",
-                    )
-                raise AuthError("Wrong user name or password", fix="check both and try again", field="user")
-            with self._system_tx(f"system:auth:{username}", "sign-in") as conn:
-                if needs_rehash(encoded, self._db.argon2):
-                    conn.execute(
-                        "UPDATE users SET password_hash = ? WHERE id = ?",
-                        (hash_password(password, self._db.argon2), uid),
-                    )
                 conn.execute(
-                    "UPDATE users SET failed_attempts = 0, locked_until = NULL, last_login = ? WHERE id = ?",
-                    (now, uid),
+                    "UPDATE users SET failed_attempts = failed_attempts + 1, "
+                    "locked_until = CASE WHEN failed_attempts + 1 >= ? THEN ? ELSE NULL END WHERE id = ?",
+                    (limit, until, row[0]),
                 )
-            return User(int(uid), username, role)
+        if not usable:
+            verify_password(self._dummy_hash(), password, self._db.argon2)  # same cost as a real check
+            raise _refused(minutes)
+        assert row is not None
+        uid, role, encoded = int(row[0]), str(row[1]), str(row[2])
+        if not verify_password(encoded, password, self._db.argon2):
+            raise _refused(minutes)
+        with self._system_tx(who, "sign-in") as conn:
+            if needs_rehash(encoded, self._db.argon2):
+                conn.execute(
+                    "UPDATE users SET password_hash = ? WHERE id = ?",
+                    (hash_password(password, self._db.argon2), uid),
+                )
+            conn.execute(
+                "UPDATE users SET failed_attempts = 0, locked_until = NULL, last_login = ? WHERE id = ?",
+                (ju.now(), uid),
+            )
+        return User(uid, username, role, sessions.issue(self._db.registry_id, uid))
+
+    def sign_out(self, user: User) -> None:
+        """End ``user``'s session: later writes with it are refused until the user signs in again."""
+        sessions.revoke(user.session)
 
     def _dummy_hash(self) -> str:
         if self._dummy is None:
@@ -221,3 +212,14 @@ class Users(Layer):
             "last_login",
         )
         return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+def _refused(minutes: float) -> AuthError:
+    return AuthError(
+        "Wrong user name or password, or the account is locked",
+        expected="a known, active account and its password",
+        found="no match",
+        fix=f"check both and try again; after repeated failures wait {minutes:g} minutes or ask an administrator "
+        "to unlock the account",
+        field="user",
+    )

@@ -19,6 +19,7 @@ from hsp_desktop.registry.connection import sqlite_version_status
 from hsp_desktop.registry.fields import FOLLOWUP_NAMES, PREOP_NAMES
 from hsp_desktop.registry.passwords import TEST_PARAMS, Argon2Params
 from hsp_desktop.registry.schema import ELIGIBILITY_FLAGS
+from hsp_desktop.registry.versions import KNOWN_MIGRATIONS
 
 PRED = {
     "model_id": "hsp-demo-1",
@@ -37,7 +38,7 @@ def test_pragmas_and_migrations(reg: Registry) -> None:
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
     rows = conn.execute("SELECT migration_set, name FROM _sqlite_migrations").fetchall()
     assert ("hsp_registry", "0001_core") in rows
-    assert reg.schema_version == ["0001_core", "0002_export_log", "0003_federation_messages"]
+    assert reg.schema_version == list(KNOWN_MIGRATIONS)
     assert sqlite3.sqlite_version in reg._get_setting("sqlite_versions")
 
 
@@ -146,19 +147,81 @@ def test_first_admin_only_on_empty_table(reg: Registry, admin: User) -> None:
 
 def test_lockout_after_five_failures_and_unlock(reg: Registry, admin: User) -> None:
     reg.add_user("nurse", "nurse-pass-1", "coordinator", by=admin)
-    for _ in range(4):
+    for _ in range(5):
         with pytest.raises(AuthError, match="Wrong user name or password"):
             reg.authenticate("nurse", "wrong")
-    with pytest.raises(AuthError, match="now locked"):
-        reg.authenticate("nurse", "wrong")
-    with pytest.raises(AuthError, match="locked"):
-        reg.authenticate("nurse", "nurse-pass-1")  # right password, still locked
+    with pytest.raises(AuthError, match="Wrong user name or password") as locked:
+        reg.authenticate("nurse", "nurse-pass-1")  # right password, but locked
     reg.unlock_user("nurse", by=admin)
     assert reg.authenticate("nurse", "nurse-pass-1").username == "nurse"
-    with pytest.raises(AuthError, match="Wrong user name or password"):
+    with pytest.raises(AuthError, match="Wrong user name or password") as unknown:
         reg.authenticate("nobody", "x")
+    # hole 6: one message for locked, unknown and wrong, so an answer reveals neither names nor locks
+    assert str(locked.value) == str(unknown.value)
     actions = [(a["username"], a["reason"]) for a in reg.audit_log(50, "users")]
-    assert ("system:auth:nurse", "failed sign-in") in actions
+    assert ("system:auth:nurse", "sign-in attempt") in actions
+    assert ("system:auth:nurse", "sign-in") in actions
+
+
+def test_deactivated_account_gets_the_same_message(reg: Registry, admin: User) -> None:
+    reg.add_user("gone", "gone-pass-12", "clinician", by=admin)
+    with pytest.raises(AuthError) as wrong:
+        reg.authenticate("gone", "not-it")
+    reg.set_user_active("gone", False, by=admin, reason="left")
+    with pytest.raises(AuthError) as inactive:
+        reg.authenticate("gone", "gone-pass-12")
+    assert str(wrong.value) == str(inactive.value)
+
+
+def test_parallel_guesses_cannot_outrun_the_lockout(
+    tmp_path: Path, site_key: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hole 6: 16 parallel wrong passwords (each its own connection, as separate programs) check at most 5."""
+    import threading
+
+    from hsp_desktop.registry import users as users_mod
+
+    path = tmp_path / "race.db"
+    with Registry.open(path, site_key=site_key, argon2_params=TEST_PARAMS) as reg:
+        admin = reg.add_user("admin", "admin-pass-1", "admin", by=None)
+        reg.add_user("nurse", "nurse-pass-1", "coordinator", by=admin)
+    checked: list[str] = []
+    real = users_mod.verify_password
+
+    def counting(encoded: str, password: str, params: object) -> bool:
+        if password == "wrong":
+            checked.append(encoded)
+        return real(encoded, password, params)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(users_mod, "verify_password", counting)
+    regs = [Registry.open(path, site_key=site_key, argon2_params=TEST_PARAMS) for _ in range(16)]
+    barrier = threading.Barrier(16)
+    errors: list[BaseException] = []
+
+    def guess(r: Registry) -> None:
+        barrier.wait()
+        try:
+            r.authenticate("nurse", "wrong")
+        except AuthError:
+            pass
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted empty below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guess, args=(r,)) for r in regs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in regs:
+        r.close()
+    assert errors == []
+    with Registry.open(path, site_key=site_key, argon2_params=TEST_PARAMS) as reg:
+        row = reg._conn.execute(
+            "SELECT failed_attempts, locked_until, password_hash FROM users WHERE username = 'nurse'"
+        ).fetchone()
+    assert row[0] == 5 and row[1] is not None  # before: the counter ended at 2
+    assert len(checked) == 16  # every attempt costs one hash check (the refused ones against a dummy hash)
+    assert sum(e == row[2] for e in checked) == 5  # before: about 16 guesses checked against the real hash
 
 
 def test_roles_are_enforced_from_the_database(reg: Registry, admin: User) -> None:
@@ -167,7 +230,7 @@ def test_roles_are_enforced_from_the_database(reg: Registry, admin: User) -> Non
     with pytest.raises(AuthError, match="does not permit"):
         reg.add_recipient(make_record(), by=viewer)
     forged = User(viewer.id, "viewer", "admin")  # a hand-made User grants nothing
-    with pytest.raises(AuthError, match="does not permit"):
+    with pytest.raises(AuthError, match="Sign in again"):
         reg.add_recipient(make_record(), by=forged)
     with pytest.raises(AuthError, match="Sign in"):
         reg.add_recipient(make_record(), by=None)  # type: ignore[arg-type]
@@ -417,7 +480,7 @@ def test_upgrade_from_an_older_schema(tmp_path: Path) -> None:
     conn.execute("COMMIT")
     conn.close()
     with Registry.open(path, argon2_params=TEST_PARAMS) as reg:
-        assert reg.schema_version == ["0001_core", "0002_export_log", "0003_federation_messages"]
+        assert reg.schema_version == list(KNOWN_MIGRATIONS)
         reg.add_user("admin", "admin-pass-1", "admin", by=None)
         admin = reg.authenticate("admin", "admin-pass-1")
         reg.add_recipient(make_record(), by=admin)

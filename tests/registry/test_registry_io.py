@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,10 @@ from conftest import BASE_RECORD, make_record
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hsp_desktop.errors import RegistryError, TamperError
+from hsp_desktop.errors import AuthError, RegistryError, TamperError
 from hsp_desktop.registry import Registry, User
 from hsp_desktop.registry.backup import list_backups
+from hsp_desktop.registry.export import neutralise, read_redcap_records
 from hsp_desktop.registry.passwords import TEST_PARAMS
 
 COLUMNS = list(BASE_RECORD)
@@ -193,20 +195,20 @@ def test_export_redcap_layout(reg: Registry, admin: User, tmp_path: Path) -> Non
     reg.save_prediction(
         "HSP-0001", {"model_id": "m", "manifest_sha256": "d" * 64, "inputs": {}, "probability": 0.4}, by=admin
     )
-    files = reg.export(tmp_path / "out")
+    files = reg.export(tmp_path / "out", by=admin)
     names = [p.name for p in files]
     assert names == ["records.csv", "data_dictionary.csv", "repeating_instruments.csv", "manifest.json"]
     text = files[0].read_text(encoding="utf-8")
     assert (
         "Li Lei" not in text and "111" not in text.split("\n")[1].split(",")[:3] and "2025-01-10" not in text
     )
-    with files[0].open(encoding="utf-8") as fh:
+    with files[0].open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert [(r["redcap_repeat_instrument"], r["redcap_repeat_instance"]) for r in rows] == [
         ("", ""), ("followup", "1"), ("prediction", "1")
     ]  # fmt: skip
     assert rows[0]["ct_day"] == "-9" and rows[1]["fu_day"] == "31" and rows[1]["fu_platelets"] == "80"
-    with files[1].open(encoding="utf-8") as fh:
+    with files[1].open(encoding="utf-8-sig") as fh:
         dictionary = list(csv.reader(fh))
     assert dictionary[0][0] == "Variable / Field Name" and dictionary[1][0] == "record_id"
     assert [d[0] for d in dictionary[1:]] == list(rows[0].keys())[:1] + list(rows[0].keys())[3:]
@@ -220,7 +222,7 @@ def test_export_redcap_layout(reg: Registry, admin: User, tmp_path: Path) -> Non
     text = full[0].read_text(encoding="utf-8")
     assert "Li Lei" in text and "2025-01-10" in text
     log = reg.exports()
-    assert [(e["username"], e["deidentified"]) for e in log] == [("admin", False), ("unattributed", True)]
+    assert [(e["username"], e["deidentified"]) for e in log] == [("admin", False), ("admin", True)]
     assert reg.verify().ok
 
 
@@ -231,6 +233,63 @@ def test_identified_export_needs_a_clinician(reg: Registry, admin: User, tmp_pat
         reg.export(tmp_path, deidentified=False, by=clerk)
     with pytest.raises(RegistryError):
         reg.export(tmp_path, deidentified=False)
+    with pytest.raises(AuthError, match="Sign in"):
+        reg.export(tmp_path)  # hole 4: every export is attributed to a signed-in user
+    with pytest.raises(AuthError, match="Sign in again"):
+        reg.export(tmp_path, deidentified=False, by=User(admin.id, "admin", "admin"))  # a forged User
+    assert list(tmp_path.iterdir()) == [] or all(p.name != "hsp-export" for p in tmp_path.iterdir())
+
+
+def test_export_neutralises_formulas_and_has_a_bom(reg: Registry, admin: User, tmp_path: Path) -> None:
+    """Hole 7: cells that would start a spreadsheet formula are written as text; UTF-8 BOM for Excel."""
+    reg.add_recipient(
+        make_record("HSP-0001", site='=HYPERLINK("http://x","y")', name="李雷", mrn="7"), by=admin
+    )
+    reg.add_followup(
+        "HSP-0001", {"date": "2025-02-10", "platelets": 80, "wbc": 4.0, "notes": "@SUM(A1)"}, by=admin
+    )
+    files = reg.export(tmp_path / "out", deidentified=False, by=admin)
+    raw = files[0].read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # before: no BOM, Excel on Chinese Windows showed mojibake
+    rows = read_redcap_records(files[0])
+    assert rows[0]["site"].startswith("'=HYPERLINK")  # before: '=HYPERLINK(...)' as written
+    assert rows[1]["fu_notes"] == "'@SUM(A1)"
+    assert rows[0]["name"] == "李雷"
+    assert rows[0]["ct_date"] == "2025-01-01"
+    for value in (rows[0][k] for k in rows[0]):
+        assert not value.startswith(("=", "+", "@", "\t", "\r")), value
+    if os.name == "posix":
+        assert all(p.stat().st_mode & 0o077 == 0 for p in files)  # hole 5: owner-only files
+
+
+@pytest.mark.parametrize(("text", "safe"), [("=1+1", "'=1+1"), ("-9", "-9"), ("+1.5", "+1.5"), ("-x", "'-x"),
+                                            ("\tcmd", "'\tcmd"), ("\r", "'\r"), ("@x", "'@x"), ("a=b", "a=b")])  # fmt: skip
+def test_neutralise(text: str, safe: str) -> None:
+    assert neutralise(text) == safe
+
+
+def test_export_on_a_full_disk_leaves_nothing(
+    reg: Registry, admin: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hole 9: a full disk is a typed error, and no half-written export folder is left behind."""
+    import errno
+
+    from hsp_desktop.registry import export as export_mod
+
+    reg.add_recipient(make_record("HSP-0001"), by=admin)
+    calls = {"n": 0}
+
+    def full(fd: int) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(export_mod.os, "fsync", full)
+    with pytest.raises(RegistryError, match="ran out of disk space") as err:
+        reg.export(tmp_path / "out", by=admin)
+    assert "free disk space" in (err.value.fix or "")
+    assert list((tmp_path / "out").iterdir()) == []  # before: records.csv truncated, no manifest
+    assert reg.exports() == []
 
 
 # --------------------------------------------------------------------------------------- backup/restore
@@ -334,8 +393,8 @@ def test_export_merges_visits_and_predictions_per_recipient(
     reg.save_prediction(
         "HSP-0002", {"model_id": "m", "manifest_sha256": "d" * 64, "inputs": {}, "probability": 0.2}, by=admin
     )
-    files = reg.export(tmp_path)
-    with files[0].open(encoding="utf-8") as fh:
+    files = reg.export(tmp_path, by=admin)
+    with files[0].open(encoding="utf-8-sig") as fh:
         rows = [(r["record_id"], r["redcap_repeat_instrument"], r["fu_platelets"], r["pred_probability"])
                 for r in csv.DictReader(fh)]  # fmt: skip
     assert rows == [
