@@ -62,6 +62,9 @@ CODES: dict[str, str] = {
     "outcome": QT_TRANSLATE_NOOP("domain", "outcome known"),
     "excluded": QT_TRANSLATE_NOOP("domain", "excluded"),
     "pending": QT_TRANSLATE_NOOP("domain", "pending"),
+    # mask labels
+    "spleen": QT_TRANSLATE_NOOP("domain", "spleen"),
+    "liver": QT_TRANSLATE_NOOP("domain", "liver"),
 }
 
 _NUM = r"(-?[0-9.]+|n/a)"

@@ -70,11 +70,13 @@ class MainWindow(QMainWindow):
             self.nav.addItem(title)
             self.stack.addWidget(page)
         self.nav.currentRowChanged.connect(self._on_nav)
+        self._link_calipers()
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.nav)
         splitter.addWidget(self.stack)
         splitter.setStretchFactor(1, 1)
         self.setCentralWidget(splitter)
+        self._central = splitter
         self._user_label = QLabel()
         self.statusBar().addPermanentWidget(self._user_label)
         self._update_status()
@@ -97,6 +99,23 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1280, 820)
         self.nav.setCurrentRow(0)
+
+    def _link_calipers(self) -> None:
+        """Ruler measurements on the Imaging screen's viewer go into the Recipient screen's pre-operative form."""
+        viewer = getattr(self.pages.get("imaging"), "viewer", None)
+        apply = getattr(self.pages.get("recipient"), "apply_measurement", None)
+        if viewer is None or apply is None:
+            return
+        viewer.user = str(getattr(self.ctx.user, "username", ""))
+        viewer.measurement_recorded.connect(apply)
+        viewer.measurement_recorded.connect(
+            lambda field, value, _p: self.statusBar().showMessage(
+                self.tr(
+                    "{0} = {1:g} put into the pre-operative form (save it on the Recipient screen)"
+                ).format(field, value),
+                8000,
+            )
+        )
 
     def show_error(self, exc: BaseException) -> None:
         """Show an error the way every screen does."""
@@ -161,7 +180,7 @@ class MainWindow(QMainWindow):
         from hsp_desktop.gui.signin import SignInDialog
 
         self._idle.stop()
-        self.centralWidget().setVisible(False)
+        self._central.setVisible(False)
         dialog = SignInDialog(
             self.ctx.registry, locked_user=getattr(self.ctx.user, "username", ""), parent=self
         )
@@ -169,7 +188,7 @@ class MainWindow(QMainWindow):
 
         def unlocked(result: int) -> None:
             if result:
-                self.centralWidget().setVisible(True)
+                self._central.setVisible(True)
                 self._idle.start()
             else:
                 self.close()

@@ -79,9 +79,9 @@ def test_viewer_scrolls_and_shows_spleen_volume(qtbot, orientation: str) -> None
     viewer.show()
     viewer.set_volume(ct, mask)
     start = viewer.slice_index(orientation)
-    viewer.scroll(orientation, 3)
+    viewer.step_slice(orientation, 3)
     assert viewer.slice_index(orientation) == start + 3
-    viewer.scroll(orientation, -1000)
+    viewer.step_slice(orientation, -1000)
     assert viewer.slice_index(orientation) == 0
     assert "Spleen (orange) volume" in viewer.info.text()
     assert viewer.spleen_volume_ml() == pytest.approx(mask.volume_ml(1))

@@ -5,6 +5,7 @@
     <name>AboutPage</name>
     <message>
         <source>Build {0}. Python {1}, SQLite {2}, {3}.</source>
+        <extracomment>The runtime dependencies of pyproject.toml, both ONNX Runtime flavours (one is installed) and flwr (tests/packaging/test_dependencies.py keeps this list equal to pyproject.toml&apos;s).</extracomment>
         <translation>构建 {0}。Python {1}，SQLite {2}，{3}。</translation>
     </message>
     <message>
@@ -790,6 +791,10 @@
         <translation>界面</translation>
     </message>
     <message>
+        <source>{0} = {1:g} put into the pre-operative form (save it on the Recipient screen)</source>
+        <translation>{0} = {1:g} 已填入术前表单（请在“受者”界面保存）</translation>
+    </message>
+    <message>
         <source>none</source>
         <translation>无</translation>
     </message>
@@ -905,6 +910,7 @@
     </message>
     <message>
         <source>Continue to &amp;imaging</source>
+        <extracomment>Caliper values taken on the CT and not yet saved: field -&gt; provenance (series, slice, who, when).</extracomment>
         <translation>继续影像(&amp;I)</translation>
     </message>
     <message>
@@ -922,6 +928,14 @@
     <message>
         <source>Recipient {0} ({1})</source>
         <translation>受者 {0}（{1}）</translation>
+    </message>
+    <message>
+        <source>{0} = {1} {2}: CT ruler on {3} slice {4}, series {5}, by {6} at {7} (UTC)</source>
+        <translation>{0} = {1} {2}：CT 标尺测量，{3} 第 {4} 层，序列 {5}，测量者 {6}，时间 {7}（UTC）</translation>
+    </message>
+    <message>
+        <source>Measured on the CT (not yet saved):</source>
+        <translation>在 CT 上测量（尚未保存）：</translation>
     </message>
     <message>
         <source>Eligible for the study.</source>
@@ -1344,7 +1358,6 @@ Convert them?</source>
     <name>SliceViewer</name>
     <message>
         <source>Axial</source>
-        <extracomment>(window, level) in HU.</extracomment>
         <translation>轴位</translation>
     </message>
     <message>
@@ -1372,6 +1385,153 @@ Convert them?</source>
         <translation>窗</translation>
     </message>
     <message>
+        <source>Abdomen</source>
+        <translation>腹部</translation>
+    </message>
+    <message>
+        <source>Liver</source>
+        <translation>肝脏</translation>
+    </message>
+    <message>
+        <source>Soft tissue</source>
+        <translation>软组织</translation>
+    </message>
+    <message>
+        <source>Bone</source>
+        <translation>骨</translation>
+    </message>
+    <message>
+        <source>Window/level</source>
+        <extracomment>Which array axis of (z, y, x) each view slices through.</extracomment>
+        <translation>窗宽/窗位</translation>
+    </message>
+    <message>
+        <source>Pan</source>
+        <translation>平移</translation>
+    </message>
+    <message>
+        <source>Zoom</source>
+        <translation>缩放</translation>
+    </message>
+    <message>
+        <source>Ruler</source>
+        <translation>标尺</translation>
+    </message>
+    <message>
+        <source>Crosshair</source>
+        <translation>十字定位线</translation>
+    </message>
+    <message>
+        <source>Spleen length</source>
+        <extracomment>Pre-operative fields a ruler measurement can fill: (field, label, unit, factor from mm).</extracomment>
+        <translation>脾脏长径</translation>
+    </message>
+    <message>
+        <source>Portal vein diameter</source>
+        <translation>门静脉内径</translation>
+    </message>
+    <message>
+        <source>Splenic vein diameter</source>
+        <translation>脾静脉内径</translation>
+    </message>
+    <message>
+        <source>Mouse wheel, Up/Down</source>
+        <extracomment>Keyboard and mouse shortcuts (shown in Help).</extracomment>
+        <translation>鼠标滚轮、上/下方向键</translation>
+    </message>
+    <message>
+        <source>next/previous slice</source>
+        <translation>下一层/上一层</translation>
+    </message>
+    <message>
+        <source>Page Up/Page Down</source>
+        <translation>Page Up/Page Down</translation>
+    </message>
+    <message>
+        <source>ten slices</source>
+        <translation>翻 10 层</translation>
+    </message>
+    <message>
+        <source>Home/End</source>
+        <translation>Home/End</translation>
+    </message>
+    <message>
+        <source>first/last slice</source>
+        <translation>第一层/最后一层</translation>
+    </message>
+    <message>
+        <source>Ctrl+wheel</source>
+        <translation>Ctrl+滚轮</translation>
+    </message>
+    <message>
+        <source>zoom</source>
+        <translation>缩放</translation>
+    </message>
+    <message>
+        <source>Right drag</source>
+        <translation>右键拖动</translation>
+    </message>
+    <message>
+        <source>window (left/right) and level (up/down)</source>
+        <translation>调窗宽（左右）和窗位（上下）</translation>
+    </message>
+    <message>
+        <source>Middle drag</source>
+        <translation>中键拖动</translation>
+    </message>
+    <message>
+        <source>pan</source>
+        <translation>平移</translation>
+    </message>
+    <message>
+        <source>Left drag</source>
+        <translation>左键拖动</translation>
+    </message>
+    <message>
+        <source>the chosen tool (window/level, pan, zoom, ruler, crosshair)</source>
+        <translation>所选工具（窗宽/窗位、平移、缩放、标尺、十字定位线）</translation>
+    </message>
+    <message>
+        <source>Double-click, M</source>
+        <translation>双击、M</translation>
+    </message>
+    <message>
+        <source>maximise the pane / show all three</source>
+        <translation>最大化该视图 / 恢复三视图</translation>
+    </message>
+    <message>
+        <source>1, 2, 3, 4</source>
+        <translation>1、2、3、4</translation>
+    </message>
+    <message>
+        <source>abdomen, liver, soft-tissue, bone window</source>
+        <translation>腹部、肝脏、软组织、骨窗</translation>
+    </message>
+    <message>
+        <source>R</source>
+        <translation>R</translation>
+    </message>
+    <message>
+        <source>reset zoom and pan</source>
+        <translation>重置缩放和平移</translation>
+    </message>
+    <message>
+        <source>Esc</source>
+        <translation>Esc</translation>
+    </message>
+    <message>
+        <source>remove the ruler</source>
+        <translation>移除标尺</translation>
+    </message>
+    <message>
+        <source>Ruler: choose the Ruler tool and drag across the structure.</source>
+        <translation>标尺：选择“标尺”工具，在结构上拖动。</translation>
+    </message>
+    <message>
+        <source>Send to pre-operative form</source>
+        <translation>填入术前表单</translation>
+    </message>
+    <message>
         <source>CT {0} x {1} x {2} voxels, spacing {3:.2f} x {4:.2f} x {5:.2f} mm</source>
         <translation>CT {0} × {1} × {2} 体素，间距 {3:.2f} × {4:.2f} × {5:.2f} mm</translation>
     </message>
@@ -1382,6 +1542,26 @@ Convert them?</source>
     <message>
         <source>Liver (blue) volume {0:.0f} ml</source>
         <translation>肝脏（蓝色）体积 {0:.0f} ml</translation>
+    </message>
+    <message>
+        <source>W {0:.0f}  L {1:.0f}</source>
+        <translation>窗宽 {0:.0f}  窗位 {1:.0f}</translation>
+    </message>
+    <message>
+        <source>{0}: voxel x {1}, y {2}, z {3}   {4:.0f} HU</source>
+        <translation>{0}：体素 x {1}，y {2}，z {3}   {4:.0f} HU</translation>
+    </message>
+    <message>
+        <source>Ruler: both ends must lie on the image.</source>
+        <translation>标尺：两端都必须位于图像内。</translation>
+    </message>
+    <message>
+        <source>Ruler: {0:.1f} mm on {1} slice {2}/{3}</source>
+        <translation>标尺：{0:.1f} mm，{1}第 {2}/{3} 层</translation>
+    </message>
+    <message>
+        <source>Sent {0} = {1:g} to the pre-operative form.</source>
+        <translation>已将 {0} = {1:g} 填入术前表单。</translation>
     </message>
 </context>
 <context>
@@ -1645,6 +1825,14 @@ Convert them?</source>
     <message>
         <source>pending</source>
         <translation>待定</translation>
+    </message>
+    <message>
+        <source>spleen</source>
+        <translation>脾脏</translation>
+    </message>
+    <message>
+        <source>liver</source>
+        <translation>肝脏</translation>
     </message>
     <message>
         <source>treated for hypersplenism ({0}) on day {1}: counts as refractory hypersplenism (flagged for sensitivity analyses)</source>

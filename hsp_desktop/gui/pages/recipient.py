@@ -58,6 +58,14 @@ class RecipientPage(QWidget):
         self.save_button = QPushButton(self.tr("&Save"))
         self.save_button.setObjectName("saveRecipient")
         self.save_button.clicked.connect(self.save)
+        self.measured = QLabel()
+        self.measured.setObjectName("caliperProvenance")
+        self.measured.setWordWrap(True)
+        self.measured.hide()
+        #: Caliper values taken on the CT and not yet saved: field -> provenance (series, slice, who, when).
+        self.measurements: dict[str, dict[str, Any]] = {}
+        self._saved_values: dict[str, Any] = {}
+        self._record: dict[str, Any] = {}
         self.imaging_button = QPushButton(self.tr("Continue to &imaging"))
         self.imaging_button.clicked.connect(lambda: self.window_.show_page("imaging"))
         buttons = QHBoxLayout()
@@ -70,6 +78,7 @@ class RecipientPage(QWidget):
         layout.addWidget(self.eligibility)
         layout.addWidget(scroll, 1)
         layout.addWidget(self.problems)
+        layout.addWidget(self.measured)
         layout.addLayout(buttons)
         ctx.events.recipient_selected.connect(self.load)
         self.start_new()
@@ -88,6 +97,13 @@ class RecipientPage(QWidget):
         self.eligibility.setStyleSheet("")
         self.imaging_button.setEnabled(False)
         self.save_button.setEnabled(self.ctx.can_write())
+        self._record = {}
+        self._forget_measurements()
+        self._saved_values = self.form.values()
+
+    def is_dirty(self) -> bool:
+        """True when the form holds edits (or caliper values) that are not saved."""
+        return bool(self.measurements) or self.form.values() != self._saved_values
 
     def load(self, study_id: str) -> None:
         """Fill the form with a registered recipient."""
@@ -104,11 +120,54 @@ class RecipientPage(QWidget):
         self._show_eligibility(bool(record.get("eligible")), record.get("exclusion_reasons") or [])
         self.imaging_button.setEnabled(bool(record.get("eligible")))
         self.save_button.setEnabled(self.ctx.can_write())
+        self._record = dict(record)
+        self._forget_measurements()
+        self._saved_values = self.form.values()
 
     def refresh(self) -> None:
-        """Reload the current recipient (another screen may have changed it)."""
-        if self.study_id is not None:
+        """Reload the current recipient (another screen may have changed it), unless the form holds edits."""
+        if self.study_id is not None and not self.is_dirty():
             self.load(self.study_id)
+
+    # -- caliper values from the viewer -----------------------------------------------------------------------
+    def apply_measurement(self, field: str, value: float, provenance: dict[str, Any]) -> None:
+        """Put a ruler measurement into its field and keep where it came from (saved into the audit trail)."""
+        if field not in self.form.widgets:
+            return
+        self.form.set_value(field, value)
+        self.measurements[field] = dict(provenance)
+        widget = self.form.widgets[field]
+        widget.setStyleSheet("background: #e3f2fd;")
+        widget.setToolTip(self._provenance_text(field, value, provenance))
+        self._show_measurements()
+
+    def _provenance_text(self, field: str, value: Any, p: dict[str, Any]) -> str:
+        var = self.form.variables[field]
+        return self.tr("{0} = {1} {2}: CT ruler on {3} slice {4}, series {5}, by {6} at {7} (UTC)").format(
+            var.label_en if not _ui_is_chinese() else var.label_zh, value, var.unit, p.get("plane"),
+            p.get("slice"), p.get("series"), p.get("by"), p.get("at"),
+        )  # fmt: skip
+
+    def _show_measurements(self) -> None:
+        values = self.form.values()
+        lines = [self._provenance_text(f, values.get(f), p) for f, p in self.measurements.items()]
+        self.measured.setText(self.tr("Measured on the CT (not yet saved):") + "\n" + "\n".join(lines))
+        self.measured.setVisible(bool(lines))
+
+    def _forget_measurements(self) -> None:
+        for field in self.measurements:
+            self.form.widgets[field].setStyleSheet("")
+        self.measurements.clear()
+        self.measured.hide()
+
+    def caliper_note(self) -> str:
+        """The audit note for caliper values: field, value, series, slice, who and when."""
+        values = self.form.values()
+        return "; ".join(
+            f"CT caliper {f}={values.get(f)} (series {p.get('series')}, {p.get('plane')} slice {p.get('slice')}, "
+            f"by {p.get('by')} at {p.get('at')})"
+            for f, p in self.measurements.items()
+        )
 
     def _show_eligibility(self, eligible: bool, reasons: list[str]) -> None:
         if eligible:
@@ -156,34 +215,58 @@ class RecipientPage(QWidget):
                 self.check()
                 return None
             confirm = True
+        note = self.caliper_note()
+        if note and reason is None and self.study_id is not None and self._needs_reason():
+            reason = self._ask_reason()
+            if reason is None:
+                return None
         try:
             if self.study_id is None:
                 sid = self.ctx.registry.add_recipient(record, by=self.ctx.user, confirm_units=confirm)
+                if note:  # the measured values again, so the audit trail carries their provenance
+                    measured = {f: record[f] for f in self.measurements}
+                    self.ctx.registry.update_preop(sid, measured, by=self.ctx.user, reason=note)
             else:
                 sid = self.study_id
                 changes = {k: v for k, v in record.items() if k != "study_id"}
+                full = "; ".join(x for x in (reason, note) if x) or None
                 self.ctx.registry.update_preop(
-                    sid, changes, by=self.ctx.user, reason=reason, confirm_units=confirm
+                    sid, changes, by=self.ctx.user, reason=full, confirm_units=confirm
                 )
         except ValidationError as exc:
             if exc.field == "reason" and reason is None:
-                text, ok = QInputDialog.getText(
-                    self,
-                    self.tr("Reason for change"),
-                    self.tr("This recipient is locked or already scored. Reason for the change:"),
-                )
-                return self.save(reason=text.strip()) if ok and text.strip() else None
+                asked = self._ask_reason()
+                return self.save(reason=asked) if asked else None
             self._show_problems(exc.problems)
             return None
         except HspError as exc:
             self.window_.show_error(exc)
             return None
+        self._forget_measurements()
+        self._saved_values = self.form.values()
         self.ctx.events.recipients_changed.emit()
         self.ctx.select(str(sid))
+        self.load(str(sid))
         return str(sid)
+
+    def _needs_reason(self) -> bool:
+        """A registered recipient that is locked or already scored needs a reason for any change."""
+        return bool(self._record.get("locked")) or self._record.get("status") not in (
+            None,
+            "enrolled",
+            "excluded",
+        )
+
+    def _ask_reason(self) -> str | None:
+        text, ok = QInputDialog.getText(
+            self,
+            self.tr("Reason for change"),
+            self.tr("This recipient is locked or already scored. Reason for the change:"),
+        )
+        return text.strip() if ok and text.strip() else None
 
 
 def _ui_is_chinese() -> bool:
     from PySide6.QtCore import QSettings
 
-    return QSettings("HSP", "HSP Desktop").value("ui/language") == "zh_CN"
+    return bool(QSettings("HSP", "HSP Desktop").value("ui/language") == "zh_CN")
