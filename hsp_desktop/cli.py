@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hsp_desktop.deep.cli",  # train-cnn, deep-features
     "hsp_desktop.pipeline.cli",  # score, demo
     "hsp_desktop.reporting.cli",  # report
+    "hsp_desktop.validation.cli",  # monitor, update
     "hsp_desktop.federated.cli",  # federated ...
     "hsp_desktop.selftest",  # selftest
 )
