@@ -2,17 +2,33 @@
 # Create .venv and install HSP Desktop into it, offline-friendly and in the order pyradiomics needs.
 #   packaging/bootstrap.sh          the application (runtime dependencies)
 #   packaging/bootstrap.sh --dev    + training (torch CPU), federated (flwr), tests, lint; + pdftoppm/Xvfb if root
+# ONNX Runtime flavour: HSP_FLAVOUR=cpu (onnxruntime) or gpu (onnxruntime-gpu, CUDA provider); by default gpu when
+# `nvidia-smi` lists a GPU, else cpu.  Both provide the same `onnxruntime` module; the other one is removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-extras=""
-if [ "${1:-}" = "--dev" ]; then extras="[train,federated,dev]"; fi
+flavour="${HSP_FLAVOUR:-}"
+if [ -z "$flavour" ]; then
+  if command -v nvidia-smi >/dev/null && nvidia-smi -L 2>/dev/null | grep -q '^GPU'; then flavour=gpu; else flavour=cpu; fi
+fi
+case "$flavour" in cpu) other=onnxruntime-gpu ;; gpu) other=onnxruntime ;;
+  *) echo "bootstrap: HSP_FLAVOUR must be cpu or gpu, got '$flavour'" >&2; exit 2 ;; esac
+extras="[$flavour]"
+if [ "${1:-}" = "--dev" ]; then extras="[$flavour,train,federated,dev]"; fi
 
 python3 -m venv .venv
 pip=".venv/bin/python -m pip"
 $pip install -q --upgrade pip
-# pyradiomics 3.x ships only a source package that needs numpy (and versioneer) at build time.
-$pip install -q numpy versioneer setuptools wheel
-$pip install -q --no-build-isolation "pyradiomics>=3.0.1"
+if [ "${1:-}" = "--dev" ]; then
+  # pyradiomics (the tests' reference) 3.x ships only a source package that needs numpy and versioneer to build.
+  $pip install -q numpy versioneer setuptools wheel
+  $pip install -q --no-build-isolation "pyradiomics>=3.0.1"
+fi
+# an environment made with the other flavour: two packages must not write the same `onnxruntime` module
+if $pip show -q "$other" >/dev/null 2>&1; then
+  $pip uninstall -q -y "$other"
+  wanted=$([ "$flavour" = cpu ] && echo onnxruntime || echo onnxruntime-gpu)
+  if $pip show -q "$wanted" >/dev/null 2>&1; then $pip install -q --force-reinstall --no-deps "$wanted"; fi
+fi
 # torch==2.13.0 (train extra) resolves to the CPU build on the project's machines.
 $pip install -q -e ".${extras}"
 

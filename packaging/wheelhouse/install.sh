@@ -8,5 +8,7 @@ target=${1:-"$PWD/hsp-desktop-env"}
 python=${PYTHON:-python3}
 if command -v sha256sum >/dev/null 2>&1; then (cd "$here" && sha256sum --quiet -c SHA256SUMS); fi
 "$python" -m venv "$target"
-"$target/bin/python" -m pip install --no-index --find-links "$here" --only-binary :all: hsp-desktop
+# the ONNX Runtime flavour this wheelhouse was built with (cpu: onnxruntime, gpu: onnxruntime-gpu)
+flavour=$(cat "$here/FLAVOUR")
+"$target/bin/python" -m pip install --no-index --find-links "$here" --only-binary :all: "hsp-desktop[$flavour]"
 echo "installed into $target; check it with: $target/bin/hsp selftest"

@@ -20,16 +20,19 @@ from PySide6.QtWidgets import (
 from hsp_desktop.gui.context import AppContext
 from hsp_desktop.gui.workers import Worker
 
+#: The runtime dependencies of pyproject.toml, both ONNX Runtime flavours (one is installed) and flwr
+#: (tests/packaging/test_dependencies.py keeps this list equal to pyproject.toml's).
 SOUP = (
     "numpy",
     "scipy",
     "pandas",
     "SimpleITK",
-    "pyradiomics",
     "PyWavelets",
     "numba",
     "scikit-learn",
-    "skops",
+    "joblib",
+    "threadpoolctl",
+    "onnxruntime",
     "onnxruntime-gpu",
     "sqlite-utils",
     "argon2-cffi",
@@ -39,7 +42,13 @@ SOUP = (
     "PySide6-Essentials",
     "pydicom",
     "highdicom",
-    "pynrrd",
+    "pylibjpeg",
+    "pylibjpeg-openjpeg",
+    "pyjpegls",
+    "pynetdicom",
+    "pillow",
+    "PyYAML",
+    "tqdm",
     "flwr",
 )
 
