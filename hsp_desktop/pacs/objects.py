@@ -13,9 +13,13 @@ accession number) and reference the source series, so PACS files them inside the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import functools
+import logging
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pydicom
@@ -27,6 +31,8 @@ from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 from hsp_desktop import __version__
 from hsp_desktop.domain import LabelMap
 from hsp_desktop.errors import FileFormatError, GeometryError
+
+log = logging.getLogger(__name__)
 
 MANUFACTURER = "HSP Desktop"
 #: Private coding scheme for concepts no public terminology has (declared in each SR's CodingSchemeIdentification).
@@ -50,6 +56,30 @@ _PATIENT_STUDY = (
     "StudyDescription",
     "SpecificCharacterSet",
 )
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _logging_warnings(func: F) -> F:
+    """Run ``func`` with highdicom's warnings logged instead of raised (see :func:`_logged_warnings`)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with _logged_warnings():
+            return func(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+@contextmanager
+def _logged_warnings() -> Iterator[None]:
+    """Highdicom warns about values copied from the source CT (e.g. a one-part PatientName): log, don't fail."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        log.info("DICOM object: %s", w.message)
 
 
 def read_series_headers(folder: Path | str, series_uid: str) -> list[Dataset]:
@@ -198,6 +228,7 @@ def _slice_indices(source: Sequence[Dataset], mask: LabelMap) -> list[int]:
     return out
 
 
+@_logging_warnings
 def segmentation(
     mask: LabelMap,
     source: Sequence[Dataset],
@@ -248,7 +279,16 @@ def segmentation(
     labelled = np.zeros(arr.shape, np.uint8)
     for number, label in enumerate(label_of_segment, start=1):
         labelled[arr == label] = number
-    seg = hd.seg.Segmentation(
+    with _logged_warnings():
+        seg = _segmentation(hd, source, labelled, descriptions, creator)
+    _deidentification(source[0], seg)
+    return seg
+
+
+def _segmentation(
+    hd: Any, source: Sequence[Dataset], labelled: np.ndarray, descriptions: list[Any], creator: str
+) -> Dataset:
+    seg: Dataset = hd.seg.Segmentation(
         source_images=list(source),
         pixel_array=labelled,
         segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
@@ -265,7 +305,6 @@ def segmentation(
         content_label="HSPMASK",
         content_creator_name=creator or None,
     )
-    _deidentification(source[0], seg)
     return seg
 
 
@@ -295,6 +334,7 @@ def _key_input_concepts() -> dict[str, tuple[Any, Any, Any]]:
     }
 
 
+@_logging_warnings
 def risk_report_sr(
     prediction: Mapping[str, Any],
     source: Sequence[Dataset],
@@ -420,19 +460,21 @@ def risk_report_sr(
         procedure_reported=codes.LN.CTUnspecifiedBodyRegion,
         imaging_measurements=[group],
     )
-    sr = Comprehensive3DSR(
-        evidence=[*source, *extra_evidence],
-        content=report,
-        series_instance_uid=generate_uid(),
-        series_number=SERIES_NUMBERS["sr"],
-        sop_instance_uid=generate_uid(),
-        instance_number=1,
-        manufacturer=MANUFACTURER,
-        is_complete=True,
-        is_final=False,
-        is_verified=False,
-        series_description="HSP risk (TID 1500)",
-    )
+    make: Callable[..., Dataset] = Comprehensive3DSR
+    with _logged_warnings():
+        sr = make(
+            evidence=[*source, *extra_evidence],
+            content=report,
+            series_instance_uid=generate_uid(),
+            series_number=SERIES_NUMBERS["sr"],
+            sop_instance_uid=generate_uid(),
+            instance_number=1,
+            manufacturer=MANUFACTURER,
+            is_complete=True,
+            is_final=False,
+            is_verified=False,
+            series_description="HSP risk (TID 1500)",
+        )
     scheme = Dataset()
     scheme.CodingSchemeDesignator = SCHEME
     scheme.CodingSchemeName = "HSP Desktop local concepts"

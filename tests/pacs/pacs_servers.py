@@ -199,11 +199,10 @@ def start_orthanc(folder: Path, *, local_ae: str = LOCAL_AE) -> Iterator[Orthanc
             try:
                 server.rest("/system")
                 break
-            except OSError:
+            except OSError as exc:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"Orthanc did not start: {(folder / 'orthanc.log').read_text()[-2000:]}"
-                    )
+                    tail = (folder / "orthanc.log").read_text()[-2000:]
+                    raise RuntimeError(f"Orthanc did not start: {tail}") from exc
                 time.sleep(0.2)
         yield server
     finally:
