@@ -37,6 +37,9 @@ if [ -n "$extras" ] && [ "$(id -u)" = "0" ]; then
   command -v pdftoppm >/dev/null || missing+=" poppler-utils"
   command -v Xvfb >/dev/null || missing+=" xvfb"
   fc-list 2>/dev/null | grep -qi "noto sans cjk" || missing+=" fonts-noto-cjk"
+  # a real PACS for the DICOM networking tests (loopback only) and dicom3tools' dciodvfy for object checks
+  command -v Orthanc >/dev/null || missing+=" orthanc"
+  command -v dciodvfy >/dev/null || missing+=" dicom3tools"
   if [ -n "$missing" ]; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing) >/dev/null 2>&1 \
       || echo "bootstrap: could not install$missing (PDF rendering tests will skip)" >&2
