@@ -87,6 +87,23 @@ def acquisition_of(ct_path: str | Path | None) -> dict[str, Any] | None:
     return None
 
 
+def _ct_path_of(studies: Sequence[Mapping[str, Any]], preds: Sequence[Mapping[str, Any]]) -> str | None:
+    """CT path of the imaging study behind the recipient's latest prediction that names one."""
+    by_id = {s.get("id"): s for s in studies}
+    for p in reversed(preds):
+        study = by_id.get((p.get("output") or {}).get("imaging_id"))
+        if study is not None and study.get("ct_path"):
+            return str(study["ct_path"])
+    return None
+
+
+def attach_acquisition(records: Sequence[dict[str, Any]]) -> None:
+    """Read each record's scanner metadata from its CT series header (file reads: run off the GUI thread)."""
+    for r in records:
+        if r.get("acquisition") is None and r.get("ct_path"):
+            r["acquisition"] = acquisition_of(r["ct_path"])
+
+
 def records_from_registry(registry: Any) -> list[dict[str, Any]]:
     """One plain record per recipient with at least one prediction (registry public methods only)."""
     out = []
@@ -105,9 +122,7 @@ def records_from_registry(registry: Any) -> list[dict[str, Any]]:
         )
         tx = _day(rec.get("transplant_date"))
         days = [int(v["day"]) for v in visits if v.get("day") is not None]
-        acquisition = None
         studies = registry.imaging_studies(sid)
-        by_id = {s.get("id"): s for s in studies}
         out.append(
             {
                 "study_id": sid,
@@ -139,17 +154,10 @@ def records_from_registry(registry: Any) -> list[dict[str, Any]]:
                     }
                     for p in preds
                 ],
-                "acquisition": acquisition,
-                "_studies": by_id,
+                "acquisition": None,
+                "ct_path": _ct_path_of(studies, preds),
             }
         )
-    for r in out:
-        studies = r.pop("_studies")
-        for p in reversed(r["predictions"]):
-            study = studies.get(p.get("imaging_id"))
-            if study is not None:
-                r["acquisition"] = acquisition_of(study.get("ct_path"))
-                break
     return out
 
 
@@ -670,11 +678,24 @@ def monitor(
     return report
 
 
+def monitor_records(
+    records: list[dict[str, Any]],
+    data_dir: Path | None,
+    *,
+    extra_bundles: Iterable[Path] = (),
+    as_of: str | None = None,
+) -> dict[str, Any]:
+    """Scanner metadata, bundles and references for ``records``, then :func:`monitor` (no registry access)."""
+    attach_acquisition(records)
+    bundles = bundle_index(data_dir, extra_bundles)
+    references = {sha: load_reference(m, sha, data_dir) for sha, (_, m) in bundles.items()}
+    return monitor(records, bundles, references, as_of=as_of or dt.date.today().isoformat())
+
+
 def monitor_registry(
     registry: Any, data_dir: Path | None, *, extra_bundles: Iterable[Path] = (), as_of: str | None = None
 ) -> dict[str, Any]:
     """The monitoring report of a registry (what ``hsp monitor --json`` prints and the dashboard shows)."""
-    records = records_from_registry(registry)
-    bundles = bundle_index(data_dir, extra_bundles)
-    references = {sha: load_reference(m, sha, data_dir) for sha, (_, m) in bundles.items()}
-    return monitor(records, bundles, references, as_of=as_of or dt.date.today().isoformat())
+    return monitor_records(
+        records_from_registry(registry), data_dir, extra_bundles=extra_bundles, as_of=as_of
+    )

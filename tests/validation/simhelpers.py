@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,18 @@ def score_prospective(
             "band": pr.band,
         }
         with registry_clock(monkeypatch, when):
+            series = cohort / "images" / sid / "dicom"
+            if series.is_dir():
+                ct = cohort / "images" / sid / "ct.nii.gz"
+                record["imaging_id"] = registry.add_imaging_study(
+                    sid,
+                    ct_path=series,
+                    mask_path=None,
+                    ct_sha256=hashlib.sha256(ct.read_bytes()).hexdigest(),
+                    mask_sha256=None,
+                    qc_report={"passed": True, "checks": []},
+                    by=user,
+                )
             registry.save_prediction(sid, record, by=user)
     registry.refresh_outcomes(by=user, today=dt.date(2026, 6, 30))
     return [str(s) for s in prosp["study_id"]]
