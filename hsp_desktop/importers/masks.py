@@ -151,12 +151,44 @@ def read_label_file(path: Path) -> LabelMap:
             field=str(path),
         )
     values = [int(v) for v in np.unique(array) if v != 0]
+    from hsp_desktop.importers.segments import label_table
+
+    table, _ = label_table(path, image)
     return LabelMap(
         array=array.astype(np.uint8),
-        labels={v: _DEFAULT_NAMES.get(v, f"label {v}") for v in values},
+        labels={v: table.get(v, f"label {v}") for v in values}
+        if table
+        else {v: _DEFAULT_NAMES.get(v, f"label {v}") for v in values},
         source=str(path),
         **_geometry(image),
     )
+
+
+def check_seg_reference(path: Path, reference: CtVolume) -> None:
+    """Refuse a SEG drawn on another series or frame of reference than the DICOM CT ``reference``.
+
+    Raises
+    ------
+    GeometryError
+        Naming the series the SEG references and the CT's series.
+    """
+    import pydicom
+
+    ct_series = str(reference.meta.get("series_uid", "") or "")
+    ct_for = str(reference.meta.get("frame_of_reference_uid", "") or "")
+    if not ct_series and not ct_for:
+        return  # a NIfTI/NRRD CT carries no UIDs: the grid check decides
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    refs = {str(item.SeriesInstanceUID) for item in getattr(ds, "ReferencedSeriesSequence", []) or []}
+    seg_for = str(getattr(ds, "FrameOfReferenceUID", "") or "")
+    if (ct_series and refs and ct_series not in refs) or (ct_for and seg_for and ct_for != seg_for):
+        raise GeometryError(
+            f"The segmentation {path.name} was drawn on another series than the CT {reference.source}",
+            expected=f"a SEG referencing series {ct_series or '?'} (frame of reference {ct_for or '?'})",
+            found=f"series {', '.join(sorted(refs)) or '?'} (frame of reference {seg_for or '?'})",
+            fix="load the SEG exported with this CT series (or choose the series the SEG was drawn on)",
+            field=str(path),
+        )
 
 
 def read_seg(path: Path) -> LabelMap:
@@ -421,6 +453,8 @@ def read_mask(
             )
         mask = rasterise_rtstruct(path, reference)
     elif kind == "SEG":
+        if reference is not None:
+            check_seg_reference(path, reference)
         mask = read_seg(path)
     elif kind is not None:
         raise FileFormatError(

@@ -56,25 +56,38 @@ def model_summary(model: Any) -> ModelSummary:
         v = model_info.find(m, *paths)
         return int(v) if isinstance(v, int | float) else None
 
-    lo = num("validation.multimodal_oof.auc.ci_low", "metrics.auc_ci.0")
-    hi = num("validation.multimodal_oof.auc.ci_high", "metrics.auc_ci.1")
+    lo = num("validation.selected_oof.auc.ci_low", "validation.multimodal_oof.auc.ci_low", "metrics.auc_ci.0")
+    hi = num(
+        "validation.selected_oof.auc.ci_high", "validation.multimodal_oof.auc.ci_high", "metrics.auc_ci.1"
+    )
     return ModelSummary(
         name=name,
         version=version,
         sha256=str(model.sha256),
         band_thresholds=model_info.band_thresholds(m),
         band_event_rates=model_info.band_event_rates(m),
-        auc=num("validation.multimodal_oof.auc.auc", "metrics.auc"),
+        auc=num("validation.selected_oof.auc.auc", "validation.multimodal_oof.auc.auc", "metrics.auc"),
         auc_ci=(lo, hi) if lo is not None and hi is not None else None,
         auc_corrected=num("validation.bootstrap.multimodal.corrected.auc", "metrics.auc_corrected"),
-        calibration_slope=num("validation.multimodal_oof.calibration.slope", "metrics.calibration_slope"),
-        calibration_intercept=num(
-            "validation.multimodal_oof.calibration.intercept", "metrics.calibration_intercept"
+        calibration_slope=num(
+            "validation.selected_oof.calibration.slope",
+            "validation.multimodal_oof.calibration.slope",
+            "metrics.calibration_slope",
         ),
-        brier=num("validation.multimodal_oof.calibration.brier", "metrics.brier"),
+        calibration_intercept=num(
+            "validation.selected_oof.calibration.intercept",
+            "validation.multimodal_oof.calibration.intercept",
+            "metrics.calibration_intercept",
+        ),
+        brier=num(
+            "validation.selected_oof.calibration.brier",
+            "validation.multimodal_oof.calibration.brier",
+            "metrics.brier",
+        ),
         n_development=integer("training.recipients_used", "validation.multimodal_oof.n", "metrics.n"),
         events_development=integer("training.events", "validation.multimodal_oof.events", "metrics.events"),
         distribution=CohortDistribution(tuple(risks)) if risks else None,
+        choice=model_info.find(m, "validation.model_choice", default=None),
     )
 
 
@@ -467,7 +480,8 @@ def validation_inputs(model: Any, *, registry: Any = None, report_date: str | No
     m = model.manifest
     summary = model_summary(model)
     v: Mapping[str, Any] = model_info.find(m, "validation", default={}) or {}
-    oof: Mapping[str, Any] = v.get("multimodal_oof") or {}
+    oof: Mapping[str, Any] = v.get("selected_oof") or v.get("multimodal_oof") or {}
+    selected_key = str(v.get("selected") or SELECTED)
     training: Mapping[str, Any] = model_info.find(m, "training", default={}) or {}
 
     roc = None
@@ -499,7 +513,7 @@ def validation_inputs(model: Any, *, registry: Any = None, report_date: str | No
     auc_block: Mapping[str, Any] = oof.get("auc") or {}
     candidates = []
     for key, res in nested.items():
-        selected = key == SELECTED
+        selected = key == selected_key
         corrected = model_info.find(boots, f"{key}.corrected.auc")
         candidates.append(
             CandidateModel(

@@ -170,6 +170,10 @@ TEXT: dict[str, dict[str, str]] = {
         ),
         "v_prosp_note": "With about 30 recipients the AUC confidence interval is wide: a feasibility check, not proof.",
         "v_none": "Not available in the model manifest.",
+        "choice_heading": "Model choice",
+        "choice_sentence": "Rule fixed before fitting: lock the multimodal model only if the lower 95% bound of its nested-CV AUC gain over the clinical-only model is above 0, otherwise the simpler clinical-only model. Gain {diff} (95% CI {lo} to {hi}, p = {p}): the {selected} model is locked.",
+        "choice_selected_multimodal": "multimodal",
+        "choice_selected_clinical": "clinical-only",
     },
     "zh": {
         "patient_title": "肝移植术前难治性脾功能亢进（术后6个月）风险评估",
@@ -315,6 +319,10 @@ TEXT: dict[str, dict[str, str]] = {
         ),
         "v_prosp_note": "约30例受者的AUC置信区间较宽：仅为可行性检验，不能作为证据。",
         "v_none": "模型清单中无此项。",
+        "choice_heading": "模型选择",
+        "choice_sentence": "拟合前预先设定的规则：仅当多模态模型相对仅临床模型的嵌套交叉验证AUC增益的95%置信区间下限大于0时锁定多模态模型，否则锁定更简单的仅临床模型。增益 {diff}（95%置信区间 {lo} 至 {hi}，p = {p}）：锁定{selected}模型。",
+        "choice_selected_multimodal": "多模态",
+        "choice_selected_clinical": "仅临床",
     },
 }
 

@@ -46,6 +46,23 @@ def band_ranges(thresholds: tuple[float, float]) -> dict[str, str]:
     }
 
 
+def choice_sentence(choice: Mapping[str, Any] | None, lang: Language) -> str | None:
+    """The pre-specified model-choice rule and what it chose (None when the manifest does not record it)."""
+    if not choice or choice.get("difference") is None:
+        return None
+    selected = str(choice.get("selected", ""))
+    return t(
+        lang,
+        "choice_sentence",
+        diff=f"{float(choice['difference']):+.3f}",
+        lo=f"{float(choice['ci_low']):+.3f}",
+        hi=f"{float(choice['ci_high']):+.3f}",
+        p=f"{float(choice['p_value']):.2f}",
+        selected=t(lang, "choice_selected_" + selected)
+        if selected in ("multimodal", "clinical")
+        else selected,
+
+
 def band_of(probability: float, thresholds: tuple[float, float]) -> str:
     """The band a probability falls in (lower bound inclusive)."""
     lo, hi = thresholds
@@ -337,6 +354,9 @@ def _model(inp: PatientReportInputs, lang: Language, st: Styles, fonts: FontSet)
         [p(t(lang, "model_cohort"), st.cell_bold), cohort],
         [p(t(lang, "input_hash"), st.cell_bold), p(inp.risk.input_sha256, st.small)],
     ]
+    choice = choice_sentence(m.choice, lang)
+    if choice is not None:
+        rows.append([p(t(lang, "choice_heading"), st.cell_bold), p(choice, st.small)])
     if inp.prediction_id is not None:
         rows.append([p(t(lang, "prediction_id"), st.cell_bold), f"#{inp.prediction_id}"])
     return [

@@ -18,7 +18,7 @@ from hsp_desktop.reporting.fonts import FontSet, fonts_for
 from hsp_desktop.reporting.i18n import Language, check_language, input_label, t
 from hsp_desktop.reporting.inputs import ValidationReportInputs
 from hsp_desktop.reporting.layout import CONTENT_W, Styles, any_text, build_pdf, numbered_canvas, p, table
-from hsp_desktop.reporting.patient import band_ranges
+from hsp_desktop.reporting.patient import band_ranges, choice_sentence
 
 PER_ZH = {
     "per doubling": "每倍增",
@@ -142,7 +142,11 @@ def _candidates(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: 
         )
     extra = [("FONTNAME", (0, r), (-1, r), fonts.bold) for r in selected_rows]
     widths = [0.30 * CONTENT_W, 0.10 * CONTENT_W, 0.22 * CONTENT_W, 0.18 * CONTENT_W, 0.20 * CONTENT_W]
-    return [p(t(lang, "v_candidates"), st.h2), table(rows, widths, fonts, extra=extra)]
+    out: list[Flowable] = [p(t(lang, "v_candidates"), st.h2), table(rows, widths, fonts, extra=extra)]
+    choice = choice_sentence(inp.model.choice, lang)
+    if choice is not None:
+        out.append(p(f"{t(lang, 'choice_heading')}: {choice}", st.body))
+    return out
 
 
 def _curves(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: FontSet) -> list[Flowable]:

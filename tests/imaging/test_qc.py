@@ -59,10 +59,11 @@ def test_good_case_passes_every_check(case: tuple[CtVolume, LabelMap]) -> None:
         "roi_mean_hu",
         "connected_components",
         "spleen_volume",
+        "spleen_side",
     }
     assert require_qc(report) is report
     liver = run_qc(ct, labels, 2)
-    assert liver.passed and "spleen_volume" not in _status(liver)
+    assert liver.passed and "spleen_volume" not in _status(liver) and "spleen_side" not in _status(liver)
     assert report.as_dict()["checks"][0]["name"] == "geometry"
 
 
@@ -158,3 +159,44 @@ def test_spleen_volume_sanity_and_custom_limits(case: tuple[CtVolume, LabelMap])
     with pytest.raises(QcError) as info:
         require_qc(report)
     assert "spleen_volume" in str(info.value) and info.value.fix
+
+
+def test_checks_are_a_list_of_small_functions() -> None:
+    from hsp_desktop.imaging.qc import CHECKS
+
+    names = [f.__name__ for f in CHECKS]
+    assert names[0] == "check_geometry" and "check_compression" in names and "check_spleen_side" in names
+
+
+def test_spleen_on_the_right_fails(case: tuple[CtVolume, LabelMap]) -> None:
+    ct, labels = case
+    flipped = _mask(labels, labels.array[:, :, ::-1])
+    report = run_qc(_ct(ct, ct.array[:, :, ::-1].copy()), flipped, 1)
+    assert _status(report)["spleen_side"] == "fail" and not report.passed
+    assert "right" in next(c.message for c in report.checks if c.name == "spleen_side")
+    alone = _mask(labels, (labels.array[:, :, ::-1] == 1), {1: "spleen"})
+    assert _status(run_qc(ct, alone, 1))["spleen_side"] == "fail"  # against the image centre
+
+
+def test_lossy_series_fails_by_default_and_warns_when_set(case: tuple[CtVolume, LabelMap]) -> None:
+    import dataclasses
+
+    from hsp_desktop.imaging.qc import QcLimits
+
+    ct, labels = case
+    lossy = dataclasses.replace(
+        ct,
+        meta={
+            "lossy": True,
+            "compression": "JPEG 2000 (lossy)",
+            "lossy_ratio": "10",
+            "lossy_method": "ISO_15444_1",
+        },
+    )
+    report = run_qc(lossy, labels, 1)
+    assert _status(report)["lossy_compression"] == "fail" and not report.passed
+    assert "ratio 10:1" in next(c.value for c in report.checks if c.name == "lossy_compression")
+    relaxed = run_qc(lossy, labels, 1, QcLimits(lossy_compression="warn"))
+    assert _status(relaxed)["lossy_compression"] == "warn" and relaxed.passed
+    lossless = dataclasses.replace(ct, meta={"lossy": False, "compression": "JPEG 2000 lossless"})
+    assert _status(run_qc(lossless, labels, 1))["lossy_compression"] == "ok"
