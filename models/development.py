@@ -63,6 +63,8 @@ class DevelopmentResult:
     odds_ratios: list[dict[str, Any]]
     bands: dict[str, dict[str, float]]
     notes: list[str] = field(default_factory=list)
+    selected: str = "multimodal"
+    """Which candidate the pre-specified rule locked (``"multimodal"`` or ``"clinical"``)."""
 
 
 def choose_clinical(
@@ -89,6 +91,58 @@ def choose_clinical(
     probe = riley_check(n, events, 1, auc=auc)
     k = int(np.clip(probe.max_parameters - n_scores, 2, len(RANKED_CLINICAL)))
     return RANKED_CLINICAL[:k], riley_check(n, events, k + n_scores, auc=auc)
+
+
+#: The model-choice rule, fixed before any fitting (issue 16 item 3).
+CHOICE_RULE = (
+    "pre-specified rule: lock the multimodal model only if the lower 95% DeLong bound of its nested-CV AUC minus "
+    "the clinical-only model's is above 0; otherwise lock the simpler clinical-only model"
+)
+
+
+def choose_model(paired_vs_clinical: Mapping[str, float] | None, *, has_scores: bool) -> dict[str, Any]:
+    """Apply :data:`CHOICE_RULE` to the paired DeLong comparison of multimodal versus clinical-only.
+
+    Parameters
+    ----------
+    paired_vs_clinical : mapping or None
+        :meth:`models.metrics.PairedDelong.as_dict` of multimodal minus clinical-only (nested-CV out-of-fold).
+    has_scores : bool
+        Whether the multimodal model has any score beyond the clinical predictors.
+
+    Returns
+    -------
+    dict
+        ``rule``, ``selected`` (``"multimodal"`` or ``"clinical"``), the difference with its CI and p, ``reason``.
+    """
+    out: dict[str, Any] = {"rule": CHOICE_RULE}
+    if not has_scores or paired_vs_clinical is None:
+        out.update(
+            selected="clinical", reason="no radiomics or deep score to add: clinical-only model locked"
+        )
+        return out
+    d = paired_vs_clinical
+    diff, lo, hi = float(d["difference"]), float(d["ci_low"]), float(d["ci_high"])
+    selected = "multimodal" if lo > 0 else "clinical"
+    out.update(
+        selected=selected,
+        auc_multimodal=float(d["auc1"]),
+        auc_clinical=float(d["auc2"]),
+        difference=diff,
+        ci_low=lo,
+        ci_high=hi,
+        p_value=float(d["p_value"]),
+        reason=(
+            f"AUC difference multimodal - clinical {diff:+.3f} (95% CI {lo:+.3f} to {hi:+.3f}, "
+            f"p = {float(d['p_value']):.2f}): "
+            + (
+                "lower bound above 0, multimodal model locked"
+                if selected == "multimodal"
+                else "lower bound not above 0, the simpler clinical-only model locked"
+            )
+        ),
+    )
+    return out
 
 
 def develop(
@@ -171,6 +225,9 @@ def develop(
         for other in nested
         if other != "multimodal"
     }
+    choice = choose_model(paired.get("clinical"), has_scores=n_scores > 0)
+    log(f"Model choice ({CHOICE_RULE}): {choice['reason']}")
+    selected = str(choice["selected"])
     boots: dict[str, BootstrapResult] = {}
     for name in ("multimodal", "clinical"):
 
@@ -178,7 +235,7 @@ def develop(
             if progress:
                 progress(f"bootstrap: {name}", done, total)
 
-        n_b = cfg.n_boot if name == "multimodal" else max(cfg.n_boot // 2, 1)
+        n_b = cfg.n_boot if name == selected else max(cfg.n_boot // 2, 1)
         boots[name] = bootstrap_validation(
             candidates[name],
             table,
@@ -191,17 +248,23 @@ def develop(
         )
     if progress:
         progress("final fit", 0, 1)
-    final = clone(base).fit(table, yb, replicates=replicates)
-    lp_sd = boots["multimodal"].lp_sd
+    final = clone(candidates[selected]).fit(table, yb, replicates=replicates)
+    lp_sd = boots[selected].lp_sd
     if lp_sd is not None:
         final.set_interval_inflation(table, lp_sd)
     if progress:
         progress("final fit", 1, 1)
-    oof = nested["multimodal"].mean_oof
+    oof = nested[selected].mean_oof
+    selected_oof = evaluate_predictions(yb, oof, cuts=cfg.band_thresholds, n_boot=cfg.n_boot_ci, seed=rs)
     metrics: dict[str, Any] = {
         "internal_validation": "nested CV out-of-fold predictions (mean over repeats)",
-        "multimodal_oof": evaluate_predictions(
-            yb, oof, cuts=cfg.band_thresholds, n_boot=cfg.n_boot_ci, seed=rs
+        "selected": selected,
+        "model_choice": choice,
+        "selected_oof": selected_oof,
+        "multimodal_oof": selected_oof
+        if selected == "multimodal"
+        else evaluate_predictions(
+            yb, nested["multimodal"].mean_oof, cuts=cfg.band_thresholds, n_boot=cfg.n_boot_ci, seed=rs
         ),
         "nested_cv": {k: v.as_dict() for k, v in nested.items()},
         "bootstrap": {k: v.as_dict() for k, v in boots.items()},
@@ -219,6 +282,9 @@ def develop(
             per.append("per doubling" if transform_name(term) == "log2" else "per unit")
     ors = [o.__dict__ for o in odds_ratios(final.unshrunk_, fitted_terms, per)]
     bands = band_table(yb, oof, cfg.band_thresholds)
+    # the sample-size check of the model that is locked (the multimodal check was logged above)
+    check = riley_check(n, events, len(final.terms_), auc=cfg.anticipated_auc)
+    metrics["sample_size"] = check.as_dict()
     notes = []
     if not check.ok:
         notes.append("Riley: candidate parameters exceed what the events allow")
@@ -233,6 +299,7 @@ def develop(
         odds_ratios=ors,
         bands=bands,
         notes=notes,
+        selected=selected,
     )
 
 
@@ -318,7 +385,7 @@ def write_bundle(
     from models.figures import calibration_figure, dca_figure, roc_figure
 
     yb = np.asarray(y).astype(np.int64)
-    oof = result.nested["multimodal"].mean_oof
+    oof = result.nested[result.selected].mean_oof
     spec = result.model.to_dict()
     with tempfile.TemporaryDirectory() as tmp:
         figs = []
@@ -338,8 +405,8 @@ def write_bundle(
             "measure": "mean |log-odds contribution| over the development cohort (exact, linear meta-learner)",
             "terms": dict(zip(result.model.terms_, np.abs(contrib).mean(axis=0).tolist(), strict=True)),
         }
-        boot = result.bootstrap["multimodal"]
-        oof_block = result.metrics["multimodal_oof"]
+        boot = result.bootstrap[result.selected]
+        oof_block = result.metrics["selected_oof"]
         manifest_extra = {
             "metrics": {
                 "auc": oof_block["auc"]["auc"],

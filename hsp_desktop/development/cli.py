@@ -149,9 +149,13 @@ def summary_text(result: Any) -> str:
     lines = ["Nested CV AUC (mean over repeats):"]
     for name, cv in result.nested.items():
         lines.append(f"  {name:<11} {cv.auc_mean:.3f} (SD {cv.auc_sd:.3f})")
-    b = result.bootstrap["multimodal"]
+    choice = result.metrics.get("model_choice", {})
+    lines.append(f"Model choice - {choice.get('rule', '')}")
+    lines.append(f"  {choice.get('reason', '')}")
+    lines.append(f"Locked model: {result.selected}")
+    b = result.bootstrap[result.selected]
     lines.append(
-        f"Multimodal bootstrap ({b.n_boot}): apparent AUC {b.apparent['auc']:.3f}, optimism {b.optimism['auc']:.3f}, "
+        f"{result.selected} bootstrap ({b.n_boot}): apparent AUC {b.apparent['auc']:.3f}, optimism {b.optimism['auc']:.3f}, "
         f"Harrell-corrected {b.corrected['auc']:.3f}; out-of-bag-corrected {b.auc_oob_optimism_corrected:.3f}; "
         f".632+ {b.auc_632plus:.3f}; corrected slope {b.corrected['slope']:.2f}"
     )

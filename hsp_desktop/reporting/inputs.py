@@ -83,6 +83,9 @@ class ModelSummary:
     n_development: int | None = None
     events_development: int | None = None
     distribution: CohortDistribution | None = None
+    choice: Mapping[str, Any] | None = None
+    """The pre-specified model-choice rule's result (``selected``, ``difference``, ``ci_low``, ``ci_high``,
+    ``p_value``), from the manifest's ``validation.model_choice``."""
 
     def __post_init__(self) -> None:
         lo, hi = self.band_thresholds

@@ -61,6 +61,7 @@ def choice_sentence(choice: Mapping[str, Any] | None, lang: Language) -> str | N
         selected=t(lang, "choice_selected_" + selected)
         if selected in ("multimodal", "clinical")
         else selected,
+    )
 
 
 def band_of(probability: float, thresholds: tuple[float, float]) -> str:

@@ -225,7 +225,9 @@ def test_dl_score_is_out_of_fold_for_the_cnns_training_cohort(cohorts, tmp_path,
     ]
     assert main(args) == 0
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["features"][-1]["name"] == "deep_score" and manifest["features"][-1]["unit"] == "log-odds"
+    # the fake CNN's scores are noise: the pre-specified rule locks the clinical-only model, without the DL-score
+    assert manifest["validation"]["model_choice"]["selected"] == "clinical"
+    assert "deep_score" not in [f["name"] for f in manifest["features"]]
     assert manifest["deep"]["artifact"] == "cnn" and manifest["deep"]["out_of_fold"] == len(ids)
     assert "--deep" in manifest["command"]
     capsys.readouterr()

@@ -75,9 +75,10 @@ def test_roundtrip_equals_fitted_model(developed, test_table):
 def test_bundle_with_dl_score_roundtrips(dev_table, test_table, tmp_path):
     X, y, rep = dev_table
     rng = np.random.default_rng(1)
-    Xd = X.assign(deep_score=-1.2 + 1.0 * y + rng.normal(0, 0.8, len(y)))
+    # a DL-score strong enough that the pre-specified rule locks the multimodal model
+    Xd = X.assign(deep_score=-1.2 + 2.5 * y + rng.normal(0, 0.8, len(y)))
     result = develop(Xd, y, replicates=rep, config=FAST, log=lambda s: None)
-    assert result.model.terms_[-1] == "dl_score"
+    assert result.selected == "multimodal" and result.model.terms_[-1] == "dl_score"
     out = write_bundle(
         result,
         Xd,
@@ -94,12 +95,41 @@ def test_bundle_with_dl_score_roundtrips(dev_table, test_table, tmp_path):
     entry = model.manifest["features"][-1]
     assert entry["unit"] == "log-odds" and entry["block"] == "deep"
     Xt, yt, _ = test_table
-    Xt = Xt.assign(deep_score=-1.2 + 1.0 * yt + rng.normal(0, 0.8, len(yt)))
+    Xt = Xt.assign(deep_score=-1.2 + 2.5 * yt + rng.normal(0, 0.8, len(yt)))
     np.testing.assert_allclose(
         model.predict_proba(Xt[model.feature_names]), result.model.predict_proba(Xt)[:, 1], atol=1e-12
     )
     with pytest.raises(ValidationError, match="input problem"):
         model.predict_proba(Xt[model.feature_names].assign(deep_score=np.nan))
+
+
+def test_missing_radiomics_input_is_imputed_and_named(dev_table, test_table, tmp_path):
+    from models.multimodal import MultimodalRiskModel
+
+    X, y, rep = dev_table
+    fitted = MultimodalRiskModel(n_stability=10, n_Cs=8, inner_cv=3, n_crossfit=3, deep=False).fit(
+        X, y, replicates=rep
+    )
+    spec = fitted.to_dict()
+    out = save_bundle(
+        tmp_path / "rad",
+        spec,
+        name="rad",
+        version="1",
+        features=feature_entries(spec, X),
+        band_thresholds=(0.15, 0.4),
+        band_observed={},
+        training_summary={},
+        validation={},
+        outcome_definition_id="d",
+        intended_use="test",
+    )
+    model = load_bundle(out)
+    Xt, _, _ = test_table
+    rad = next(f for f in model.feature_names if "__" in f)
+    imputed = Xt[model.feature_names].iloc[:3].copy()
+    imputed[rad] = np.nan
+    assert rad in model.predict(imputed)[0].imputed
 
 
 def test_tampering_is_detected(developed, tmp_path):
@@ -154,11 +184,6 @@ def test_feature_table_checks(developed, test_table):
     missing.iloc[1, 0] = np.nan
     with pytest.raises(ValidationError, match="required"):
         model.predict(missing)
-    rad = next(f for f in model.feature_names if "__" in f)
-    imputed = table.copy()
-    imputed[rad] = np.nan
-    pr = model.predict(imputed)[0]
-    assert rad in pr.imputed
 
 
 def test_save_refuses_overwrite_and_bad_bands(developed, dev_table, tmp_path):
@@ -180,6 +205,19 @@ def test_save_refuses_overwrite_and_bad_bands(developed, dev_table, tmp_path):
     with pytest.raises(ValueError, match="band thresholds"):
         save_bundle(tmp_path / "b", spec, band_thresholds=(0.5, 0.4), **kwargs)
     assert not (tmp_path / "b").exists() and not list(tmp_path.glob(".b.*"))
+
+
+def test_locked_model_is_the_one_the_rule_chose(developed):
+    result, out = developed
+    model = load_bundle(out)
+    choice = model.manifest["validation"]["model_choice"]
+    assert choice["selected"] == result.selected == model.manifest["validation"]["selected"]
+    expected = "multimodal" if choice["ci_low"] > 0 else "clinical"
+    assert result.selected == expected
+    if expected == "clinical":
+        assert model.spec["scores"] == [] and "rad_score" not in model.spec["meta"]["terms"]
+    oof = result.nested[result.selected].mean_oof
+    assert model.manifest["development"]["risks"] == [round(float(v), 6) for v in oof]
 
 
 def test_development_result_contents(developed):

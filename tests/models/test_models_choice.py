@@ -1,0 +1,27 @@
+"""The pre-specified model-choice rule (issue 16 item 3)."""
+
+from __future__ import annotations
+
+from models.development import CHOICE_RULE, choose_model
+
+
+def paired(diff: float, lo: float, hi: float, p: float = 0.3) -> dict[str, float]:
+    return {"auc1": 0.78, "auc2": 0.78 - diff, "difference": diff, "ci_low": lo, "ci_high": hi, "p_value": p}
+
+
+def test_multimodal_locked_only_when_the_lower_bound_of_the_gain_is_above_zero():
+    win = choose_model(paired(0.05, 0.01, 0.09, 0.01), has_scores=True)
+    assert win["selected"] == "multimodal" and win["rule"] == CHOICE_RULE
+    assert "lower bound above 0" in win["reason"]
+
+
+def test_simpler_model_when_the_gain_is_uncertain_or_negative():
+    # the demo cohort's situation: multimodal 0.768 vs clinical 0.770, p = 0.51
+    tie = choose_model(paired(-0.002, -0.04, 0.036, 0.51), has_scores=True)
+    assert tie["selected"] == "clinical" and tie["difference"] == -0.002
+    assert "clinical-only model locked" in tie["reason"]
+    assert choose_model(paired(0.04, -0.001, 0.08), has_scores=True)["selected"] == "clinical"
+
+
+def test_no_scores_means_clinical():
+    assert choose_model(None, has_scores=False)["selected"] == "clinical"
