@@ -110,12 +110,12 @@ def recipient_bundle(
     study_id = str(recipient["study_id"])
     when = _instant(prediction["created_at"])
     identify = role in IDENTITY_ROLES and bool(recipient.get("mrn"))
-    identifiers = [{"system": SYSTEM_STUDY_ID, "value": study_id}]
+    identifiers: list[dict[str, Any]] = [{"system": SYSTEM_STUDY_ID, "value": study_id}]
     if identify:
         identifiers.append({"system": SYSTEM_MRN, "value": str(recipient["mrn"]), "type": {"text": "MRN"}})
     sex = {"M": "male", "F": "female"}.get(str(recipient.get("sex") or "").upper(), "unknown")
     patient_urn = _urn()
-    patient = Patient(identifier=identifiers, gender=sex)
+    patient = Patient.model_validate({"identifier": identifiers, "gender": sex})
     entries: list[tuple[str, Any]] = [(patient_urn, patient)]
     subject = {"reference": patient_urn, "display": study_id}
 
@@ -125,24 +125,26 @@ def recipient_bundle(
         if value is None:
             continue
         urn = _urn()
-        observation = Observation(
-            status="final",
-            category=[
-                {
-                    "coding": [
-                        {
-                            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                            "code": "imaging"
-                            if system == SYSTEM_LOCAL and name.endswith(("_ml", "_mm"))
-                            else "laboratory",
-                        }
-                    ]
-                }
-            ],
-            code={"coding": [{"system": system, "code": code, "display": display}], "text": display},
-            subject=subject,
-            effectiveDateTime=str(recipient.get("ct_date") or when[:10]),
-            valueQuantity={"value": float(value), "unit": unit, "system": UCUM, "code": ucum},
+        observation = Observation.model_validate(
+            dict(
+                status="final",
+                category=[
+                    {
+                        "coding": [
+                            {
+                                "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                "code": "imaging"
+                                if system == SYSTEM_LOCAL and name.endswith(("_ml", "_mm"))
+                                else "laboratory",
+                            }
+                        ]
+                    }
+                ],
+                code={"coding": [{"system": system, "code": code, "display": display}], "text": display},
+                subject=subject,
+                effectiveDateTime=str(recipient.get("ct_date") or when[:10]),
+                valueQuantity={"value": float(value), "unit": unit, "system": UCUM, "code": ucum},
+            )
         )
         entries.append((urn, observation))
         basis.append({"reference": urn, "display": display})
@@ -155,24 +157,28 @@ def recipient_bundle(
                 "The report file is not a PDF", found=str(pdf), fix="render the report again"
             )
         document_urn = _urn()
-        document = DocumentReference(
-            status="current",
-            docStatus="final",
-            type={"coding": [{"system": LOINC, "code": "18748-4", "display": "Diagnostic imaging study"}]},
-            subject=subject,
-            date=when,
-            description=f"HSP risk report {study_id}",
-            content=[
-                {
-                    "attachment": {
-                        "contentType": "application/pdf",
-                        "data": base64.b64encode(data).decode(),
-                        "size": len(data),
-                        "hash": base64.b64encode(hashlib.sha1(data).digest()).decode(),
-                        "title": Path(pdf).name,
+        document = DocumentReference.model_validate(
+            dict(
+                status="current",
+                docStatus="final",
+                type={
+                    "coding": [{"system": LOINC, "code": "18748-4", "display": "Diagnostic imaging study"}]
+                },
+                subject=subject,
+                date=when,
+                description=f"HSP risk report {study_id}",
+                content=[
+                    {
+                        "attachment": {
+                            "contentType": "application/pdf",
+                            "data": base64.b64encode(data).decode(),
+                            "size": len(data),
+                            "hash": base64.b64encode(hashlib.sha1(data).digest()).decode(),
+                            "title": Path(pdf).name,
+                        }
                     }
-                }
-            ],
+                ],
+            )
         )
         entries.append((document_urn, document))
         basis.append({"reference": document_urn, "display": "Patient risk report (PDF)"})
@@ -191,41 +197,47 @@ def recipient_bundle(
             }
         )
     band = str(prediction["band"]).lower()
-    risk = RiskAssessment(
-        status="final",
-        subject=subject,
-        occurrenceDateTime=when,
-        identifier=[{"system": "urn:hsp-desktop:prediction", "value": f"{study_id}/{prediction.get('id')}"}],
-        code={"text": "Risk of refractory hypersplenism 6 months after liver transplantation"},
-        method={
-            "coding": [
+    risk = RiskAssessment.model_validate(
+        dict(
+            status="final",
+            subject=subject,
+            occurrenceDateTime=when,
+            identifier=[
+                {"system": "urn:hsp-desktop:prediction", "value": f"{study_id}/{prediction.get('id')}"}
+            ],
+            code={"text": "Risk of refractory hypersplenism 6 months after liver transplantation"},
+            method={
+                "coding": [
+                    {
+                        "system": "urn:hsp-desktop:model",
+                        "code": str(prediction["manifest_sha256"]),
+                        "display": str(prediction["model_id"]),
+                    }
+                ],
+                "text": f"Locked model {prediction['model_id']} (manifest SHA-256 {prediction['manifest_sha256']})",
+            },
+            basis=basis or None,
+            prediction=[
                 {
-                    "system": "urn:hsp-desktop:model",
-                    "code": str(prediction["manifest_sha256"]),
-                    "display": str(prediction["model_id"]),
+                    "outcome": {"text": "Refractory hypersplenism at 6 months"},
+                    "probabilityDecimal": float(prediction["probability"]),
+                    "qualitativeRisk": {
+                        "coding": [{"system": SYSTEM_LOCAL, "code": band, "display": f"{band} risk"}],
+                        "text": f"{band} risk",
+                    },
+                    "extension": extension or None,
+                    "rationale": str(output.get("intended_use") or "") or None,
                 }
             ],
-            "text": f"Locked model {prediction['model_id']} (manifest SHA-256 {prediction['manifest_sha256']})",
-        },
-        basis=basis or None,
-        prediction=[
-            {
-                "outcome": {"text": "Refractory hypersplenism at 6 months"},
-                "probabilityDecimal": float(prediction["probability"]),
-                "qualitativeRisk": {
-                    "coding": [{"system": SYSTEM_LOCAL, "code": band, "display": f"{band} risk"}],
-                    "text": f"{band} risk",
-                },
-                "extension": extension or None,
-                "rationale": str(output.get("intended_use") or "") or None,
-            }
-        ],
+        )
     )
     entries.append((_urn(), risk))
-    bundle = Bundle(
-        type="collection",
-        timestamp=_instant(dt.datetime.now(dt.UTC).isoformat()),
-        entry=[{"fullUrl": urn, "resource": res} for urn, res in entries],
+    bundle = Bundle.model_validate(
+        dict(
+            type="collection",
+            timestamp=_instant(dt.datetime.now(dt.UTC).isoformat()),
+            entry=[{"fullUrl": urn, "resource": res} for urn, res in entries],
+        )
     )
     result: dict[str, Any] = json.loads(bundle.model_dump_json(exclude_none=True))
     return result
