@@ -419,8 +419,10 @@ def write_bundle(
                 "brier": oof_block["calibration"]["brier"],
                 "n": oof_block["n"],
                 "events": oof_block["events"],
-                "source": "nested-CV out-of-fold predictions; optimism_corrected_auc = Harrell bootstrap, "
-                "auc_oob_optimism_corrected = out-of-bag bootstrap, auc_632plus = Efron-Tibshirani .632+",
+                "headline": "auc (nested CV, DeLong CI): the estimate whose test folds never touched any fitting",
+                "source": "nested-CV out-of-fold predictions of the locked model's procedure; optimism_corrected_auc "
+                "= Harrell bootstrap, auc_oob_optimism_corrected = out-of-bag bootstrap, auc_632plus = "
+                "Efron-Tibshirani .632+ (the bootstrap estimates re-use the development sample and run higher)",
             },
             "development": {
                 "config": config.__dict__,

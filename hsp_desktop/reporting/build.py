@@ -56,6 +56,7 @@ def model_summary(model: Any) -> ModelSummary:
         v = model_info.find(m, *paths)
         return int(v) if isinstance(v, int | float) else None
 
+    sel = str(model_info.find(m, "validation.selected", default="multimodal"))
     lo = num("validation.selected_oof.auc.ci_low", "validation.multimodal_oof.auc.ci_low", "metrics.auc_ci.0")
     hi = num(
         "validation.selected_oof.auc.ci_high", "validation.multimodal_oof.auc.ci_high", "metrics.auc_ci.1"
@@ -68,7 +69,11 @@ def model_summary(model: Any) -> ModelSummary:
         band_event_rates=model_info.band_event_rates(m),
         auc=num("validation.selected_oof.auc.auc", "validation.multimodal_oof.auc.auc", "metrics.auc"),
         auc_ci=(lo, hi) if lo is not None and hi is not None else None,
-        auc_corrected=num("validation.bootstrap.multimodal.corrected.auc", "metrics.auc_corrected"),
+        auc_corrected=num(f"validation.bootstrap.{sel}.corrected.auc", "metrics.optimism_corrected_auc"),
+        auc_632plus=num(f"validation.bootstrap.{sel}.auc_632plus", "metrics.auc_632plus"),
+        auc_oob=num(
+            f"validation.bootstrap.{sel}.auc_oob_optimism_corrected", "metrics.auc_oob_optimism_corrected"
+        ),
         calibration_slope=num(
             "validation.selected_oof.calibration.slope",
             "validation.multimodal_oof.calibration.slope",

@@ -83,6 +83,10 @@ class ModelSummary:
     n_development: int | None = None
     events_development: int | None = None
     distribution: CohortDistribution | None = None
+    auc_632plus: float | None = None
+    auc_oob: float | None = None
+    """Besides ``auc`` (nested CV, the headline) and ``auc_corrected`` (Harrell): the .632+ and the
+    out-of-bag optimism-corrected AUC of the locked model."""
     choice: Mapping[str, Any] | None = None
     """The pre-specified model-choice rule's result (``selected``, ``difference``, ``ci_low``, ``ci_high``,
     ``p_value``), from the manifest's ``validation.model_choice``."""

@@ -32,7 +32,7 @@ from hsp_desktop.reporting.i18n import (
     t,
     unit_text,
 )
-from hsp_desktop.reporting.inputs import BANDS, PatientReportInputs
+from hsp_desktop.reporting.inputs import BANDS, ModelSummary, PatientReportInputs
 from hsp_desktop.reporting.layout import CONTENT_W, Styles, any_text, build_pdf, numbered_canvas, p, table
 
 
@@ -62,6 +62,17 @@ def choice_sentence(choice: Mapping[str, Any] | None, lang: Language) -> str | N
         if selected in ("multimodal", "clinical")
         else selected,
     )
+
+
+def auc_others_sentence(m: ModelSummary, lang: Language) -> str | None:
+    """One line with the bootstrap AUC estimates beside the nested-CV headline, and why they differ."""
+    if m.auc_corrected is None and m.auc_632plus is None and m.auc_oob is None:
+        return None
+
+    def f(v: float | None) -> str:
+        return f"{v:.3f}" if v is not None else t(lang, "not_applicable")
+
+    return t(lang, "auc_others", harrell=f(m.auc_corrected), p632=f(m.auc_632plus), oob=f(m.auc_oob))
 
 
 def band_of(probability: float, thresholds: tuple[float, float]) -> str:
@@ -338,8 +349,6 @@ def _model(inp: PatientReportInputs, lang: Language, st: Styles, fonts: FontSet)
         auc = f"{m.auc:.3f}"
         if m.auc_ci is not None:
             auc += f" ({m.auc_ci[0]:.3f} - {m.auc_ci[1]:.3f})"
-        if m.auc_corrected is not None:
-            auc += f"; {t(lang, 'model_auc_corrected')} {m.auc_corrected:.3f}"
     cal = na
     if m.calibration_slope is not None and m.calibration_intercept is not None:
         cal = f"{m.calibration_slope:.2f} / {m.calibration_intercept:.2f}"
@@ -350,6 +359,7 @@ def _model(inp: PatientReportInputs, lang: Language, st: Styles, fonts: FontSet)
         [p(t(lang, "model_name"), st.cell_bold), f"{m.name}  ({t(lang, 'model_version')} {m.version})"],
         [p(t(lang, "model_hash"), st.cell_bold), p(m.sha256, st.small)],
         [p(t(lang, "model_auc"), st.cell_bold), auc],
+        *([[p("", st.cell), p(others, st.small)]] if (others := auc_others_sentence(m, lang)) else []),
         [p(t(lang, "model_calibration"), st.cell_bold), cal],
         [p(t(lang, "model_brier"), st.cell_bold), f"{m.brier:.3f}" if m.brier is not None else na],
         [p(t(lang, "model_cohort"), st.cell_bold), cohort],

@@ -18,7 +18,7 @@ from hsp_desktop.reporting.fonts import FontSet, fonts_for
 from hsp_desktop.reporting.i18n import Language, check_language, input_label, t
 from hsp_desktop.reporting.inputs import ValidationReportInputs
 from hsp_desktop.reporting.layout import CONTENT_W, Styles, any_text, build_pdf, numbered_canvas, p, table
-from hsp_desktop.reporting.patient import band_ranges, choice_sentence
+from hsp_desktop.reporting.patient import auc_others_sentence, band_ranges, choice_sentence
 
 PER_ZH = {
     "per doubling": "每倍增",
@@ -41,8 +41,6 @@ def _model_block(inp: ValidationReportInputs, lang: Language, st: Styles, fonts:
     auc = na
     if m.auc is not None:
         auc = f"{m.auc:.3f}" + (f" ({m.auc_ci[0]:.3f} - {m.auc_ci[1]:.3f})" if m.auc_ci else "")
-        if m.auc_corrected is not None:
-            auc += f"; {t(lang, 'model_auc_corrected')} {m.auc_corrected:.3f}"
     ranges = band_ranges(m.band_thresholds)
     bands = "; ".join(
         f"{t(lang, 'band_' + b)} {ranges[b]}: {m.band_event_rates[b][0]}/{m.band_event_rates[b][1]}"
@@ -53,6 +51,7 @@ def _model_block(inp: ValidationReportInputs, lang: Language, st: Styles, fonts:
         [p(t(lang, "model_name"), st.cell_bold), f"{m.name}  ({t(lang, 'model_version')} {m.version})"],
         [p(t(lang, "model_hash"), st.cell_bold), p(m.sha256, st.small)],
         [p(t(lang, "model_auc"), st.cell_bold), auc],
+        *([[p("", st.cell), p(others, st.small)]] if (others := auc_others_sentence(m, lang)) else []),
         [p(t(lang, "band"), st.cell_bold), p(bands, st.cell)],
         [p(t(lang, "report_date"), st.cell_bold), inp.report_date],
     ]
@@ -155,7 +154,7 @@ def _curves(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: Font
     heads: list[Any] = []
     if inp.roc is not None:
         m = inp.model
-        auc_text = f"AUC {m.auc:.3f}" if m.auc is not None else ""
+        auc_text = t(lang, "auc_nested_short", auc=f"{m.auc:.3f}") if m.auc is not None else ""
         heads.append(p(t(lang, "v_roc"), st.h2))
         cells.append(charts.roc_chart(inp.roc, auc_text, lang, fonts.regular))
     if inp.calibration is not None:

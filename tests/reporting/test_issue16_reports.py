@@ -38,3 +38,60 @@ def test_both_reports_state_the_model_choice_rule_and_result(tmp_path: Path) -> 
         render_validation_report(validation_inputs(model=summary), tmp_path / "z.pdf", language="zh")
     )
     assert "锁定仅临床模型" in zh
+
+
+def test_headline_auc_is_nested_cv_with_the_others_beside_it(tmp_path: Path) -> None:
+    summary = replace(
+        model_summary(),
+        auc=0.768,
+        auc_ci=(0.690, 0.847),
+        auc_corrected=0.793,
+        auc_632plus=0.782,
+        auc_oob=0.777,
+    )
+    pat = text_of(render_patient_report(patient_inputs(model=summary), tmp_path / "p.pdf"))
+    val = text_of(render_validation_report(validation_inputs(model=summary), tmp_path / "v.pdf"))
+    for text in (pat, val):
+        assert "AUC, nested cross-validation on the development cohort (95% CI) 0.768 (0.690 - 0.847)" in text
+        assert "Harrell bootstrap 0.793, .632+ 0.782, out-of-bag 0.777" in text
+        assert "optimism-corrected 0.793" not in text
+    assert "AUC 0.768 (nested CV)" in val
+
+
+def test_model_summary_reads_the_locked_models_bootstrap(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from hsp_desktop.reporting.build import model_summary as summary_of
+
+    manifest = {
+        "name": "m",
+        "version": "1",
+        "bands": {
+            "thresholds": [0.15, 0.4],
+            "observed": {b: {"n": 10, "events": 2} for b in ("low", "intermediate", "high")},
+        },
+        "validation": {
+            "selected": "clinical",
+            "selected_oof": {"auc": {"auc": 0.77, "ci_low": 0.69, "ci_high": 0.85}},
+            "bootstrap": {
+                "clinical": {
+                    "corrected": {"auc": 0.78},
+                    "auc_632plus": 0.775,
+                    "auc_oob_optimism_corrected": 0.772,
+                },
+                "multimodal": {
+                    "corrected": {"auc": 0.79},
+                    "auc_632plus": 0.782,
+                    "auc_oob_optimism_corrected": 0.777,
+                },
+            },
+        },
+    }
+    s = summary_of(SimpleNamespace(manifest=manifest, sha256="a" * 64))
+    assert (s.auc, s.auc_ci, s.auc_corrected, s.auc_632plus, s.auc_oob) == (
+        0.77,
+        (0.69, 0.85),
+        0.78,
+        0.775,
+        0.772,
+    )

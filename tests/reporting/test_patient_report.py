@@ -73,7 +73,7 @@ def test_english_report_prints_every_required_element(tmp_path: Path) -> None:
     assert "Axial" in text and "Coronal" in text
     assert m.sha256 in text and "hsp-demo-1" in text and "1.0.0" in text
     assert (
-        "0.781 (0.712 - 0.850); bootstrap optimism-corrected 0.764" in text
+        "0.781 (0.712 - 0.850) Other internal estimates on the same data: Harrell bootstrap 0.764" in text
         and "0.93 / -0.04" in text
         and "0.162" in text
     )
