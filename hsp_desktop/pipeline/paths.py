@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
+from hsp_desktop.datadir import user_data_dir
+
+__all__ = ["DEMO_MODEL", "artifacts_dir", "demo_model_path", "user_data_dir"]
+
 DEMO_MODEL = "hsp-demo-1"
-
-
-def user_data_dir() -> Path:
-    """The per-user data folder: ``HSP_DATA_DIR`` if set, else the platform's usual place (not created here).
-
-    Same folder as the demo cohort cache (:mod:`hsp_desktop.synthetic.demo`).
-    """
-    env = os.environ.get("HSP_DATA_DIR")
-    if env:
-        return Path(env).expanduser()
-    if sys.platform.startswith("win"):
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "hsp-desktop"
 
 
 def artifacts_dir() -> Path:

@@ -9,10 +9,9 @@ a new generator never reuses an old cohort.
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 
+from hsp_desktop.datadir import user_data_dir
 from hsp_desktop.errors import InputError
 from hsp_desktop.synthetic.cohort import GENERATOR_VERSION, ProgressCallback, generate_cohort
 
@@ -20,18 +19,7 @@ from hsp_desktop.synthetic.cohort import GENERATOR_VERSION, ProgressCallback, ge
 DEMO_ARGS = {"n": 200, "prospective": 30, "seed": 20260, "sites": 1}
 
 
-def user_data_dir() -> Path:
-    """Return HSP Desktop's per-user data folder (``$HSP_DATA_DIR`` overrides the platform default)."""
-    env = os.environ.get("HSP_DATA_DIR")
-    if env:
-        return Path(env).expanduser()
-    if sys.platform.startswith("win"):
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "hsp-desktop"
+__all__ = ["DEMO_ARGS", "demo_cohort_dir", "user_data_dir"]
 
 
 def _complete(folder: Path, images: bool) -> bool:
