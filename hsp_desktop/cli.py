@@ -23,9 +23,11 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hsp_desktop.registry.cli",  # registry ...
     "hsp_desktop.development.cli",  # develop, validate
     "hsp_desktop.deep.cli",  # train-cnn, deep-features
+    "hsp_desktop.segmentation.cli",  # segment, segment-review, train-seg
     "hsp_desktop.pipeline.cli",  # score, demo
     "hsp_desktop.reporting.cli",  # report
     "hsp_desktop.validation.cli",  # monitor, update
+    "hsp_desktop.pacs.cli",  # pacs ..., export --fhir
     "hsp_desktop.federated.cli",  # federated ...
     "hsp_desktop.selftest",  # selftest
 )

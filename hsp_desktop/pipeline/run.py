@@ -458,6 +458,10 @@ def run_case(
         try:
             mask = impl.read_mask(mask_path, ct)
             mask_sha = sha256_path(mask_path)
+            # a mask made or edited in the app is scored only after a named user reviewed it
+            from hsp_desktop.segmentation.provenance import require_reviewed
+
+            mask_provenance = require_reviewed(mask_path, mask)
         except Exception as exc:
             raise stage_error(stage, exc, f"mask {mask_path}") from exc
         end(stage)
@@ -555,6 +559,8 @@ def run_case(
             risk = to_risk_result(prediction, locked, input_sha, row)
             if measured_from_mask:
                 risk.extra["measured_from_mask"] = measured_from_mask
+            if mask_provenance is not None:
+                risk.extra["mask_provenance"] = mask_provenance.summary()
         except Exception as exc:
             raise stage_error(stage, exc, f"recipient {study_id} with model {bundle_path.name}") from exc
         end(stage)

@@ -162,6 +162,7 @@ def risk_from_stored(row: Mapping[str, Any]) -> RiskResult:
                 "imputed",
                 "outside_training_range",
                 "measured_from_mask",
+                "mask_provenance",
             )
             if k in output
         }

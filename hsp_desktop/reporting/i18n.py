@@ -49,6 +49,7 @@ TEXT: dict[str, dict[str, str]] = {
         "missing": "not recorded",
         "caution_imputed": "Caution: not measured, imputed by the model: {names}.",
         "note_measured": "Measured on the CT segmentation (not entered): {names}.",
+        "mask_provenance": "Spleen mask (made in the app)",
         "caution_outside": (
             "Caution: outside the range seen in the development cohort: {names}; the estimate is less reliable."
         ),
@@ -212,6 +213,7 @@ TEXT: dict[str, dict[str, str]] = {
         "missing": "未记录",
         "caution_imputed": "注意：以下输入未测量，由模型插补：{names}。",
         "note_measured": "以下数值由CT分割测量（未录入）：{names}。",
+        "mask_provenance": "脾脏分割（本软件内生成）",
         "caution_outside": "注意：以下输入超出建模队列范围：{names}；估计的可靠性降低。",
         "imputed": "插补",
         "qc_heading": "CT质量控制",

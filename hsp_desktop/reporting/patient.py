@@ -365,6 +365,11 @@ def _model(inp: PatientReportInputs, lang: Language, st: Styles, fonts: FontSet)
         [p(t(lang, "model_cohort"), st.cell_bold), cohort],
         [p(t(lang, "input_hash"), st.cell_bold), p(inp.risk.input_sha256, st.small)],
     ]
+    if inp.risk.extra.get("mask_provenance"):
+        # a mask made in the app: how it was made and who reviewed it
+        rows.append(
+            [p(t(lang, "mask_provenance"), st.cell_bold), p(str(inp.risk.extra["mask_provenance"]), st.small)]
+        )
     choice = choice_sentence(m.choice, lang)
     if choice is not None:
         rows.append([p(t(lang, "choice_heading"), st.cell_bold), p(choice, st.small)])
