@@ -9,7 +9,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QLocale, QSettings, QTranslator
+from PySide6.QtCore import QLibraryInfo, QLocale, QSettings, QTranslator
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from hsp_desktop.gui.context import AppContext, default_data_dir
@@ -21,18 +21,38 @@ log = logging.getLogger(__name__)
 
 
 def install_language(app: QApplication, language: str) -> bool:
-    """Install the interface language (``en`` or ``zh_CN``); returns False if its translation is missing."""
+    """Install the interface language (``en`` or ``zh_CN``); returns False if its translation is missing.
+
+    Besides the application's own catalogue, Qt's translations (``qtbase_zh_CN.qm``, found through
+    ``QLibraryInfo``) are loaded so Qt's dialogs and buttons (OK, Cancel, Yes, No, file dialogs) speak the same
+    language.  Installing a translator sends every widget a ``LanguageChange`` event.
+    """
     for t in _translators:
         app.removeTranslator(t)
     _translators.clear()
+    QLocale.setDefault(QLocale(QLocale.Language.Chinese if language == "zh_CN" else QLocale.Language.English))
     if language == "en":
         return True
     translator = QTranslator(app)
     if not translator.load(str(I18N / f"hsp_{language}.qm")):
         return False
+    qt_dir = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    qt_own = QTranslator(app)
+    if qt_own.load(f"qtbase_{language}", qt_dir) or qt_own.load(f"qtbase_{language}", str(I18N)):
+        app.installTranslator(qt_own)
+        _translators.append(qt_own)
+    else:
+        log.warning(
+            "Qt's own %s translations not found in %s: Qt's buttons stay in English", language, qt_dir
+        )
     app.installTranslator(translator)
     _translators.append(translator)
     return True
+
+
+def save_language(language: str) -> None:
+    """Remember the interface language of this workstation."""
+    QSettings("HSP", "HSP Desktop").setValue("ui/language", language)
 
 
 def ui_language() -> str:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QObject, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QFrame,
     QLabel,
     QListWidget,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QWidget,
@@ -22,6 +25,24 @@ from hsp_desktop.gui.messages import describe
 from hsp_desktop.gui.workers import active_workers
 
 IDLE_LOCK_MINUTES = 15
+#: Screens each role sees (others are hidden from navigation and the Go menu).
+ALL_ROLES = frozenset({"admin", "clinician", "coordinator", "readonly"})
+ROLE_SCREENS: dict[str, frozenset[str]] = {
+    "start": frozenset({"admin"}),
+    "score": frozenset({"admin", "clinician", "coordinator"}),
+    "segment": frozenset({"admin", "clinician", "coordinator"}),
+    "models": frozenset({"admin", "clinician"}),
+    "research": frozenset({"admin", "clinician"}),
+    "federation": frozenset({"admin"}),
+    "outcome": frozenset({"admin", "clinician", "coordinator"}),
+    "admin": frozenset({"admin"}),
+    "audit": frozenset({"admin"}),
+}
+
+
+def screen_visible(key: str, role: str) -> bool:
+    """Whether a role sees a screen."""
+    return role in ROLE_SCREENS.get(key, ALL_ROLES)
 
 
 def show_error(parent: QWidget | None, exc: BaseException) -> None:
@@ -32,6 +53,12 @@ def show_error(parent: QWidget | None, exc: BaseException) -> None:
         box.setDetailedText(details)
     box.setObjectName("errorBox")
     box.open()
+
+
+def _version() -> str:
+    from hsp_desktop import __version__
+
+    return str(__version__)
 
 
 class _ActivityFilter(QObject):
@@ -51,7 +78,6 @@ class MainWindow(QMainWindow):
     def __init__(self, ctx: AppContext, *, idle_minutes: float = IDLE_LOCK_MINUTES) -> None:
         super().__init__()
         from hsp_desktop import __version__
-        from hsp_desktop.gui.pages import build_pages
 
         self.ctx = ctx
         self.setWindowTitle(
@@ -65,12 +91,8 @@ class MainWindow(QMainWindow):
         self.nav.setAccessibleName(self.tr("Screens"))
         self.stack = QStackedWidget()
         self.pages: dict[str, QWidget] = {}
-        for key, title, page in build_pages(ctx, self):
-            self.pages[key] = page
-            self.nav.addItem(title)
-            self.stack.addWidget(page)
+        self._build_screens()
         self.nav.currentRowChanged.connect(self._on_nav)
-        self._link_calipers()
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.nav)
         splitter.addWidget(self.stack)
@@ -82,6 +104,7 @@ class MainWindow(QMainWindow):
         self._update_status()
         self._build_menu()
         ctx.events.recipient_selected.connect(lambda _sid: self._update_status())
+        self.setAcceptDrops(True)
 
         self._idle = QTimer(self)
         self._idle.setInterval(int(idle_minutes * 60_000))
@@ -98,7 +121,41 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 820)
-        self.nav.setCurrentRow(0)
+        self.fit_to_screen()
+        complete = getattr(self.pages.get("start"), "complete", None)
+        first_run = callable(complete) and screen_visible("start", ctx.role) and not complete()
+        self.show_page("start" if first_run else "worklist")
+
+    def _build_screens(self) -> None:
+        """Create the screens (each in a scroll area, so a small or scaled screen never cuts off its buttons)."""
+        from hsp_desktop.gui.pages import build_pages
+
+        self._containers: dict[str, QScrollArea] = {}
+        for key, title, page in build_pages(self.ctx, self):
+            self.pages[key] = page
+            container = QScrollArea()
+            container.setWidgetResizable(True)
+            container.setFrameShape(QFrame.Shape.NoFrame)
+            container.setWidget(page)
+            self._containers[key] = container
+            self.nav.addItem(title)
+            self.stack.addWidget(container)
+            self.nav.item(self.nav.count() - 1).setHidden(not screen_visible(key, self.ctx.role))
+        self._link_calipers()
+
+    def fit_to_screen(self) -> None:
+        """Keep the whole window on the screen's available area (e.g. 1280x720 logical at 150% on 1920x1080)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        area = screen.availableGeometry()
+        frame = self.frameGeometry().size() - self.geometry().size()
+        width = min(self.width(), area.width() - frame.width())
+        height = min(self.height(), area.height() - frame.height())
+        self.resize(max(width, 640), max(height, 480))
+        x = min(max(self.x(), area.left()), area.right() - self.frameGeometry().width() + 1)
+        y = min(max(self.y(), area.top()), area.bottom() - self.frameGeometry().height() + 1)
+        self.move(max(x, area.left()), max(y, area.top()))
 
     def _link_calipers(self) -> None:
         """Ruler measurements on the Imaging screen's viewer go into the Recipient screen's pre-operative form."""
@@ -125,12 +182,18 @@ class MainWindow(QMainWindow):
     def show_page(self, key: str) -> QWidget:
         """Switch to a screen by key (``worklist``, ``recipient``, ``imaging``, ``score``, ...)."""
         page = self.pages[key]
-        self.nav.setCurrentRow(self.stack.indexOf(page))
+        self.nav.setCurrentRow(self.stack.indexOf(self._containers[key]))
         return page
+
+    def current_key(self) -> str:
+        """Key of the screen on show."""
+        current = self.stack.currentWidget()
+        return next((k for k, c in self._containers.items() if c is current), "worklist")
 
     def _on_nav(self, row: int) -> None:
         self.stack.setCurrentIndex(row)
-        page = self.stack.currentWidget()
+        container = self.stack.currentWidget()
+        page = container.widget() if isinstance(container, QScrollArea) else container
         refresh = getattr(page, "refresh", None)
         if callable(refresh):
             try:
@@ -141,8 +204,11 @@ class MainWindow(QMainWindow):
     def _update_status(self) -> None:
         user = getattr(self.ctx.user, "username", "?")
         current = self.ctx.current_study_id or self.tr("none")
+        from hsp_desktop.gui.pages.admin import ROLES
+
+        role = QCoreApplication.translate("AdminPage", dict(ROLES).get(self.ctx.role, self.ctx.role))
         self._user_label.setText(
-            self.tr("Signed in: {0} ({1})  |  Recipient: {2}").format(user, self.ctx.role, current)
+            self.tr("Signed in: {0} ({1})  |  Recipient: {2}").format(user, role, current)
         )
 
     def _build_menu(self) -> None:
@@ -156,12 +222,17 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
         go_menu = self.menuBar().addMenu(self.tr("&Go"))
-        for row in range(self.nav.count()):
+        visible = [row for row in range(self.nav.count()) if not self.nav.item(row).isHidden()]
+        for n, row in enumerate(visible):
             action = QAction(self.nav.item(row).text(), self)
-            action.setShortcut(QKeySequence(f"Ctrl+{row + 1}") if row < 9 else QKeySequence())
+            action.setShortcut(QKeySequence(f"Ctrl+{n + 1}") if n < 9 else QKeySequence())
             action.triggered.connect(lambda _checked=False, r=row: self.nav.setCurrentRow(r))
             go_menu.addAction(action)
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        guide = QAction(self.tr("&Help"), self)
+        guide.setShortcut(QKeySequence.StandardKey.HelpContents)
+        guide.triggered.connect(lambda: self.show_page("help"))
+        help_menu.addAction(guide)
         selftest = QAction(self.tr("&Self-test"), self)
         selftest.triggered.connect(lambda: self._show_about(run_selftest=True))
         help_menu.addAction(selftest)
@@ -197,7 +268,115 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     # -- shutdown -----------------------------------------------------------------------------------------------
+    def dirty_screens(self) -> list[str]:
+        """Titles of the screens holding unsaved edits."""
+        out = []
+        for row, (_key, page) in enumerate(self.pages.items()):
+            is_dirty = getattr(page, "is_dirty", None)
+            if callable(is_dirty) and is_dirty():
+                out.append(self.nav.item(row).text())
+        return out
+
+    def confirm_discard(self) -> bool:
+        """Ask before unsaved edits are lost (another recipient, quitting, switching language); True to go on."""
+        dirty = self.dirty_screens()
+        if not dirty:
+            return True
+        answer = QMessageBox.question(
+            self,
+            self.tr("Unsaved changes"),
+            self.tr("There are unsaved changes on: {0}. Discard them?").format(", ".join(dirty)),
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Discard
+
+    # -- language ---------------------------------------------------------------------------------------------
+    def set_language(self, language: str) -> bool:
+        """Switch the interface language now: the screens are rebuilt in it (asks first if edits are unsaved)."""
+        from hsp_desktop.gui.app import install_language, save_language
+        from hsp_desktop.gui.context import Events
+
+        if active_workers():
+            QMessageBox.information(
+                self,
+                self.tr("Language"),
+                self.tr("Wait for the running job to finish, then switch the language."),
+            )
+            return False
+        if not self.confirm_discard():
+            return False
+        app = QApplication.instance()
+        if not isinstance(app, QApplication) or not install_language(app, language):
+            return False
+        save_language(language)
+        key = self.current_key()
+        self.nav.blockSignals(True)
+        self.nav.clear()
+        for old in list(self._containers.values()):
+            self.stack.removeWidget(old)
+            old.deleteLater()
+        self.pages.clear()
+        self.ctx.events = Events()  # the old screens' connections go with the old notifier
+        self.ctx.events.recipient_selected.connect(lambda _sid: self._update_status())
+        self._build_screens()
+        self.nav.blockSignals(False)
+        self.menuBar().clear()
+        self._build_menu()
+        self.setWindowTitle(
+            self.tr("HSP Desktop {0} - refractory hypersplenism after liver transplantation").format(
+                _version()
+            )
+        )
+        self.nav.setAccessibleName(self.tr("Screens"))
+        self._update_status()
+        if self.ctx.current_study_id:
+            self.ctx.events.recipient_selected.emit(self.ctx.current_study_id)
+        self.show_page(key)
+        self._on_nav(self.nav.currentRow())
+        return True
+
+    # -- drag and drop ----------------------------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and all(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls()]
+        if paths:
+            self.open_dropped(paths)
+            event.acceptProposedAction()
+
+    def open_dropped(self, paths: list[Path]) -> None:
+        """CSV files go to the import (administrators); a DICOM folder, CT or mask goes to Imaging."""
+        admin = self.pages.get("admin")
+        for path in paths:
+            if path.suffix.lower() == ".csv":
+                if admin is None or not screen_visible("admin", self.ctx.role):
+                    continue
+                self.show_page("admin")
+                admin.import_csv(path, followup="follow" in path.name.lower())  # type: ignore[attr-defined]
+                continue
+            if self.ctx.current_study_id is None:
+                QMessageBox.information(
+                    self,
+                    self.tr("Images"),
+                    self.tr("Select a recipient on the Worklist first, then drop the images."),
+                )
+                return
+            imaging = self.show_page("imaging")
+            name = path.name.lower()
+            if path.is_dir():
+                imaging.open_dicom_folder(path)  # type: ignore[attr-defined]
+            elif any(word in name for word in ("mask", "seg", "label", "rtstruct")):
+                imaging.open_mask(path)  # type: ignore[attr-defined]
+            else:
+                imaging.open_ct_file(path)  # type: ignore[attr-defined]
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.confirm_discard():
+            event.ignore()
+            return
         running = active_workers()
         if running:
             answer = QMessageBox.question(

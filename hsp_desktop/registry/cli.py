@@ -60,9 +60,9 @@ def register(subparsers: Any) -> None:
 
     sp = sub.add_parser("import", help="import clinical.csv (and optionally followup.csv) all-or-nothing")
     common(sp)
-    sp.add_argument("csv", type=Path, help="clinical.csv (CONTRACTS section A)")
+    sp.add_argument("csv", type=Path, help="clinical.csv: one row per recipient, columns named as in the data dictionary (`hsp registry export` writes it)")
     sp.add_argument(
-        "--followup", type=Path, help="followup.csv (CONTRACTS section B), imported after the recipients"
+        "--followup", type=Path, help="followup.csv: study_id, date and the visit's measurements, flags, intervention, event; imported after the recipients"
     )
     sp.add_argument(
         "--confirm-units", action="store_true", help="convert suspected unit traps (listed in the report)"
@@ -129,7 +129,7 @@ def register(subparsers: Any) -> None:
     sp.set_defaults(handler=_backup)
 
     sp = sub.add_parser("restore", help="check a backup and atomically replace the registry with it")
-    common(sp, user=False)
+    common(sp)
     sp.add_argument("backup", type=Path)
     sp.set_defaults(handler=_restore)
 
@@ -145,23 +145,58 @@ def _need_db(args: argparse.Namespace) -> Path:
     return Path(args.db) if args.db else user_data_dir() / "registry.sqlite"
 
 
+def _key_file(args: argparse.Namespace) -> Path | None:
+    """``--site-key-file``, else the registry's key in the default key folder when it exists there."""
+    from hsp_desktop.registry.crypto import default_key_file
+
+    if args.site_key_file:
+        return Path(args.site_key_file)
+    default = default_key_file(_need_db(args))
+    return default if default.is_file() else None
+
+
 def _key(args: argparse.Namespace) -> bytes | None:
     from hsp_desktop.registry.crypto import load_site_key
 
-    return load_site_key(args.site_key_file) if args.site_key_file else None
+    key_file = _key_file(args)
+    return load_site_key(key_file) if key_file else None
+
+
+def _anchor(args: argparse.Namespace) -> Path | None:
+    """The audit head is anchored beside the site key (beside the database when there is no key)."""
+    from hsp_desktop.registry.crypto import anchor_file_for
+
+    key_file = _key_file(args)
+    return anchor_file_for(key_file) if key_file else None
 
 
 def _password(prompt: str, *, confirm: bool = False) -> str:
+    from hsp_desktop.errors import InputError
+
     env = os.environ.get("HSP_PASSWORD")
     if env is not None:
         return env
     import getpass
 
-    first = getpass.getpass(prompt)
-    if confirm and getpass.getpass("Repeat: ") != first:
-        from hsp_desktop.errors import InputError
-
-        raise InputError("The passwords differ", fix="type the same password twice", field="password")
+    if not sys.stdin.isatty():
+        raise InputError(
+            "A password is needed but there is no terminal to type it in",
+            expected="an interactive terminal, or the HSP_PASSWORD environment variable",
+            found="standard input is not a terminal",
+            fix="run the command in a terminal, or set HSP_PASSWORD for scripts",
+            field="password",
+        )
+    try:
+        first = getpass.getpass(prompt)
+        if confirm and getpass.getpass("Repeat: ") != first:
+            raise InputError("The passwords differ", fix="type the same password twice", field="password")
+    except EOFError as exc:
+        raise InputError(
+            "The password prompt was closed before a password was typed",
+            found="end of input",
+            fix="type the password, or set HSP_PASSWORD for scripts",
+            field="password",
+        ) from exc
     return first
 
 
@@ -177,7 +212,7 @@ def _open(args: argparse.Namespace, *, must_exist: bool = True) -> Any:
             found="no file",
             fix="run `hsp registry init`",
         )
-    return Registry.open(db, site_key=_key(args))
+    return Registry.open(db, site_key=_key(args), anchor_file=_anchor(args))
 
 
 def _signin(reg: Any, args: argparse.Namespace) -> Any:
@@ -195,17 +230,19 @@ def _out(args: argparse.Namespace, data: Any, text: str) -> None:
 def _init(args: argparse.Namespace) -> int:
     from hsp_desktop.errors import RegistryError
     from hsp_desktop.registry.core import Registry
-    from hsp_desktop.registry.crypto import generate_site_key
+    from hsp_desktop.registry.crypto import anchor_file_for, default_key_file, generate_site_key
 
     db = _need_db(args)
     if db.exists():
         raise RegistryError(f"A file already exists at {db}", fix="choose a new path", field="db")
     key = None
+    anchor_file = None
     if not args.no_site_key:
-        key_file = Path(args.site_key_file) if args.site_key_file else db.with_suffix(".sitekey")
+        key_file = Path(args.site_key_file) if args.site_key_file else default_key_file(db)
         key = generate_site_key(key_file).key
+        anchor_file = anchor_file_for(key_file)
     password = _password(f"Password for the administrator {args.admin}: ", confirm=True)
-    with Registry.open(db, site_key=key) as reg:
+    with Registry.open(db, site_key=key, anchor_file=anchor_file) as reg:
         reg.add_user(args.admin, password, "admin", by=None)
     msg = f"created {db} with administrator {args.admin}"
     if key is not None:
@@ -377,10 +414,25 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
+    from hsp_desktop.errors import AuthError
     from hsp_desktop.registry.core import Registry
 
     target = _need_db(args)
-    Registry.restore(args.backup, target, site_key=_key(args))
+    if target.exists():  # an administrator of the live registry
+        with _open(args) as reg:
+            admin = _signin(reg, args)
+        Registry.restore(args.backup, target, site_key=_key(args), by=admin, anchor_file=_anchor(args))
+    else:  # disaster recovery: an administrator of the backup
+        if not args.user:
+            raise AuthError("Sign in: --user (or HSP_USER) is required", fix="pass --user NAME", field="user")
+        Registry.restore(
+            args.backup,
+            target,
+            site_key=_key(args),
+            username=args.user,
+            password=_password(f"Password for {args.user}: "),
+            anchor_file=_anchor(args),
+        )
     _out(args, {"restored": str(target), "from": str(args.backup)}, f"restored {target} from {args.backup}")
     return 0
 

@@ -1,11 +1,10 @@
-<?xml version="1.0" encoding="utf-8"?>
-<!DOCTYPE TS>
+<?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>AboutPage</name>
     <message>
         <source>Build {0}. Python {1}, SQLite {2}, {3}.</source>
-        <extracomment>The runtime dependencies of pyproject.toml, both ONNX Runtime flavours (one is installed) and flwr (tests/packaging/test_dependencies.py keeps this list equal to pyproject.toml&apos;s).</extracomment>
+        <extracomment>The runtime dependencies of pyproject.toml, both ONNX Runtime flavours (one is installed) and flwr (tests/packaging/test_dependencies.py keeps this list equal to pyproject.toml's).</extracomment>
         <translation>构建 {0}。Python {1}，SQLite {2}，{3}。</translation>
     </message>
     <message>
@@ -50,6 +49,129 @@
     </message>
 </context>
 <context>
+    <name>AdminPage</name>
+    <message>
+        <source>clinician</source>
+        <translation>临床医生</translation>
+    </message>
+    <message>
+        <source>study coordinator</source>
+        <translation>研究协调员</translation>
+    </message>
+    <message>
+        <source>read-only</source>
+        <translation>只读</translation>
+    </message>
+    <message>
+        <source>administrator</source>
+        <translation>管理员</translation>
+    </message>
+    <message>
+        <source>User</source>
+        <translation>用户</translation>
+    </message>
+    <message>
+        <source>Role</source>
+        <translation>角色</translation>
+    </message>
+    <message>
+        <source>Active</source>
+        <translation>启用</translation>
+    </message>
+    <message>
+        <source>Locked until</source>
+        <translation>锁定至</translation>
+    </message>
+    <message>
+        <source>Last sign-in</source>
+        <translation>最近登录</translation>
+    </message>
+    <message>
+        <source>&amp;Add user</source>
+        <translation>添加用户(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Unlock</source>
+        <translation>解锁</translation>
+    </message>
+    <message>
+        <source>Deactivate...</source>
+        <translation>停用……</translation>
+    </message>
+    <message>
+        <source>User accounts</source>
+        <translation>用户账户</translation>
+    </message>
+    <message>
+        <source>User name</source>
+        <translation>用户名</translation>
+    </message>
+    <message>
+        <source>Initial password</source>
+        <translation>初始密码</translation>
+    </message>
+    <message>
+        <source>Convert suspected unit traps (each is listed in the report)</source>
+        <translation>换算疑似单位错误的数值（每项均列在报告中）</translation>
+    </message>
+    <message>
+        <source>&amp;Import clinical.csv...</source>
+        <translation>导入 clinical.csv(&amp;I)……</translation>
+    </message>
+    <message>
+        <source>Import &amp;followup.csv...</source>
+        <translation>导入 followup.csv(&amp;F)……</translation>
+    </message>
+    <message>
+        <source>Include names, MRNs and dates (identified export)</source>
+        <translation>包含姓名、病历号和日期（可识别导出）</translation>
+    </message>
+    <message>
+        <source>&amp;Export (REDCap layout)...</source>
+        <translation>导出（REDCap 格式）(&amp;E)……</translation>
+    </message>
+    <message>
+        <source>Import and export</source>
+        <translation>导入与导出</translation>
+    </message>
+    <message>
+        <source>Imports are all-or-nothing: one bad row and nothing is imported.</source>
+        <translation>导入为全有或全无：只要有一行有误，就不导入任何数据。</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>否</translation>
+    </message>
+    <message>
+        <source>Deactivate account</source>
+        <translation>停用账户</translation>
+    </message>
+    <message>
+        <source>Why is {0}'s account deactivated?</source>
+        <translation>停用 {0} 账户的原因：</translation>
+    </message>
+    <message>
+        <source>clinical.csv to import</source>
+        <translation>要导入的 clinical.csv</translation>
+    </message>
+    <message>
+        <source>followup.csv to import</source>
+        <translation>要导入的 followup.csv</translation>
+    </message>
+    <message>
+        <source>Export folder</source>
+        <translation>导出文件夹</translation>
+    </message>
+    <message>
+        <source>Written:</source>
+        <translation>已写入：</translation>
+    </message>
+</context>
+<context>
     <name>AuditPage</name>
     <message>
         <source>No.</source>
@@ -84,12 +206,101 @@
         <translation>变更</translation>
     </message>
     <message>
+        <source>added</source>
+        <translation>新增</translation>
+    </message>
+    <message>
+        <source>changed</source>
+        <translation>修改</translation>
+    </message>
+    <message>
+        <source>deleted</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>recipient</source>
+        <translation>受者</translation>
+    </message>
+    <message>
+        <source>enrolment</source>
+        <translation>入组</translation>
+    </message>
+    <message>
+        <source>pre-operative form</source>
+        <translation>术前表单</translation>
+    </message>
+    <message>
+        <source>imaging study</source>
+        <translation>影像检查</translation>
+    </message>
+    <message>
+        <source>radiomics features</source>
+        <translation>影像组学特征</translation>
+    </message>
+    <message>
+        <source>prediction</source>
+        <translation>预测</translation>
+    </message>
+    <message>
+        <source>follow-up visit</source>
+        <translation>随访</translation>
+    </message>
+    <message>
+        <source>outcome</source>
+        <translation>结局</translation>
+    </message>
+    <message>
+        <source>user account</source>
+        <translation>用户账户</translation>
+    </message>
+    <message>
+        <source>setting</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>export</source>
+        <translation>导出</translation>
+    </message>
+    <message>
+        <source>federation message</source>
+        <translation>联邦学习消息</translation>
+    </message>
+    <message>
+        <source>DICOM transfer</source>
+        <translation>DICOM 传输</translation>
+    </message>
+    <message>
         <source>All tables</source>
+        <extracomment>Bookkeeping columns not worth showing in a change.</extracomment>
         <translation>全部数据表</translation>
+    </message>
+    <message>
+        <source>study ID</source>
+        <translation>研究编号</translation>
     </message>
     <message>
         <source>&amp;Verify audit chain</source>
         <translation>验证审计链(&amp;V)</translation>
+    </message>
+    <message>
+        <source>Recipient</source>
+        <translation>受者</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>从</translation>
+    </message>
+    <message>
+        <source>to</source>
+        <translation>至</translation>
+    </message>
+    <message>
+        <source>All users</source>
+        <translation>全部用户</translation>
+    </message>
+    <message>
+        <source>{0} entries shown (times in this workstation's time zone)</source>
+        <translation>显示 {0} 条记录（时间为本工作站时区）</translation>
     </message>
     <message>
         <source>Verification FAILED: {0}</source>
@@ -127,6 +338,26 @@
         <translation>实际发生率</translation>
     </message>
     <message>
+        <source>Input</source>
+        <translation>输入变量</translation>
+    </message>
+    <message>
+        <source>Outside development range</source>
+        <translation>超出建模队列范围</translation>
+    </message>
+    <message>
+        <source>PSI</source>
+        <translation>PSI</translation>
+    </message>
+    <message>
+        <source>p</source>
+        <translation>p</translation>
+    </message>
+    <message>
+        <source>Alarm</source>
+        <translation>警报</translation>
+    </message>
+    <message>
         <source>Study ID</source>
         <translation>研究编号</translation>
     </message>
@@ -139,8 +370,96 @@
         <translation>状态</translation>
     </message>
     <message>
-        <source>Locked model on recipients with a known 6-month outcome</source>
-        <translation>锁定模型在已知6个月结局受者中的表现</translation>
+        <source>calibration</source>
+        <translation>校准</translation>
+    </message>
+    <message>
+        <source>input drift</source>
+        <translation>输入漂移</translation>
+    </message>
+    <message>
+        <source>new scanner/protocol</source>
+        <translation>新扫描仪/协议</translation>
+    </message>
+    <message>
+        <source>{0} alarm(s):</source>
+        <translation>{0} 项警报：</translation>
+    </message>
+    <message>
+        <source>No alarm.</source>
+        <translation>无警报。</translation>
+    </message>
+    <message>
+        <source>platelets % change</source>
+        <translation>血小板变化 %</translation>
+    </message>
+    <message>
+        <source>WBC % change</source>
+        <translation>白细胞变化 %</translation>
+    </message>
+    <message>
+        <source>spleen volume ratio SV6/SV0</source>
+        <translation>脾体积比 SV6/SV0</translation>
+    </message>
+    <message>
+        <source>{0}: median {1:.2f} (IQR {2:.2f} to {3:.2f}, n {4})</source>
+        <translation>{0}：中位数 {1:.2f}（四分位距 {2:.2f} 至 {3:.2f}，n {4}）</translation>
+    </message>
+    <message>
+        <source>recovery: {0}</source>
+        <translation>恢复：{0}</translation>
+    </message>
+    <message>
+        <source>Secondary outcomes: {0}</source>
+        <translation>次要结局：{0}</translation>
+    </message>
+    <message>
+        <source>none yet</source>
+        <translation>暂无</translation>
+    </message>
+    <message>
+        <source>No recipient has been scored yet.</source>
+        <translation>尚无受者完成评分。</translation>
+    </message>
+    <message>
+        <source>{0} scored before transplantation, {1} with outcome ({2} events); excluded predictions made on or after the transplant date: {3}.</source>
+        <translation>移植前评分 {0} 例，有结局 {1} 例（事件 {2} 例）；已排除移植当天或之后做出的预测：{3}。</translation>
+    </message>
+    <message>
+        <source>Updated from {0} by {1}.</source>
+        <translation>由 {1} 从 {0} 更新。</translation>
+    </message>
+    <message>
+        <source>O/E {0:.2f} (exact 95% CI {1:.2f}-{2:.2f})</source>
+        <translation>O/E {0:.2f}（精确 95% CI {1:.2f}-{2:.2f}）</translation>
+    </message>
+    <message>
+        <source>AUC {0:.3f} (95% CI {1:.3f}-{2:.3f}); Brier {3:.3f}</source>
+        <translation>AUC {0:.3f}（95% CI {1:.3f}-{2:.3f}）；Brier {3:.3f}</translation>
+    </message>
+    <message>
+        <source>calibration intercept {0:.2f} ({1:.2f} to {2:.2f}), slope {3:.2f} ({4:.2f} to {5:.2f})</source>
+        <translation>校准截距 {0:.2f}（{1:.2f} 至 {2:.2f}），斜率 {3:.2f}（{4:.2f} 至 {5:.2f}）</translation>
+    </message>
+    <message>
+        <source>net benefit at {0:.0%}: {1:.3f} (treat all {2:.3f})</source>
+        <translation>{0:.0%} 处净获益：{1:.3f}（全部治疗 {2:.3f}）</translation>
+    </message>
+    <message>
+        <source>ALARM</source>
+        <translation>警报</translation>
+    </message>
+    <message>
+        <source>new since development: {0}</source>
+        <translation>建模后新出现：{0}</translation>
+    </message>
+    <message>
+        <source>Cumulative incidence at day {0} (death / re-transplant competing): {1:.1%} ({2} events, {3} competing, {4} censored)</source>
+        <translation>第 {0} 天累积发生率（死亡/再次移植为竞争事件）：{1:.1%}（事件 {2}，竞争 {3}，删失 {4}）</translation>
+    </message>
+    <message>
+        <source>IPCW 6-month AUC {0:.3f}, Brier {1:.3f}</source>
+        <translation>IPCW 6 个月 AUC {0:.3f}，Brier {1:.3f}</translation>
     </message>
     <message>
         <source>Observed vs predicted by risk band</source>
@@ -155,16 +474,24 @@
         <translation>已评分 {0} 例，已知结局 {1} 例（事件 {2} 例），待定 {3} 例，竞争事件 {4} 例。</translation>
     </message>
     <message>
-        <source>AUC {0:.3f} (95% CI {1:.3f}-{2:.3f}); calibration slope {3:.2f}, intercept {4:.2f}; Brier {5:.3f}</source>
-        <translation>AUC {0:.3f}（95% CI {1:.3f}-{2:.3f}）；校准斜率 {3:.2f}，截距 {4:.2f}；Brier {5:.3f}</translation>
-    </message>
-    <message>
         <source>AUC not yet available</source>
         <translation>AUC 暂不可用</translation>
     </message>
     <message>
         <source>{0} days overdue</source>
         <translation>逾期 {0} 天</translation>
+    </message>
+    <message>
+        <source>Locked model:</source>
+        <translation>锁定模型：</translation>
+    </message>
+    <message>
+        <source>Locked model on recipients scored before transplantation</source>
+        <translation>锁定模型在移植前评分受者中的表现</translation>
+    </message>
+    <message>
+        <source>Input drift against the development cohort</source>
+        <translation>相对建模队列的输入漂移</translation>
     </message>
     <message>
         <source>due</source>
@@ -182,7 +509,7 @@
         <translation>协调方提供的文件夹（含 ca.crt 和 node.key）</translation>
     </message>
     <message>
-        <source>this centre&apos;s registry (.db) or a cohort folder</source>
+        <source>this centre's registry (.db) or a cohort folder</source>
         <translation>本中心的登记库（.db）或队列文件夹</translation>
     </message>
     <message>
@@ -230,7 +557,7 @@
         <translation>批准本中心执行此计划(&amp;A)</translation>
     </message>
     <message>
-        <source>Coordinator&apos;s plan</source>
+        <source>Coordinator's plan</source>
         <translation>协调方的计划</translation>
     </message>
     <message>
@@ -525,7 +852,7 @@
         <translation>双击某次随访，将其目标日期填入表单</translation>
     </message>
     <message>
-        <source>Double-click a row to open that recipient&apos;s follow-up</source>
+        <source>Double-click a row to open that recipient's follow-up</source>
         <translation>双击一行，打开该受者的随访</translation>
     </message>
     <message>
@@ -669,8 +996,83 @@
         <translation>更正此次随访的原因：</translation>
     </message>
     <message>
-        <source>This recipient&apos;s data are locked. Reason for the change:</source>
+        <source>This recipient's data are locked. Reason for the change:</source>
         <translation>该受者的数据已锁定。修改原因：</translation>
+    </message>
+</context>
+<context>
+    <name>HelpPage</name>
+    <message>
+        <source>Worklist: find the recipient (search by study ID) or start a new one; double-click opens it.</source>
+        <translation>工作列表：查找受者（按研究编号搜索）或新建受者；双击打开。</translation>
+    </message>
+    <message>
+        <source>Recipient: enrol (eligibility is checked on saving) and complete the pre-operative form; values that look typed in another unit are offered for conversion.</source>
+        <translation>受者：入组（保存时检查入选标准）并填写术前表单；疑似以其他单位录入的数值会提示换算。</translation>
+    </message>
+    <message>
+        <source>Imaging: choose the pre-operative portal-venous CT (DICOM folder or file, or drop it on the screen) and the spleen/liver mask; read the quality-control table. Measure spleen length and portal / splenic vein diameters with the Ruler and send them to the pre-operative form.</source>
+        <translation>影像：选择术前门静脉期 CT（DICOM 文件夹或文件，或直接拖放到界面上）和脾/肝掩膜，查看质控表。用“标尺”测量脾脏长径及门静脉/脾静脉内径，并填入术前表单。</translation>
+    </message>
+    <message>
+        <source>Score: runs QC, radiomics, the CNN and the locked model in the background (Cancel stops it, nothing half-done is saved) and writes the PDF report for the chart.</source>
+        <translation>评分：在后台运行质控、影像组学、CNN 和锁定模型（可取消，未完成的结果不会保存），并生成用于病历的 PDF 报告。</translation>
+    </message>
+    <message>
+        <source>Follow-up: record visits at days 30, 90 and 180 (targets and windows are shown); correct or delete a visit with a reason. The 6-month outcome is derived by the protocol's definition.</source>
+        <translation>随访：记录第 30、90、180 天随访（显示目标日期和时间窗）；更正或删除随访需填写原因。6 个月结局按方案定义自动判定。</translation>
+    </message>
+    <message>
+        <source>Validation dashboard: how the locked model performs on the prospective recipients whose outcome is known.</source>
+        <translation>验证仪表板：锁定模型在已知结局的前瞻性受者中的表现。</translation>
+    </message>
+    <message>
+        <source>Administrators: user accounts and CSV import/export (Administration), backups (Settings), the outcome definition (its own screen) and the audit log.</source>
+        <translation>管理员：用户账户和 CSV 导入/导出（管理）、备份（设置）、结局定义（单独界面）及审计日志。</translation>
+    </message>
+    <message>
+        <source>Ctrl+1 ... Ctrl+9</source>
+        <translation>Ctrl+1 … Ctrl+9</translation>
+    </message>
+    <message>
+        <source>go to the n-th screen</source>
+        <translation>转到第 n 个界面</translation>
+    </message>
+    <message>
+        <source>Ctrl+L</source>
+        <translation>Ctrl+L</translation>
+    </message>
+    <message>
+        <source>lock the screen</source>
+        <translation>锁定屏幕</translation>
+    </message>
+    <message>
+        <source>F1</source>
+        <translation>F1</translation>
+    </message>
+    <message>
+        <source>this help</source>
+        <translation>本帮助</translation>
+    </message>
+    <message>
+        <source>Ctrl+Q</source>
+        <translation>Ctrl+Q</translation>
+    </message>
+    <message>
+        <source>quit (asks first if work is unsaved)</source>
+        <translation>退出（有未保存内容时先询问）</translation>
+    </message>
+    <message>
+        <source>Keys / mouse</source>
+        <translation>按键/鼠标</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>操作</translation>
+    </message>
+    <message>
+        <source>On the command line, `hsp --help` lists every command and `hsp registry --help` the registry's; the About screen runs the self-test.</source>
+        <translation>命令行中，`hsp --help` 列出所有命令，`hsp registry --help` 列出登记库命令；“关于”界面可运行自检。</translation>
     </message>
 </context>
 <context>
@@ -784,6 +1186,7 @@
     <name>MainWindow</name>
     <message>
         <source>HSP Desktop {0} - refractory hypersplenism after liver transplantation</source>
+        <extracomment>Screens each role sees (others are hidden from navigation and the Go menu).</extracomment>
         <translation>HSP Desktop {0} — 肝移植后难治性脾功能亢进</translation>
     </message>
     <message>
@@ -829,6 +1232,30 @@
     <message>
         <source>&amp;About</source>
         <translation>关于(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Unsaved changes</source>
+        <translation>未保存的更改</translation>
+    </message>
+    <message>
+        <source>There are unsaved changes on: {0}. Discard them?</source>
+        <translation>以下界面有未保存的更改：{0}。要放弃吗？</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <source>Wait for the running job to finish, then switch the language.</source>
+        <translation>请等待正在运行的任务完成后再切换语言。</translation>
+    </message>
+    <message>
+        <source>Images</source>
+        <translation>影像</translation>
+    </message>
+    <message>
+        <source>Select a recipient on the Worklist first, then drop the images.</source>
+        <translation>请先在工作列表中选择受者，再拖放影像。</translation>
     </message>
     <message>
         <source>Work in progress</source>
@@ -896,6 +1323,109 @@
     <message>
         <source>Installed and verified: {0}</source>
         <translation>已安装并验证：{0}</translation>
+    </message>
+</context>
+<context>
+    <name>OutcomePage</name>
+    <message>
+        <source>Spleen volume / BSA &gt; threshold</source>
+        <translation>脾体积/体表面积 &gt; 阈值</translation>
+    </message>
+    <message>
+        <source>Spleen volume &gt; threshold</source>
+        <translation>脾体积 &gt; 阈值</translation>
+    </message>
+    <message>
+        <source>Craniocaudal length &gt;= threshold</source>
+        <translation>头尾径 ≥ 阈值</translation>
+    </message>
+    <message>
+        <source>platelets and/or WBC below threshold</source>
+        <translation>血小板和/或白细胞低于阈值</translation>
+    </message>
+    <message>
+        <source>platelets and WBC both below threshold</source>
+        <translation>血小板和白细胞均低于阈值</translation>
+    </message>
+    <message>
+        <source>mean of the measurements</source>
+        <translation>测量值的均值</translation>
+    </message>
+    <message>
+        <source>lowest measurement</source>
+        <translation>最低测量值</translation>
+    </message>
+    <message>
+        <source>Outcome definition (refractory hypersplenism at 6 months)</source>
+        <translation>结局定义（6 个月难治性脾功能亢进）</translation>
+    </message>
+    <message>
+        <source>Platelet threshold</source>
+        <translation>血小板阈值</translation>
+    </message>
+    <message>
+        <source>WBC threshold</source>
+        <translation>白细胞阈值</translation>
+    </message>
+    <message>
+        <source>Cytopenia rule</source>
+        <translation>血细胞减少规则</translation>
+    </message>
+    <message>
+        <source>Measurements</source>
+        <translation>测量值</translation>
+    </message>
+    <message>
+        <source>to</source>
+        <translation>至</translation>
+    </message>
+    <message>
+        <source>days after transplant</source>
+        <translation>（移植后天数）</translation>
+    </message>
+    <message>
+        <source>Assessment window</source>
+        <translation>评估时间窗</translation>
+    </message>
+    <message>
+        <source>Definition id</source>
+        <translation>定义编号</translation>
+    </message>
+    <message>
+        <source>&amp;Save outcome definition...</source>
+        <translation>保存结局定义(&amp;S)……</translation>
+    </message>
+    <message>
+        <source>The study protocol's definition is the default. A change re-derives every recipient's outcome and is recorded in the audit log with its reason.</source>
+        <translation>默认采用研究方案的定义。修改后将重新判定所有受者的结局，并连同原因记入审计日志。</translation>
+    </message>
+    <message>
+        <source>Only administrators can change it.</source>
+        <translation>仅管理员可以修改。</translation>
+    </message>
+    <message>
+        <source>Outcome definition</source>
+        <translation>结局定义</translation>
+    </message>
+    <message>
+        <source>Nothing changed.</source>
+        <translation>没有更改。</translation>
+    </message>
+    <message>
+        <source>Re-derive outcomes</source>
+        <translation>重新判定结局</translation>
+    </message>
+    <message>
+        <source>Changing the outcome definition re-derives the 6-month outcome of all {0} recipients in the registry. Continue?</source>
+        <translation>修改结局定义将重新判定登记库中全部 {0} 名受者的 6 个月结局。继续吗？</translation>
+    </message>
+    <message>
+        <source>Reason for change</source>
+        <translation>修改原因</translation>
+    </message>
+    <message>
+        <source>Why does the outcome definition change?</source>
+        <translation>修改结局定义的原因：</translation>
     </message>
 </context>
 <context>
@@ -1163,18 +1693,6 @@ Convert them?</source>
 <context>
     <name>SettingsPage</name>
     <message>
-        <source>Spleen volume / BSA &gt; threshold</source>
-        <translation>脾脏体积/体表面积 &gt; 阈值</translation>
-    </message>
-    <message>
-        <source>Spleen volume &gt; threshold</source>
-        <translation>脾脏体积 &gt; 阈值</translation>
-    </message>
-    <message>
-        <source>Craniocaudal length &gt;= threshold</source>
-        <translation>头尾径 ≥ 阈值</translation>
-    </message>
-    <message>
         <source>Site and language</source>
         <translation>中心与语言</translation>
     </message>
@@ -1189,58 +1707,6 @@ Convert them?</source>
     <message>
         <source>Interface language (this workstation)</source>
         <translation>界面语言（本工作站）</translation>
-    </message>
-    <message>
-        <source>platelets and/or WBC below threshold</source>
-        <translation>血小板和/或白细胞低于阈值</translation>
-    </message>
-    <message>
-        <source>platelets and WBC both below threshold</source>
-        <translation>血小板和白细胞均低于阈值</translation>
-    </message>
-    <message>
-        <source>mean of the measurements</source>
-        <translation>多次测量的平均值</translation>
-    </message>
-    <message>
-        <source>lowest measurement</source>
-        <translation>最低测量值</translation>
-    </message>
-    <message>
-        <source>Outcome definition (refractory hypersplenism at 6 months)</source>
-        <translation>结局定义（6个月难治性脾功能亢进）</translation>
-    </message>
-    <message>
-        <source>Platelet threshold</source>
-        <translation>血小板阈值</translation>
-    </message>
-    <message>
-        <source>WBC threshold</source>
-        <translation>白细胞阈值</translation>
-    </message>
-    <message>
-        <source>Cytopenia rule</source>
-        <translation>血细胞减少规则</translation>
-    </message>
-    <message>
-        <source>Measurements</source>
-        <translation>测量值</translation>
-    </message>
-    <message>
-        <source>to</source>
-        <translation>至</translation>
-    </message>
-    <message>
-        <source>days after transplant</source>
-        <translation>移植后天数</translation>
-    </message>
-    <message>
-        <source>Assessment window</source>
-        <translation>评估窗口</translation>
-    </message>
-    <message>
-        <source>Definition id</source>
-        <translation>定义编号</translation>
     </message>
     <message>
         <source>Browse...</source>
@@ -1275,12 +1741,16 @@ Convert them?</source>
         <translation>只有管理员可以修改登记库设置；界面语言可由您自行设置。</translation>
     </message>
     <message>
+        <source>The outcome definition has its own screen (Outcome definition).</source>
+        <translation>结局定义在单独的界面（结局定义）中设置。</translation>
+    </message>
+    <message>
         <source>Settings saved</source>
         <translation>设置已保存</translation>
     </message>
     <message>
-        <source>Settings saved. A changed interface language applies at the next start.</source>
-        <translation>设置已保存。界面语言的更改将在下次启动时生效。</translation>
+        <source>Settings saved.</source>
+        <translation>设置已保存。</translation>
     </message>
     <message>
         <source>Backing up...</source>
@@ -1340,6 +1810,10 @@ Convert them?</source>
     <message>
         <source>Password</source>
         <translation>密码</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>语言</translation>
     </message>
     <message>
         <source>Repeat password</source>
@@ -1565,6 +2039,81 @@ Convert them?</source>
     </message>
 </context>
 <context>
+    <name>StartPage</name>
+    <message>
+        <source>Create the ward's user accounts</source>
+        <translation>创建病区用户账户</translation>
+    </message>
+    <message>
+        <source>One account per person (clinician, coordinator, read-only); nobody shares the administrator account.</source>
+        <translation>每人一个账户（临床医生、协调员、只读）；不得共用管理员账户。</translation>
+    </message>
+    <message>
+        <source>Site key for names and MRNs</source>
+        <translation>用于姓名和病历号的站点密钥</translation>
+    </message>
+    <message>
+        <source>Without a site key the registry stores study IDs only. IT creates it once with `hsp registry init` and keeps a copy outside this PC.</source>
+        <translation>没有站点密钥时，登记库只保存研究编号。由 IT 用 `hsp registry init` 创建一次，并在本机以外保存副本。</translation>
+    </message>
+    <message>
+        <source>Import or enrol recipients</source>
+        <translation>导入或登记受者</translation>
+    </message>
+    <message>
+        <source>Import clinical.csv (Administration) or enrol one recipient at a time (Recipient).</source>
+        <translation>导入 clinical.csv（管理），或逐例登记受者（受者）。</translation>
+    </message>
+    <message>
+        <source>Install the centre's locked model bundle</source>
+        <translation>安装本中心的锁定模型包</translation>
+    </message>
+    <message>
+        <source>The shipped demo model is trained on synthetic data; install and activate the centre's own.</source>
+        <translation>随附的演示模型基于合成数据训练；请安装并启用本中心的模型。</translation>
+    </message>
+    <message>
+        <source>Run the self-test</source>
+        <translation>运行自检</translation>
+    </message>
+    <message>
+        <source>Checks the radiomics engine, the model hashes, a known recipient and the registry backup.</source>
+        <translation>检查影像组学引擎、模型哈希、一名已知受者及登记库备份。</translation>
+    </message>
+    <message>
+        <source>Getting started</source>
+        <translation>入门</translation>
+    </message>
+    <message>
+        <source>Before the ward uses this workstation, complete these steps. The list updates as you go; Help explains the daily workflow.</source>
+        <translation>病区使用本工作站前，请完成以下步骤。清单会随进度更新；“帮助”介绍日常工作流程。</translation>
+    </message>
+    <message>
+        <source>Checklist</source>
+        <translation>检查清单</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>打开</translation>
+    </message>
+    <message>
+        <source>done</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <source>to do</source>
+        <translation>待完成</translation>
+    </message>
+    <message>
+        <source>All steps done: the workstation is ready.</source>
+        <translation>全部步骤已完成：工作站已就绪。</translation>
+    </message>
+    <message>
+        <source>{0} of {1} steps still to do.</source>
+        <translation>{1} 个步骤中还有 {0} 个待完成。</translation>
+    </message>
+</context>
+<context>
     <name>WorklistPage</name>
     <message>
         <source>Study ID</source>
@@ -1600,7 +2149,7 @@ Convert them?</source>
     </message>
     <message>
         <source>enrolled</source>
-        <extracomment>The registry&apos;s recipient statuses (&quot;&quot; = all).</extracomment>
+        <extracomment>The registry's recipient statuses ("" = all).</extracomment>
         <translation>已入组</translation>
     </message>
     <message>
@@ -1848,7 +2397,7 @@ Convert them?</source>
         <translation>评估时间窗（第 {0}-{1} 天）于 {2} 结束；今天是第 {3} 天</translation>
     </message>
     <message>
-        <source>no cytopenia in the window (platelets {0}, WBC {1}; thresholds {2} / {3}, rule &apos;{4}&apos;)</source>
+        <source>no cytopenia in the window (platelets {0}, WBC {1}; thresholds {2} / {3}, rule '{4}')</source>
         <translation>时间窗内无血细胞减少（血小板 {0}，白细胞 {1}；阈值 {2} / {3}，规则“{4}”）</translation>
     </message>
     <message>
@@ -1962,6 +2511,10 @@ Convert them?</source>
 <context>
     <name>pages</name>
     <message>
+        <source>Getting started</source>
+        <translation>入门</translation>
+    </message>
+    <message>
         <source>Worklist</source>
         <translation>工作列表</translation>
     </message>
@@ -1998,12 +2551,24 @@ Convert them?</source>
         <translation>联邦学习</translation>
     </message>
     <message>
+        <source>Outcome definition</source>
+        <translation>结局定义</translation>
+    </message>
+    <message>
+        <source>Administration</source>
+        <translation>管理</translation>
+    </message>
+    <message>
         <source>Settings</source>
         <translation>设置</translation>
     </message>
     <message>
         <source>Audit log</source>
         <translation>审计日志</translation>
+    </message>
+    <message>
+        <source>Help</source>
+        <translation>帮助</translation>
     </message>
     <message>
         <source>About</source>

@@ -352,7 +352,8 @@ class FollowUpPage(QWidget):
     def open_due(self, row: int) -> None:
         """Make the recipient of a due visit the current one (its schedule and visits show here)."""
         item = self.due.item(row, 0)
-        if item is None or not self.confirm_discard():
+        confirm = getattr(self.window_, "confirm_discard", None) or self.confirm_discard
+        if item is None or not confirm():
             return
         self.clear_form()
         self.ctx.select(str(item.data(Qt.ItemDataRole.UserRole)))

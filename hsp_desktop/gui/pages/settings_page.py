@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QSettings
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -25,12 +24,6 @@ from PySide6.QtWidgets import (
 from hsp_desktop.errors import HspError
 from hsp_desktop.gui.context import AppContext
 from hsp_desktop.gui.workers import Worker, single_step
-
-CRITERIA = (
-    ("volume_bsa", QT_TRANSLATE_NOOP("SettingsPage", "Spleen volume / BSA > threshold")),
-    ("volume", QT_TRANSLATE_NOOP("SettingsPage", "Spleen volume > threshold")),
-    ("length", QT_TRANSLATE_NOOP("SettingsPage", "Craniocaudal length >= threshold")),
-)
 
 
 class SettingsPage(QWidget):
@@ -58,46 +51,7 @@ class SettingsPage(QWidget):
         gf.addRow(self.tr("Site name (on reports)"), self.site)
         gf.addRow(self.tr("Report language"), self.report_language)
         gf.addRow(self.tr("Interface language (this workstation)"), self.ui_language)
-
-        self.plt = QComboBox()
-        self.plt.setObjectName("pltThreshold")
-        for v in (50, 75, 100, 150):
-            self.plt.addItem(f"{v} x10^9/L", float(v))
-        self.wbc = QComboBox()
-        self.wbc.setObjectName("wbcThreshold")
-        for v in (2.0, 3.0, 4.0):
-            self.wbc.addItem(f"{v:g} x10^9/L", v)
-        self.rule = QComboBox()
-        self.rule.addItem(self.tr("platelets and/or WBC below threshold"), "or")
-        self.rule.addItem(self.tr("platelets and WBC both below threshold"), "and")
-        self.aggregate = QComboBox()
-        self.aggregate.addItem(self.tr("mean of the measurements"), "mean")
-        self.aggregate.addItem(self.tr("lowest measurement"), "lowest")
-        self.window_start = QSpinBox()
-        self.window_start.setRange(90, 240)
-        self.window_end = QSpinBox()
-        self.window_end.setRange(120, 365)
-        self.criteria: dict[str, QCheckBox] = {}
-        outcome = QGroupBox(self.tr("Outcome definition (refractory hypersplenism at 6 months)"))
-        of = QFormLayout(outcome)
-        of.addRow(self.tr("Platelet threshold"), self.plt)
-        of.addRow(self.tr("WBC threshold"), self.wbc)
-        of.addRow(self.tr("Cytopenia rule"), self.rule)
-        of.addRow(self.tr("Measurements"), self.aggregate)
-        window_row = QHBoxLayout()
-        window_row.addWidget(self.window_start)
-        window_row.addWidget(QLabel(self.tr("to")))
-        window_row.addWidget(self.window_end)
-        window_row.addWidget(QLabel(self.tr("days after transplant")))
-        of.addRow(self.tr("Assessment window"), window_row)
-        for key, label in CRITERIA:
-            box = QCheckBox(self.tr(label))
-            box.setObjectName(f"criterion_{key}")
-            self.criteria[key] = box
-            of.addRow("", box)
-        self.definition_id = QLabel()
-        self.definition_id.setObjectName("definitionId")
-        of.addRow(self.tr("Definition id"), self.definition_id)
+        self.ui_language.activated.connect(self._language_chosen)
 
         self.backup_folder = QLineEdit()
         self.backup_folder.setObjectName("backupFolder")
@@ -144,7 +98,9 @@ class SettingsPage(QWidget):
         left.addWidget(backup)
         left.addStretch(1)
         top.addLayout(left, 1)
-        top.addWidget(outcome, 1)
+        outcome_note = QLabel(self.tr("The outcome definition has its own screen (Outcome definition)."))
+        outcome_note.setWordWrap(True)
+        left.insertWidget(2, outcome_note)
         layout.addLayout(top)
         layout.addWidget(self.note)
         layout.addWidget(self.save_button)
@@ -152,8 +108,6 @@ class SettingsPage(QWidget):
 
     def refresh(self) -> None:
         """Show the current settings."""
-        from hsp_desktop.clinical.outcome import OutcomeDefinition
-
         reg = self.ctx.registry
         self.site.setText(str(reg.get_setting("site_name") or ""))
         self.report_language.setCurrentIndex(
@@ -161,52 +115,20 @@ class SettingsPage(QWidget):
         )
         ui = QSettings("HSP", "HSP Desktop").value("ui/language") or "en"
         self.ui_language.setCurrentIndex(max(0, self.ui_language.findData(ui)))
-        definition = OutcomeDefinition(**(reg.get_setting("outcome_definition") or {}))
-        self.plt.setCurrentIndex(max(0, self.plt.findData(float(definition.plt_threshold))))
-        self.wbc.setCurrentIndex(max(0, self.wbc.findData(float(definition.wbc_threshold))))
-        self.rule.setCurrentIndex(max(0, self.rule.findData(definition.cytopenia_rule)))
-        self.aggregate.setCurrentIndex(max(0, self.aggregate.findData(definition.aggregate)))
-        self.window_start.setValue(int(definition.window[0]))
-        self.window_end.setValue(int(definition.window[1]))
-        for key, box in self.criteria.items():
-            box.setChecked(key in definition.splenomegaly_criteria)
-        self.definition_id.setText(str(definition.definition_id))
         self.backup_folder.setText(
             str(QSettings("HSP", "HSP Desktop").value("backup/folder") or self.ctx.data_dir / "backups")
         )
         self.keep.setValue(int(reg.get_setting("backup_keep")))
 
-    def outcome_settings(self) -> dict[str, Any]:
-        """The outcome definition as chosen (only fields that differ from the protocol default are stored)."""
-        from hsp_desktop.clinical.outcome import OutcomeDefinition
-
-        chosen: dict[str, Any] = {
-            "plt_threshold": self.plt.currentData(),
-            "wbc_threshold": self.wbc.currentData(),
-            "cytopenia_rule": self.rule.currentData(),
-            "aggregate": self.aggregate.currentData(),
-            "window": [self.window_start.value(), self.window_end.value()],
-            "splenomegaly_criteria": [k for k, box in self.criteria.items() if box.isChecked()],
-        }
-        default = OutcomeDefinition()
-        out = {}
-        for key, value in chosen.items():
-            current = getattr(default, key)
-            if (list(current) if isinstance(current, tuple) else current) != value:
-                out[key] = value
-        return out
-
     def save(self) -> None:
-        """Store the settings; changing the outcome definition re-derives every outcome (audited)."""
+        """Store the site's settings (audited); the interface language applies at once when chosen."""
         reg, user = self.ctx.registry, self.ctx.user
-        QSettings("HSP", "HSP Desktop").setValue("ui/language", self.ui_language.currentData())
         QSettings("HSP", "HSP Desktop").setValue("backup/folder", self.backup_folder.text().strip())
         try:
             wanted = {
                 "site_name": self.site.text().strip(),
                 "language": self.report_language.currentData(),
                 "backup_keep": self.keep.value(),
-                "outcome_definition": self.outcome_settings(),
             }
             for key, value in wanted.items():
                 if reg.get_setting(key) != value:
@@ -215,12 +137,14 @@ class SettingsPage(QWidget):
             self.window_.show_error(exc)
             return
         self.refresh()
-        self.ctx.events.followup_changed.emit(self.ctx.current_study_id or "")
-        QMessageBox.information(
-            self,
-            self.tr("Settings saved"),
-            self.tr("Settings saved. A changed interface language applies at the next start."),
-        )
+        QMessageBox.information(self, self.tr("Settings saved"), self.tr("Settings saved."))
+
+    def _language_chosen(self, _index: int) -> None:
+        """Switch the interface language now (the window is rebuilt in the new language)."""
+        code = str(self.ui_language.currentData())
+        switch = getattr(self.window_, "set_language", None)
+        if callable(switch):
+            switch(code)
 
     def _browse_backup(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, self.tr("Backup folder"))

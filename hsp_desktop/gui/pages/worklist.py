@@ -166,11 +166,17 @@ class WorklistPage(QWidget):
     def open_selected(self) -> None:
         """Open the selected recipient on the Recipient screen."""
         study_id = self.selected_study_id()
+        confirm = getattr(self.window_, "confirm_discard", None)
+        if study_id and study_id != self.ctx.current_study_id and callable(confirm) and not confirm():
+            return
         if study_id:
             self.ctx.select(study_id)
             self.window_.show_page("recipient")
 
     def new_recipient(self) -> None:
-        """Start an empty enrolment form."""
+        """Start an empty enrolment form (after asking about unsaved edits)."""
+        confirm = getattr(self.window_, "confirm_discard", None)
+        if callable(confirm) and not confirm():
+            return
         page = self.window_.show_page("recipient")
         page.start_new()
