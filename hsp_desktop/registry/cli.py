@@ -60,9 +60,15 @@ def register(subparsers: Any) -> None:
 
     sp = sub.add_parser("import", help="import clinical.csv (and optionally followup.csv) all-or-nothing")
     common(sp)
-    sp.add_argument("csv", type=Path, help="clinical.csv: one row per recipient, columns named as in the data dictionary (`hsp registry export` writes it)")
     sp.add_argument(
-        "--followup", type=Path, help="followup.csv: study_id, date and the visit's measurements, flags, intervention, event; imported after the recipients"
+        "csv",
+        type=Path,
+        help="clinical.csv: one row per recipient, columns named as in the data dictionary (`hsp registry export` writes it)",
+    )
+    sp.add_argument(
+        "--followup",
+        type=Path,
+        help="followup.csv: study_id, date and the visit's measurements, flags, intervention, event; imported after the recipients",
     )
     sp.add_argument(
         "--confirm-units", action="store_true", help="convert suspected unit traps (listed in the report)"
