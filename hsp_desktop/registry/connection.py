@@ -128,7 +128,7 @@ class InterProcessLock:
         """Hold the lock for the duration of the block (waits up to ``timeout`` seconds)."""
         with self._thread_lock:
             if self._depth == 0:
-                fh = open(self.path, "a+b")
+                fh = os.fdopen(os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600), "a+b")
                 deadline = time.monotonic() + timeout
                 delay = 0.001
                 while not self._try_lock(fh):
@@ -177,6 +177,9 @@ def connect(path: Path | str, *, read_only: bool = False) -> sqlite3.Connection:
                 uri, uri=True, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
             )
         else:
+            if target != ":memory:" and not Path(target).exists():
+                # created readable by its owner only; SQLite gives the -wal and -shm files the same mode
+                os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             conn = sqlite3.connect(
                 target, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
             )

@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from hsp_desktop.errors import TamperError
+from hsp_desktop.registry import anchor, versions
 from hsp_desktop.registry import audit as audit_mod
-from hsp_desktop.registry import versions
 from hsp_desktop.registry.crypto import SiteKey
 from hsp_desktop.registry.db import Database
 from hsp_desktop.registry.followup import FollowUp
@@ -74,6 +74,7 @@ class Registry:
         argon2_params: Argon2Params | None = None,
         quick_check: bool = False,
         read_only: bool = False,
+        anchor_file: Path | str | None = None,
     ) -> Registry:
         """Open (creating and migrating when needed) the registry at ``path``.
 
@@ -92,13 +93,21 @@ class Registry:
         read_only : bool
             Open without changing the file at all (no WAL switch, no migrations, no writes): to inspect or verify
             a backup without invalidating its checksum.
+        anchor_file : Path or str, optional
+            Where the audit chain's head is anchored outside the database (:mod:`hsp_desktop.registry.anchor`);
+            default ``<db>.audit-head``.  The command line and the desktop app put it beside the site key.
 
         Returns
         -------
         Registry
         """
         db = Database.open(
-            path, site_key=site_key, argon2_params=argon2_params, quick_check=quick_check, read_only=read_only
+            path,
+            site_key=site_key,
+            argon2_params=argon2_params,
+            quick_check=quick_check,
+            read_only=read_only,
+            anchor_file=anchor_file,
         )
         return cls(db)
 
@@ -399,6 +408,11 @@ class Registry:
         return self._outcomes.refresh_outcomes(by=by, today=today)
 
     # -------------------------------------------------------------------------------------------------- audit
+    def audit_head(self) -> anchor.Head:
+        """The audit chain's head (registry id, last entry, its hash): print ``head.short()`` on reports."""
+        with self._db.read() as conn:
+            return anchor.current(conn, self._db.registry_id)
+
     def audit_log(
         self, limit: int = 200, table: str | None = None, *, row_key: str | None = None
     ) -> list[dict[str, Any]]:
@@ -417,7 +431,21 @@ class Registry:
             With ``raise_on_error=True`` when anything was found.
         """
         with self._db.read() as conn:
-            report = audit_mod.verify(conn, self._db.audit_key)
+            try:
+                report = audit_mod.verify(conn, self._db.audit_key)
+            except sqlite3.DatabaseError as exc:
+                report = audit_mod.VerifyReport(keyed=self._db.key is not None)
+                report.add(f"the database cannot be read: {exc} (damaged file or schema)")
+                return self._raise_or(report, raise_on_error)
+            if self._db.anchor_path is not None:
+                for problem in self._db.anchor_problems or anchor.check(
+                    conn, self._db.anchor_path, self._db.audit_key, self._db.registry_id
+                ):
+                    report.add(problem)
+        return self._raise_or(report, raise_on_error)
+
+    @staticmethod
+    def _raise_or(report: audit_mod.VerifyReport, raise_on_error: bool) -> audit_mod.VerifyReport:
         if raise_on_error and not report.ok:
             raise TamperError(
                 f"The registry failed verification ({len(report.problems)} finding(s)): "
@@ -461,8 +489,32 @@ class Registry:
         return backup(self, Path(folder), keep=keep)
 
     @staticmethod
-    def restore(backup: Path | str, target: Path | str, *, site_key: bytes | None = None) -> Path:
-        """Check a backup and atomically replace ``target`` with it (see ``backup.restore``)."""
+    def restore(
+        backup: Path | str,
+        target: Path | str,
+        *,
+        site_key: bytes | None = None,
+        by: User | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        anchor_file: Path | str | None = None,
+        argon2_params: Argon2Params | None = None,
+    ) -> Path:
+        """Check a backup and atomically replace ``target`` with it: an administrator's act, audited.
+
+        ``by`` is an administrator signed in to the live registry (or ``username``/``password`` of one in the
+        backup when ``target`` does not exist); empty, foreign or damaged backups are refused (see
+        ``backup.restore``).
+        """
         from hsp_desktop.registry.backup import restore
 
-        return restore(Path(backup), Path(target), site_key=site_key)
+        return restore(
+            Path(backup),
+            Path(target),
+            site_key=site_key,
+            by=by,
+            username=username,
+            password=password,
+            anchor_file=Path(anchor_file) if anchor_file is not None else None,
+            argon2_params=argon2_params,
+        )

@@ -158,9 +158,62 @@ def generate_site_key(path: Path | str) -> SiteKey:
     return SiteKey(key)
 
 
+def key_dir() -> Path:
+    """Where site keys live by default: outside the data folder (never next to the database).
+
+    ``HSP_KEY_DIR`` if set; else, when ``HSP_DATA_DIR`` is set, its sibling ``<data dir>-keys``; else the
+    platform's per-user configuration folder (``%APPDATA%/hsp-desktop/keys`` on Windows, roaming and separate from
+    the local data folder; ``~/Library/Preferences/hsp-desktop/keys`` on macOS; ``$XDG_CONFIG_HOME/hsp-desktop/keys``
+    or ``~/.config/hsp-desktop/keys`` elsewhere).
+    """
+    import sys
+
+    env = os.environ.get("HSP_KEY_DIR")
+    if env:
+        return Path(env).expanduser()
+    data = os.environ.get("HSP_DATA_DIR")
+    if data:
+        d = Path(data).expanduser().absolute()
+        return d.with_name(d.name + "-keys")
+    if sys.platform.startswith("win"):
+        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Preferences"
+    else:
+        base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "hsp-desktop" / "keys"
+
+
+def default_key_file(db: Path | str) -> Path:
+    """The default site key file of the registry ``db``: ``<key_dir>/<db name>.sitekey``."""
+    return key_dir() / (Path(db).stem + ".sitekey")
+
+
+def anchor_file_for(key_file: Path | str) -> Path:
+    """Where the audit chain's head is anchored for a registry whose key is ``key_file`` (beside it)."""
+    return Path(str(key_file) + ".audit-head")
+
+
 def load_site_key(path: Path | str) -> bytes:
-    """Read a site key file written by :func:`generate_site_key` and return the 32 key bytes."""
+    """Read a site key file written by :func:`generate_site_key` and return the 32 key bytes.
+
+    On POSIX systems a key file that other users can read or write (any of the mode bits 0o077) is refused: fix it
+    with ``chmod 600``.  On Windows the key folder's access list is inherited from the user profile.
+    """
     path = Path(path)
+    if os.name == "posix":
+        try:
+            mode = path.stat().st_mode
+        except OSError:
+            mode = 0
+        if mode & 0o077:
+            raise RegistryError(
+                f"The site key file {path} can be read by other users",
+                expected="a key file readable by its owner only (mode 0600)",
+                found=f"mode {mode & 0o777:o}",
+                fix=f"run `chmod 600 {path}` (and check who may have copied it)",
+                field="site_key_file",
+            )
     try:
         text = path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError) as exc:

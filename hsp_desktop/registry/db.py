@@ -24,8 +24,8 @@ from typing import Any
 
 from hsp_desktop import __version__
 from hsp_desktop.errors import AuthError, RegistryError, SettingsError
+from hsp_desktop.registry import anchor, sessions, versions
 from hsp_desktop.registry import audit as audit_mod
-from hsp_desktop.registry import sessions, versions
 from hsp_desktop.registry.connection import (
     CHECKPOINT_PAGES,
     InterProcessLock,
@@ -71,6 +71,8 @@ class Database:
         self.closed = False
         self.read_only = False
         self.registry_id = ""
+        self.anchor_path: Path | None = None if path == ":memory:" else Path(path + anchor.SUFFIX)
+        self.anchor_problems: list[str] = []
         self.sqlite_version = sqlite3.sqlite_version
         self.sqlite_affected, self.sqlite_message = sqlite_version_status()
 
@@ -84,6 +86,7 @@ class Database:
         argon2_params: Argon2Params | None = None,
         quick_check: bool = False,
         read_only: bool = False,
+        anchor_file: Path | str | None = None,
     ) -> Database:
         """Open (creating and migrating when needed) the database at ``path`` (see :meth:`Registry.open`)."""
         target = str(path)
@@ -101,6 +104,8 @@ class Database:
         conn = connect(target, read_only=read_only)
         db = cls(conn, target, key, argon2_params or Argon2Params())
         db.read_only = read_only
+        if anchor_file is not None:
+            db.anchor_path = Path(anchor_file)
         try:
             if quick_check:
                 try:
@@ -120,6 +125,15 @@ class Database:
                 r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
             }:
                 db.registry_id = str(db.get_setting_raw("registry_id") or "")
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise RegistryError(
+                f"The registry {target} is damaged and cannot be opened",
+                expected="an intact HSP Desktop registry",
+                found=str(exc),
+                fix="restore the latest good backup with `hsp registry restore`",
+                field="db",
+            ) from exc
         except BaseException:
             conn.close()
             raise
@@ -202,6 +216,13 @@ class Database:
                 import uuid
 
                 self.put_setting("registry_id", str(uuid.uuid4()))
+            self.registry_id = str(self.get_setting_raw("registry_id"))
+            if self.anchor_path is not None:
+                # a head anchored beyond the chain is evidence of a rollback: keep it (never overwrite it) and
+                # let verify report it until the registry is restored
+                self.anchor_problems = anchor.check(conn, self.anchor_path, self.audit_key, self.registry_id)
+                if self.anchor_problems:
+                    log.error("registry %s: %s", self.path, self.anchor_problems[0])
             seen = self.get_setting_raw("sqlite_versions") or []
             if sqlite3.sqlite_version not in seen:
                 self.put_setting("sqlite_versions", [*seen, sqlite3.sqlite_version])
@@ -331,7 +352,9 @@ class Database:
             raise busy_error(exc) from exc
 
     def _after_commit(self) -> None:
-        """Runs under the write lock after each top-level commit: checkpoint when the WAL has grown."""
+        """Runs under the write lock after each top-level commit: anchor the chain's head; checkpoint if needed."""
+        if self.anchor_path is not None and self.registry_id and not self.anchor_problems:
+            anchor.write(self.anchor_path, anchor.current(self.conn, self.registry_id), self.audit_key)
         if self.iplock is None:
             return
         try:

@@ -309,11 +309,84 @@ def test_backup_rotation_and_restore(reg: Registry, admin: User, tmp_path: Path,
     reg.add_recipient(make_record("HSP-0002"), by=admin)
     path = Path(reg.path)
     reg.close()
-    Registry.restore(latest, path, site_key=site_key)
+    with pytest.raises(AuthError, match="administrator"):
+        Registry.restore(latest, path, site_key=site_key)  # hole 3: restore needed no sign-in
+    Registry.restore(latest, path, site_key=site_key, by=admin)
     with Registry.open(path, site_key=site_key, argon2_params=TEST_PARAMS) as again:
         assert [r["study_id"] for r in again.worklist()] == ["HSP-0001"]
-        assert again.verify().ok
+        assert again.verify().ok  # the anchored head was reset to the restored chain
+        restored = [a for a in again.audit_log(5, "settings") if a["row_key"] == "last_restore"]
+        assert restored and restored[0]["username"] == "system:restore:admin"
     assert list(path.parent.glob("registry.db.pre-restore-*"))
+    if os.name == "posix":
+        assert latest.stat().st_mode & 0o077 == 0 and path.stat().st_mode & 0o077 == 0  # hole 5
+
+
+def test_restore_refuses_empty_foreign_and_unauthorised(
+    reg: Registry, admin: User, clinician: User, tmp_path: Path, site_key: bytes
+) -> None:
+    """Hole 3: an empty file or another site's registry "restored"; now both are refused, and only admins may."""
+    reg.add_recipient(make_record("HSP-0001"), by=admin)
+    good = reg.backup(tmp_path / "b")
+    path = Path(reg.path)
+    with pytest.raises(AuthError, match="does not permit"):
+        Registry.restore(good, path, site_key=site_key, by=clinician)
+    empty = tmp_path / "empty.sqlite"
+    empty.write_bytes(b"")
+    with pytest.raises(RegistryError, match="empty"):
+        Registry.restore(empty, path, site_key=site_key, by=admin)
+    # another site's registry without a key, with its own administrator
+    foreign_path = tmp_path / "foreign.db"
+    with Registry.open(foreign_path, argon2_params=TEST_PARAMS) as other:
+        boss = other.add_user("admin", "admin-pass-1", "admin", by=None)
+        other.add_recipient(make_record("EVIL-0001"), by=boss)
+        foreign = other.backup(tmp_path / "f")
+    with pytest.raises(RegistryError, match="another registry"):
+        Registry.restore(foreign, path, site_key=site_key, by=admin)
+    # a plain SQLite file, and one with the tables but no users
+    plain = tmp_path / "plain.sqlite"
+    c = sqlite3.connect(plain)
+    c.execute("CREATE TABLE t (x)")
+    c.close()
+    with pytest.raises(RegistryError, match="not an HSP Desktop registry"):
+        Registry.restore(plain, path, site_key=site_key, by=admin)
+    with Registry.open(path, site_key=site_key, argon2_params=TEST_PARAMS) as same:
+        assert [r["study_id"] for r in same.worklist()] == ["HSP-0001"]
+
+
+def test_restore_path_with_percent_and_missing_target(
+    reg: Registry, admin: User, tmp_path: Path, site_key: bytes
+) -> None:
+    """Hole 9: a '%' in the path broke restore; a lost registry is restored with an admin of the backup."""
+    reg.add_recipient(make_record("HSP-0001"), by=admin)
+    b = reg.backup(tmp_path / "100% sure #1")
+    target = tmp_path / "new 50%" / "ward.db"
+    target.parent.mkdir()
+    with pytest.raises(AuthError):
+        Registry.restore(
+            b, target, site_key=site_key, username="admin", password="wrong", argon2_params=TEST_PARAMS
+        )
+    Registry.restore(
+        b, target, site_key=site_key, username="admin", password="admin-pass-1", argon2_params=TEST_PARAMS
+    )
+    with Registry.open(target, site_key=site_key, argon2_params=TEST_PARAMS) as again:
+        assert again.count() == 1 and again.verify().ok
+
+
+def test_backup_on_a_full_disk_is_a_typed_error(
+    reg: Registry, admin: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from hsp_desktop.registry import backup as backup_mod
+
+    def full(path: Path) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(backup_mod, "_fsync_file", full)
+    with pytest.raises(RegistryError, match="disk is full"):
+        reg.backup(tmp_path / "b")
+    assert list((tmp_path / "b").iterdir()) == []
 
 
 def test_restore_refuses_damaged_or_tampered_backups(
@@ -327,11 +400,11 @@ def test_restore_refuses_damaged_or_tampered_backups(
         (4096 * 3 - 100) % 256
     )
     b.write_bytes(bytes(data))
-    with pytest.raises(TamperError, match="checksum"):
-        Registry.restore(b, target, site_key=site_key)
+    with pytest.raises(RegistryError, match=r"damaged|checksum"):
+        Registry.restore(b, target, site_key=site_key, by=admin)
     b.with_name(b.name + ".sha256").unlink()
     with pytest.raises(RegistryError):
-        Registry.restore(b, target, site_key=site_key)
+        Registry.restore(b, target, site_key=site_key, by=admin)
     b2 = reg.backup(tmp_path / "c")
     b2.with_name(b2.name + ".sha256").unlink()
     c = sqlite3.connect(b2, isolation_level=None)
@@ -344,7 +417,14 @@ def test_restore_refuses_damaged_or_tampered_backups(
     c.execute("UPDATE preop SET platelets = 500")
     c.close()
     with pytest.raises(TamperError, match="failed verification"):
-        Registry.restore(b2, target, site_key=site_key)
+        Registry.restore(
+            b2,
+            target,
+            site_key=site_key,
+            username="admin",
+            password="admin-pass-1",
+            argon2_params=TEST_PARAMS,
+        )
     assert not target.exists()
     assert not list(tmp_path.glob(".target.db.restore-*"))
 

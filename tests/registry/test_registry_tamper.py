@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -192,3 +193,96 @@ def test_verify_unkeyed_registry(tmp_path: Path) -> None:
     conn.close()
     with Registry.open(path, argon2_params=TEST_PARAMS) as reg:
         assert not reg.verify().ok
+
+
+def _roll_back_tail(path: Path, after_id: int) -> int:
+    """Drop the triggers, delete audit rows after ``after_id``, undo what they recorded, recreate the triggers.
+
+    This is the attack of issue 17 hole 2, with Python's sqlite3 alone; returns how many audit rows were removed.
+    """
+    conn = _shell(path)
+    saved = conn.execute("SELECT name, sql FROM sqlite_master WHERE type='trigger' AND name LIKE 'hsp_%'").fetchall()
+    for name, _ in saved:
+        conn.execute(f'DROP TRIGGER "{name}"')
+    tail = conn.execute(
+        "SELECT table_name, row_key, action, old FROM audit WHERE id > ? ORDER BY id DESC", (after_id,)
+    ).fetchall()
+    for table, key, action, old in tail:
+        pk = next(r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[5])
+        if action == "insert":
+            conn.execute(f"DELETE FROM {table} WHERE CAST({pk} AS TEXT) = ?", (key,))
+        elif action == "update":
+            values = json.loads(old)
+            conn.execute(
+                f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in values)} WHERE CAST({pk} AS TEXT) = ?",
+                (*values.values(), key),
+            )
+        else:
+            values = json.loads(old)
+            conn.execute(
+                f"INSERT INTO {table} ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+                tuple(values.values()),
+            )
+    conn.execute("DELETE FROM audit WHERE id > ?", (after_id,))
+    for _, sql in saved:
+        conn.execute(sql)
+    conn.close()
+    return len(tail)
+
+
+def test_rolled_back_tail_is_detected_by_the_anchor(tmp_path: Path, site_key: bytes) -> None:
+    """Hole 2: deleting the last audit rows and undoing their changes left verify at "ok"; the anchor sees it."""
+    path = tmp_path / "r.db"
+    anchor = tmp_path / "keys" / "site.key.audit-head"
+    anchor.parent.mkdir()
+    with Registry.open(path, site_key=site_key, argon2_params=TEST_PARAMS, anchor_file=anchor) as reg:
+        admin = reg.add_user("admin", "admin-pass-1", "admin", by=None)
+        reg.add_recipient(make_record("HSP-0001"), by=admin)
+        before = reg.audit_head().audit_id
+        reg.add_followup("HSP-0001", {"date": "2025-02-10", "platelets": 80, "wbc": 4.0}, by=admin)
+        head = reg.audit_head()
+        assert head.audit_id > before
+    assert json.loads(anchor.read_text())["audit_id"] == head.audit_id
+    removed = _roll_back_tail(path, before)
+    assert removed == head.audit_id - before
+    # the database alone is consistent again: this is what verify said before the anchor existed
+    with Registry.open(path, site_key=site_key, argon2_params=TEST_PARAMS, anchor_file=tmp_path / "none") as reg:
+        assert reg.verify().ok
+        assert reg.followups("HSP-0001") == []
+    with Registry.open(path, site_key=site_key, argon2_params=TEST_PARAMS, anchor_file=anchor) as reg:
+        report = reg.verify()
+        assert not report.ok
+        assert any("rolled back" in p for p in report.problems), report.problems
+        # a later write must not overwrite the evidence
+        reg.add_recipient(make_record("HSP-0002"), by=reg.authenticate("admin", "admin-pass-1"))
+        assert not reg.verify().ok
+    assert json.loads(anchor.read_text())["audit_id"] == head.audit_id
+
+
+def test_anchor_file_cannot_be_edited_without_the_key(tmp_path: Path, site_key: bytes) -> None:
+    path = tmp_path / "r.db"
+    with Registry.open(path, site_key=site_key, argon2_params=TEST_PARAMS) as reg:
+        admin = reg.add_user("admin", "admin-pass-1", "admin", by=None)
+        reg.add_recipient(make_record("HSP-0001"), by=admin)
+    anchor = Path(str(path) + ".audit-head")
+    data = json.loads(anchor.read_text())
+    data["audit_id"] -= 3  # move the anchor back to hide a later rollback
+    anchor.write_text(json.dumps(data))
+    with Registry.open(path, site_key=site_key, argon2_params=TEST_PARAMS) as reg:
+        assert any("was altered" in p for p in reg.verify().problems)
+
+
+def test_damaged_schema_is_a_typed_error(populated: tuple[Path, bytes]) -> None:
+    """Hole 9: one flipped byte in a trigger's SQL gave a raw traceback from verify."""
+    from hsp_desktop.errors import RegistryError
+
+    path, key = populated
+    with Registry.open(path, site_key=key, argon2_params=TEST_PARAMS) as reg:
+        reg.checkpoint("TRUNCATE")
+    raw = bytearray(path.read_bytes())
+    at = raw.find(b"CREATE TRIGGER")
+    raw[at + 3] ^= 0x20  # "CREaTE"
+    raw[at + 20 : at + 26] = b"(((((("
+    path.write_bytes(bytes(raw))
+    with pytest.raises(RegistryError, match="damaged"):
+        Registry.open(path, site_key=key, argon2_params=TEST_PARAMS)
