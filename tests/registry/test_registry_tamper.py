@@ -201,7 +201,9 @@ def _roll_back_tail(path: Path, after_id: int) -> int:
     This is the attack of issue 17 hole 2, with Python's sqlite3 alone; returns how many audit rows were removed.
     """
     conn = _shell(path)
-    saved = conn.execute("SELECT name, sql FROM sqlite_master WHERE type='trigger' AND name LIKE 'hsp_%'").fetchall()
+    saved = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type='trigger' AND name LIKE 'hsp_%'"
+    ).fetchall()
     for name, _ in saved:
         conn.execute(f'DROP TRIGGER "{name}"')
     tail = conn.execute(
@@ -246,7 +248,9 @@ def test_rolled_back_tail_is_detected_by_the_anchor(tmp_path: Path, site_key: by
     removed = _roll_back_tail(path, before)
     assert removed == head.audit_id - before
     # the database alone is consistent again: this is what verify said before the anchor existed
-    with Registry.open(path, site_key=site_key, argon2_params=TEST_PARAMS, anchor_file=tmp_path / "none") as reg:
+    with Registry.open(
+        path, site_key=site_key, argon2_params=TEST_PARAMS, anchor_file=tmp_path / "none"
+    ) as reg:
         assert reg.verify().ok
         assert reg.followups("HSP-0001") == []
     with Registry.open(path, site_key=site_key, argon2_params=TEST_PARAMS, anchor_file=anchor) as reg:
