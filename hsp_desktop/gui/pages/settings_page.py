@@ -195,7 +195,7 @@ class SettingsPage(QWidget):
         target = Path(registry.path)
         registry.close()
         try:
-            type(registry).restore(backup, target)
+            type(registry).restore(backup, target, by=self.ctx.user)  # an administrator's act, checked there
         except HspError as exc:
             self.ctx.registry = type(registry).open(target)  # the old registry is untouched: keep working
             self.window_.show_error(exc)
