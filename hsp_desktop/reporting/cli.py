@@ -97,7 +97,13 @@ def _report(args: argparse.Namespace) -> int:
             folder = report_folder(registry) if registry is not None else Path.cwd()
             name, version = model_info.model_identity(model)
             out = _output(args.out, folder, f"validation_{name}_{version}_{stamp}.pdf")
-            path = render_validation_report(inputs, out, language=language)
+            monitoring = None
+            if registry is not None:
+                from hsp_desktop.pipeline.paths import user_data_dir
+                from hsp_desktop.validation.monitor import monitor_registry
+
+                monitoring = monitor_registry(registry, user_data_dir(), extra_bundles=[Path(model.path)])
+            path = render_validation_report(inputs, out, language=language, monitoring=monitoring)
             elapsed = time.perf_counter() - t0
         finally:
             if registry is not None:

@@ -18,6 +18,7 @@ from hsp_desktop.reporting.fonts import FontSet, fonts_for
 from hsp_desktop.reporting.i18n import Language, check_language, input_label, t
 from hsp_desktop.reporting.inputs import ValidationReportInputs
 from hsp_desktop.reporting.layout import CONTENT_W, Styles, any_text, build_pdf, numbered_canvas, p, table
+from hsp_desktop.reporting.monitoring_section import monitoring_flowables
 from hsp_desktop.reporting.patient import auc_others_sentence, band_ranges, choice_sentence
 
 PER_ZH = {
@@ -294,7 +295,7 @@ def _prospective(inp: ValidationReportInputs, lang: Language, st: Styles) -> lis
 
 
 def render_validation_report(
-    inputs: ValidationReportInputs, path: Path | str, *, language: str = "en"
+    inputs: ValidationReportInputs, path: Path | str, *, language: str = "en", monitoring: Any = None
 ) -> Path:
     """Write the TRIPOD+AI-structured model validation report PDF and return its path.
 
@@ -325,6 +326,7 @@ def render_validation_report(
     story += _odds(inputs, lang, st, fonts)
     story += _sample_size(inputs, lang, st)
     story += _prospective(inputs, lang, st)
+    story += monitoring_flowables(monitoring, inputs.model.sha256, lang, st, fonts)  # `hsp monitor` report
     m = inputs.model
     footer_left = (
         f"{t(lang, 'footer', version=inputs.app_version, build=inputs.app_build)} | "

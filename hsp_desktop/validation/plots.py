@@ -43,8 +43,8 @@ def cusum_png(
         if chart["alarm"]:
             k = chart["study_ids"].index(chart["alarm_study_id"])
             ax.plot([dates[k]], [path[k]], "o", color="#b00020", ms=7)
-            ax.annotate(f"alarm {chart['alarm_date']}", (dates[k], path[k]), fontsize=7, xytext=(4, 4),
-                        textcoords="offset points")  # fmt: skip
+            ax.annotate(f"alarm {chart['alarm_date']}", (dates[k], path[k]), fontsize=7, xytext=(-8, -14),
+                        textcoords="offset points", ha="right", color="#b00020")  # fmt: skip
     ax.axhline(0, color="grey", lw=0.6)
     ax.set_xlabel("Transplant date")
     ax.set_ylabel("CUSUM (down: fewer events)")
@@ -90,9 +90,14 @@ def cif_png(
     ax = fig.add_subplot(1, 1, 1)
     cr = entry.get("competing_risks", {})
     curve = cr.get("curve")
+    end = max([210.0, *(curve["times"] if curve else [])])
     if curve:
-        ax.step(curve["times"], curve["cif"], where="post", color="#1f5fa8")
-    ax.set_xlim(0, max(200, *(curve["times"] if curve else [0])))
+        ax.step([*curve["times"], end], [*curve["cif"], curve["cif"][-1]], where="post", color="#1f5fa8")
+        for band in cr.get("by_band", []):
+            ax.plot([end], [band["cif_at_horizon"]], "_", ms=10, color="grey")
+            ax.annotate(band["band"], (end, band["cif_at_horizon"]), fontsize=6, xytext=(3, -2),
+                        textcoords="offset points")  # fmt: skip
+    ax.set_xlim(0, end * 1.08)
     ax.set_ylim(0, 1)
     ax.set_xlabel("Days after transplantation")
     ax.set_ylabel("Cumulative incidence")
