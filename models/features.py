@@ -104,6 +104,56 @@ def radiomics_columns(columns: Any, rois: tuple[str, ...] = ("spleen",)) -> list
     return [c for c in split_blocks(columns)["radiomics"] if c.split("__", 1)[0] in rois]
 
 
+#: Shape features that measure the size of an organ (IBSI/PyRadiomics names): they duplicate a clinical size
+#: predictor of the same organ (the spleen's volume or length), so they are kept out of that organ's Rad-score
+#: candidates when the model already holds the clinical size (issue 16 item 4); scale-free shape features
+#: (sphericity, elongation, flatness) stay candidates.
+SIZE_SHAPE_FEATURES = frozenset(
+    {
+        "MeshVolume",
+        "VoxelVolume",
+        "SurfaceArea",
+        "SurfaceVolumeRatio",
+        "MajorAxisLength",
+        "MinorAxisLength",
+        "LeastAxisLength",
+        "Maximum3DDiameter",
+        "Maximum2DDiameterSlice",
+        "Maximum2DDiameterColumn",
+        "Maximum2DDiameterRow",
+    }
+)
+#: Clinical predictors that measure an organ's size, by radiomics ROI.
+CLINICAL_SIZE_PREDICTORS = {"spleen": frozenset({"spleen_volume_ml", "spleen_length_cm"})}
+
+
+def size_duplicates(columns: Any, clinical: Any) -> list[str]:
+    """Radiomics size-shape columns that duplicate a clinical size predictor of the same ROI.
+
+    Parameters
+    ----------
+    columns : iterable of str
+        Radiomics column names (``"<roi>__<image type>_shape_<Feature>"``).
+    clinical : iterable of str
+        The model's clinical predictors.
+
+    Returns
+    -------
+    list of str
+        Columns to keep out of the Rad-score candidates, in input order.
+    """
+    clin = set(clinical)
+    out = []
+    for c in columns:
+        roi, _, name = str(c).partition("__")
+        if not clin & CLINICAL_SIZE_PREDICTORS.get(roi, frozenset()):
+            continue
+        kind, _, feature = name.rpartition("_")
+        if kind.endswith("shape") and feature in SIZE_SHAPE_FEATURES:
+            out.append(str(c))
+    return out
+
+
 def assemble(blocks: Mapping[str, pd.DataFrame], provenance: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
     """Join per-block tables (same index) into one feature table with provenance.
 

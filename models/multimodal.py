@@ -34,7 +34,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassif
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
-from models.features import CLINICAL_UNITS, radiomics_columns, split_blocks
+from models.features import CLINICAL_UNITS, radiomics_columns, size_duplicates, split_blocks
 from models.logistic import LogisticFit, fit_logistic
 from models.selection import IccStabilityFilter, SelectedScoreBuilder, VarianceCorrelationFilter
 
@@ -340,6 +340,9 @@ class MultimodalRiskModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         rad_cols = radiomics_columns(X.columns, self.rois) if self.radiomics else []
         if self.radiomics and not rad_cols:
             raise ValueError(f"radiomics requested but the table has no columns of ROIs {list(self.rois)}")
+        # size-shape features would count spleen size twice beside the clinical spleen volume/length
+        self.size_duplicates_ = size_duplicates(rad_cols, self.clinical)
+        rad_cols = [c for c in rad_cols if c not in self.size_duplicates_]
         deep_emb = [c for c in blocks["deep"] if c.startswith("deep_emb_")] if self.deep else []
         self.uses_deep_score_ = bool(self.deep and "deep_score" in X.columns and not deep_emb)
         if self.deep and not (deep_emb or self.uses_deep_score_):
@@ -438,6 +441,8 @@ class MultimodalRiskModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def _chain_report(self, chain: _ScoreChain, final: LinearScore) -> dict[str, Any]:
         rep: dict[str, Any] = {"candidates": len(chain.columns), "after_filters": len(chain.kept)}
+        if chain.name == "rad_score":
+            rep["excluded_size_duplicates"] = list(self.size_duplicates_)
         if chain.icc is not None:
             rep["icc_assessed"] = bool(chain.icc.assessed_)
             rep["after_icc"] = int(chain.icc.get_support().sum())
