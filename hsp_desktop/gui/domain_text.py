@@ -154,6 +154,27 @@ def tr_domain(text: str) -> str:
     return text
 
 
+def factor_label(feature: str, label: str) -> str:
+    """A model factor's label in the interface language (the data dictionary's Chinese name when it has one).
+
+    Radiomics terms keep their PyRadiomics names (``spleen__original_shape_MeshVolume``) in both languages: they
+    are identifiers the radiologists look up, with the region translated in front.
+    """
+    from PySide6.QtCore import QLocale
+
+    if QLocale().language() != QLocale.Language.Chinese:
+        return label
+    from hsp_desktop.clinical.dictionary import VARIABLES
+
+    var = VARIABLES.get(feature)
+    if var is not None:
+        return str(var.label_zh)
+    region, sep, rest = feature.partition("__")
+    if sep and region in CODES:
+        return f"{tr_code(region)}：{rest}"
+    return QCoreApplication.translate("domain", label)
+
+
 def is_translated(text: str) -> bool:
     """True when :func:`tr_domain` knows ``text`` (a code or a sentence with a pattern)."""
     if text in CODES or (":" in text and " " not in text and all(p in CODES for p in text.split(":"))):

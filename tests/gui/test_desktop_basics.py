@@ -236,3 +236,22 @@ def test_help_lists_the_workflow_and_viewer_shortcuts(qtbot, registry: Any, tmp_
     workflow = page.findChild(QLabel, "workflowHelp")
     assert workflow is not None and "Follow-up" in workflow.text() and "Ruler" in workflow.text()
     assert "CONTRACTS" not in workflow.text()
+
+
+def test_error_titles_name_what_went_wrong() -> None:
+    from hsp_desktop import errors
+    from hsp_desktop.gui.messages import describe
+
+    mask = errors.GeometryError("The mask m.nii is not on the grid of the CT ct.nii", field="mask")
+    assert describe(mask)[0] == "CT and mask do not match"
+    other = errors.GeometryError("Slices are not evenly spaced", field="ct")
+    assert describe(other)[0] == "Image geometry problem"
+    try:
+        try:
+            raise errors.QcError("QC failed: slice_thickness", field="ct")
+        except errors.QcError as cause:
+            raise errors.PipelineError("Imaging quality control failed", stage="qc") from cause
+    except errors.PipelineError as exc:
+        title, text, details = describe(exc)
+    assert title == "Scoring stopped at imaging quality control: Image quality check failed"
+    assert "Nothing was saved" in text and not details

@@ -1267,6 +1267,83 @@
     </message>
 </context>
 <context>
+    <name>MaskEditor</name>
+    <message>
+        <source>Click seed</source>
+        <extracomment>Editing tools: (key, label). "seed" adds a click for the semi-automatic growing.</extracomment>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Paint</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Erase</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Threshold paint</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Spleen</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Liver</source>
+        <translation type="unfinished">肝脏</translation>
+    </message>
+    <message>
+        <source>Organ</source>
+        <extracomment>Viewer orientation -&gt; editing plane.</extracomment>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Brush radius</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Brush</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Lower HU limit</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Upper HU limit</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>HU window</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Fill holes</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Keep largest island</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Smooth</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Undo</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Redo</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>{0} {1:.1f} ml</source>
+        <translation type="unfinished" />
+    </message>
+</context>
+<context>
     <name>ModelsPage</name>
     <message>
         <source>Model</source>
@@ -1426,6 +1503,165 @@
     <message>
         <source>Why does the outcome definition change?</source>
         <translation>修改结局定义的原因：</translation>
+    </message>
+</context>
+<context>
+    <name>PacsPage</name>
+    <message>
+        <source>&amp;Test connection</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>PACS node:</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Name</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>AE title</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Host</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Port</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>TLS</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Radiology PACS</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>&amp;Add node</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>&amp;Remove selected</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Set</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>This workstation's AE title:</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Nodes (administrators)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>&amp;Find CT studies</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Recipient:</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>to</source>
+        <translation type="unfinished">至</translation>
+    </message>
+    <message>
+        <source>Study dates:</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Study date / series</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Modality</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Images</source>
+        <translation type="unfinished">影像</translation>
+    </message>
+    <message>
+        <source>Description</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>&amp;Retrieve series and open in Imaging</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>&amp;Cancel</source>
+        <translation type="unfinished">取消(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Send latest report, mask and SR to PACS</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Export &amp;FHIR...</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>This workstation connects only to the nodes listed here, on their DICOM port; it opens no listening port (images come back on the same connection, C-GET).</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>yes</source>
+        <translation type="unfinished">是</translation>
+    </message>
+    <message>
+        <source>none selected (choose one on the Worklist)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>No PACS node is configured: an administrator adds one below.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Testing {0}...</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>{0} answered in {1} ms</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Querying {0}...</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>{0} studies, {1} series</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>{0} images retrieved in {1} s: {2}</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Send to PACS</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Send the latest risk report, its mask and a structured report for {0} to {1}?</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>{0} objects stored on {1}</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Folder for the FHIR bundle</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>FHIR bundle written: {0}</source>
+        <translation type="unfinished" />
     </message>
 </context>
 <context>
@@ -1688,6 +1924,89 @@ Convert them?</source>
     <message>
         <source>Band: {0} (low &lt; {1:.0%} &lt;= intermediate &lt; {2:.0%} &lt;= high). Model {3} v{4}, sha256 {5}.</source>
         <translation>分层：{0}（低 &lt; {1:.0%} ≤ 中 &lt; {2:.0%} ≤ 高）。模型 {3} v{4}，sha256 {5}。</translation>
+    </message>
+</context>
+<context>
+    <name>SegmentPage</name>
+    <message>
+        <source>Use the CT from the Imaging screen</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Leak cut (smoothness)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>&amp;Segment from the clicks</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Auto-segment with a model...</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Leak cut</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>I have checked the mask on every slice that shows the organ</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Confirm &amp;review and use for scoring</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Continue to s&amp;coring</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Load the recipient's CT on the Imaging screen first.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Recipient {0}: click inside the spleen with 'Click seed', then 'Segment'.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Click inside the organ with 'Click seed'.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>{0} click(s) in the {1}; suggested window {2:.0f} to {3:.0f} HU.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Segmenting...</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Segmented in {0:.1f} s (window {1:.0f} to {2:.0f} HU). Check it, edit it, review it.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Choose the segmentation model folder</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Running the segmentation model...</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Model {0}: {1}. Check it, edit it, review it.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Reviewed by {0}; saved as {1}. It will be used for scoring.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>The mask changed after the review: review it again before scoring.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Segmentation failed.</source>
+        <translation type="unfinished" />
     </message>
 </context>
 <context>
@@ -2444,12 +2763,65 @@ Convert them?</source>
         <translation>登记库问题</translation>
     </message>
     <message>
+        <source>the recipient's record</source>
+        <extracomment>Scoring stages (``pipeline.run``) as the title of a dialog names them.</extracomment>
+        <translation>受者记录</translation>
+    </message>
+    <message>
+        <source>the locked model</source>
+        <translation>锁定模型</translation>
+    </message>
+    <message>
+        <source>reading CT and mask</source>
+        <translation>读取 CT 和掩膜</translation>
+    </message>
+    <message>
+        <source>imaging quality control</source>
+        <translation>影像质控</translation>
+    </message>
+    <message>
+        <source>radiomics</source>
+        <translation>影像组学</translation>
+    </message>
+    <message>
+        <source>CNN features</source>
+        <translation>CNN 特征</translation>
+    </message>
+    <message>
+        <source>the feature table</source>
+        <translation>特征表</translation>
+    </message>
+    <message>
+        <source>the risk</source>
+        <translation>风险计算</translation>
+    </message>
+    <message>
+        <source>the PDF report</source>
+        <translation>PDF 报告</translation>
+    </message>
+    <message>
+        <source>saving</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>Scoring stopped at {0}: {1}</source>
+        <translation>评分在“{0}”阶段停止：{1}</translation>
+    </message>
+    <message>
+        <source>Scoring stopped at {0}</source>
+        <translation>评分在“{0}”阶段停止</translation>
+    </message>
+    <message>
         <source>CT and mask do not match</source>
         <translation>CT 与掩膜不匹配</translation>
     </message>
     <message>
         <source>Image quality check failed</source>
         <translation>图像质量检查未通过</translation>
+    </message>
+    <message>
+        <source>Image geometry problem</source>
+        <translation>影像几何问题</translation>
     </message>
     <message>
         <source>Check the unit</source>
@@ -2492,10 +2864,6 @@ Convert them?</source>
         <translation>问题</translation>
     </message>
     <message>
-        <source>Stage</source>
-        <translation>阶段</translation>
-    </message>
-    <message>
         <source>Nothing was saved.</source>
         <translation>未保存任何内容。</translation>
     </message>
@@ -2523,8 +2891,16 @@ Convert them?</source>
         <translation>受者</translation>
     </message>
     <message>
+        <source>PACS</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
         <source>Imaging</source>
         <translation>影像</translation>
+    </message>
+    <message>
+        <source>Segment</source>
+        <translation type="unfinished" />
     </message>
     <message>
         <source>Score</source>

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from hsp_desktop.domain import Progress
 from hsp_desktop.gui.context import AppContext
+from hsp_desktop.gui.domain_text import tr_code
 from hsp_desktop.gui.widgets.slice_viewer import SliceViewer
 from hsp_desktop.gui.workers import Worker
 
@@ -237,8 +238,9 @@ class ImagingPage(QWidget):
             return
         self.qc.setRowCount(len(qc.checks))
         for r, check in enumerate(qc.checks):
-            name = QTableWidgetItem(check.name)
-            status = QTableWidgetItem(check.status.upper())
+            name = QTableWidgetItem(tr_code(check.name))
+            name.setToolTip(check.name)
+            status = QTableWidgetItem(tr_code(check.status).upper())
             status.setForeground(_colour(check.status))
             detail = QTableWidgetItem(check.value)
             detail.setToolTip(check.message)
@@ -254,7 +256,7 @@ class ImagingPage(QWidget):
         else:
             self.qc_summary.setText(
                 self.tr("QC failed: {0}. Fix the images before scoring.").format(
-                    ", ".join(c.name for c in qc.failures)
+                    ", ".join(tr_code(c.name) for c in qc.failures)
                 )
             )
         self.score_button.setEnabled(qc.passed and self.ctx.can_write())

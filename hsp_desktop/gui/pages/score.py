@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QCoreApplication, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from hsp_desktop.domain import Progress
 from hsp_desktop.gui.context import AppContext
+from hsp_desktop.gui.domain_text import factor_label, tr_code
 from hsp_desktop.gui.workers import Worker
 
 BAND_COLOURS = {"low": "#1b7f3b", "intermediate": "#a86b00", "high": "#b00020"}
@@ -198,7 +199,10 @@ class ScorePage(QWidget):
         if not self.stages_seen or self.stages_seen[-1] != p.stage:
             self.stages_seen.append(p.stage)
         self.progress.setValue(int(1000 * max(0.0, min(1.0, p.fraction))))
-        self.stage.setText(f"{p.stage}: {p.message}" if p.message else p.stage)
+        from hsp_desktop.gui.messages import STAGES
+
+        stage = QCoreApplication.translate("messages", STAGES.get(p.stage, p.stage))
+        self.stage.setText(f"{stage}: {p.message}" if p.message else stage)
 
     def _on_failed(self, exc: BaseException) -> None:
         self.cancel_button.setEnabled(False)
@@ -232,7 +236,7 @@ class ScorePage(QWidget):
         self.details.setText(
             self.tr(
                 "Band: {0} (low < {1:.0%} <= intermediate < {2:.0%} <= high). Model {3} v{4}, sha256 {5}."
-            ).format(band.upper(), lo, hi, risk.model_id, risk.model_version, risk.model_sha256[:12])
+            ).format(tr_code(band).upper(), lo, hi, risk.model_id, risk.model_version, risk.model_sha256[:12])
         )
         top = sorted(risk.contributions, key=lambda c: abs(c.contribution), reverse=True)[:8]
         self.contributions.setRowCount(len(top))
@@ -242,7 +246,7 @@ class ScorePage(QWidget):
                 if isinstance(c.value, float)
                 else str(c.value if c.value is not None else "")
             )
-            self.contributions.setItem(r, 0, QTableWidgetItem(c.label))
+            self.contributions.setItem(r, 0, QTableWidgetItem(factor_label(c.feature, c.label)))
             self.contributions.setItem(r, 1, QTableWidgetItem(value))
             shown = 0.0 if abs(c.contribution) < 0.005 else c.contribution  # no "-0.00"
             self.contributions.setItem(r, 2, QTableWidgetItem(f"{shown:+.2f}"))
