@@ -37,6 +37,11 @@ if [ -n "$extras" ] && [ "$(id -u)" = "0" ]; then
   command -v pdftoppm >/dev/null || missing+=" poppler-utils"
   command -v Xvfb >/dev/null || missing+=" xvfb"
   fc-list 2>/dev/null | grep -qi "noto sans cjk" || missing+=" fonts-noto-cjk"
+  # what Qt's xcb platform plugin loads for a real window (Xvfb screenshots, a developer's desktop)
+  for pkg in libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 \
+             libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libegl1 libgl1 libfontconfig1 libdbus-1-3; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=" $pkg"
+  done
   # a real PACS for the DICOM networking tests (loopback only) and dicom3tools' dciodvfy for object checks
   command -v Orthanc >/dev/null || missing+=" orthanc"
   command -v dciodvfy >/dev/null || missing+=" dicom3tools"
