@@ -1,7 +1,8 @@
 """Resampling of CT volumes and label maps onto new grids (the radiomics engine's helper).
 
-Linear and nearest-neighbour resampling run on :mod:`kernels.resample` and give SimpleITK's
-``ResampleImageFilter`` numbers bit for bit on the same grid; B-spline goes through SimpleITK itself.  Two grid
+Linear, nearest-neighbour and cubic B-spline resampling run on :mod:`kernels.resample` and give SimpleITK's
+``ResampleImageFilter`` numbers bit for bit on the same grid (B-spline from coefficients of an input block that
+reaches ``BSPLINE_MARGIN`` voxels beyond the samples, not of the whole image).  Two grid
 conventions are offered: PyRadiomics' (``imageoperations.resampleImage``: corner-aligned, cropped to the ROI
 bounding box plus ``padDistance``) and IBSI-1's (centres of the old and new grid aligned, size
 ``ceil(extent / spacing)``).  Only the requested block of the output grid is computed, so crop and resample are
@@ -19,7 +20,7 @@ import numpy.typing as npt
 
 from hsp_desktop.domain import CtVolume, LabelMap
 from hsp_desktop.errors import InputError
-from kernels.resample import LINEAR, NEAREST, resample
+from kernels.resample import BSPLINE, BSPLINE_MARGIN, LINEAR, NEAREST, BlockTooSmall, resample
 
 __all__ = [
     "Grid",
@@ -144,9 +145,9 @@ def ibsi_grid(grid: Grid, spacing: Sequence[float]) -> Grid:
 
 
 def input_block(
-    src: Grid, dst: Grid, start: Sequence[int], shape_zyx: Sequence[int]
+    src: Grid, dst: Grid, start: Sequence[int], shape_zyx: Sequence[int], margin: int = 0
 ) -> tuple[slice, slice, slice]:
-    """Input voxels (z, y, x slices) that interpolation of the output block can read."""
+    """Input voxels (z, y, x slices) that interpolation of the output block can read, plus ``margin`` each side."""
     inv = np.linalg.inv(src.matrix)
     corners = []
     for dz in (0, shape_zyx[0]):
@@ -156,8 +157,8 @@ def input_block(
                 p = np.asarray(dst.index_to_point(idx)) - np.asarray(src.origin)
                 corners.append(inv @ p)
     c = np.asarray(corners)
-    lo = np.floor(c.min(axis=0)) - 2
-    hi = np.ceil(c.max(axis=0)) + 2
+    lo = np.floor(c.min(axis=0)) - 2 - margin
+    hi = np.ceil(c.max(axis=0)) + 2 + margin
     sl = []
     for axis in (2, 1, 0):
         a = int(max(0, lo[axis]))
@@ -185,7 +186,7 @@ def resample_array(
     src, dst : Grid
         Input and output grids.
     method : {"linear", "nearest", "bspline"}
-        Interpolation (B-spline through SimpleITK on the whole input).
+        Interpolation (cubic B-spline for "bspline", SimpleITK's ``sitkBSpline``).
     block_start : (x, y, z)
         First output index of the block.
     block_shape : (z, y, x), optional
@@ -203,9 +204,7 @@ def resample_array(
             dst.size[1] - block_start[1],
             dst.size[0] - block_start[0],
         )
-    if method == "bspline":
-        return _resample_bspline(array, src, dst, block_start, block_shape, dtype)
-    kind = {"linear": LINEAR, "nearest": NEAREST}.get(method)
+    kind = {"linear": LINEAR, "nearest": NEAREST, "bspline": BSPLINE}.get(method)
     if kind is None:
         raise InputError(
             "unknown interpolation",
@@ -214,49 +213,36 @@ def resample_array(
             fix="use sitkLinear",
             field="interpolator",
         )
-    zs, ys, xs = input_block(src, dst, block_start, block_shape)
-    view = array[zs, ys, xs]
-    if view.size == 0:
-        target = np.dtype(dtype) if dtype is not None else array.dtype
-        return np.zeros(tuple(block_shape), dtype=target)
-    return resample(
-        view,
-        in_origin=src.origin,
-        in_matrix=src.matrix,
-        out_origin=dst.origin,
-        out_matrix=dst.matrix,
-        out_size=dst.size,
-        block_start=(int(block_start[0]), int(block_start[1]), int(block_start[2])),
-        block_shape=(int(block_shape[0]), int(block_shape[1]), int(block_shape[2])),
-        method=kind,
-        dtype=dtype if dtype is not None else array.dtype,
-        in_offset=(xs.start, ys.start, zs.start),
-        in_size=src.size,
-    )
-
-
-def _resample_bspline(
-    array: npt.NDArray[np.generic],
-    src: Grid,
-    dst: Grid,
-    start: Sequence[int],
-    shape: Sequence[int],
-    dtype: npt.DTypeLike,
-) -> npt.NDArray[np.generic]:
-    import SimpleITK as sitk
-
-    image = sitk.GetImageFromArray(np.ascontiguousarray(array))
-    image.SetSpacing(src.spacing)
-    image.SetOrigin(src.origin)
-    image.SetDirection(src.direction)
-    rif = sitk.ResampleImageFilter()
-    rif.SetOutputSpacing(dst.spacing)
-    rif.SetOutputDirection(dst.direction)
-    rif.SetOutputOrigin(dst.index_to_point(start))
-    rif.SetSize([int(shape[2]), int(shape[1]), int(shape[0])])
-    rif.SetInterpolator(sitk.sitkBSpline)
-    out = sitk.GetArrayFromImage(rif.Execute(image))
-    return out.astype(dtype if dtype is not None else array.dtype)
+    bound = None
+    if kind == BSPLINE and array.dtype.kind == "f":
+        bound = float(np.nanmax(np.abs(array))) if array.size else 0.0
+    margin = BSPLINE_MARGIN if kind == BSPLINE else 0
+    while True:
+        zs, ys, xs = input_block(src, dst, block_start, block_shape, margin)
+        view = array[zs, ys, xs]
+        if view.size == 0:
+            target = np.dtype(dtype) if dtype is not None else array.dtype
+            return np.zeros(tuple(block_shape), dtype=target)
+        try:
+            return resample(
+                view,
+                in_origin=src.origin,
+                in_matrix=src.matrix,
+                out_origin=dst.origin,
+                out_matrix=dst.matrix,
+                out_size=dst.size,
+                block_start=(int(block_start[0]), int(block_start[1]), int(block_start[2])),
+                block_shape=(int(block_shape[0]), int(block_shape[1]), int(block_shape[2])),
+                method=kind,
+                dtype=dtype if dtype is not None else array.dtype,
+                in_offset=(xs.start, ys.start, zs.start),
+                in_size=src.size,
+                bound=bound,
+            )
+        except BlockTooSmall:
+            if view.shape == array.shape:
+                raise
+            margin *= 4  # a noise-free run reaches the block's cut edge: a larger block
 
 
 def _new_spacing(volume: CtVolume | LabelMap, spacing: Sequence[float]) -> tuple[float, float, float]:

@@ -47,7 +47,7 @@ def _inner(box: Slices, region: Slices) -> Slices:
     return tuple(slice(b.start - r.start, b.stop - r.start) for b, r in zip(box, region, strict=True))  # type: ignore[return-value]
 
 
-def _sitk_image(values: npt.NDArray[np.floating], source: ImageSource, region: Slices):  # type: ignore[no-untyped-def]
+def _sitk_image(values: npt.NDArray[np.generic], source: ImageSource, region: Slices):  # type: ignore[no-untyped-def]
     import SimpleITK as sitk
 
     image = sitk.GetImageFromArray(np.ascontiguousarray(values))
@@ -109,7 +109,7 @@ def _wavelet_images(
         else:
             spans.append((box[axis].start, box[axis].stop, False))
     region = tuple(slice(a, b) for a, b, _ in spans)
-    data = np.array(source.region(region))  # type: ignore[arg-type]
+    data = np.array(source.native_region(region))  # type: ignore[arg-type]  # int16 -> float64 in pywt, as PyRadiomics
     padding = tuple((0, 1 if (full and data.shape[i] % 2) else 0) for i, (_, _, full) in enumerate(spans))
     data = np.pad(data, padding, "wrap")
     crop = _inner(box, region)  # type: ignore[arg-type]
@@ -135,8 +135,8 @@ def _wavelet_images(
 
 
 def _swtn_on_box(
-    data: npt.NDArray[np.floating], wavelet: Any, axes: list[int], crop: Slices
-) -> dict[str, npt.NDArray[np.floating]]:
+    data: npt.NDArray[np.generic], wavelet: Any, axes: list[int], crop: Slices
+) -> dict[str, npt.NDArray[np.generic]]:
     """One level of ``pywt.swtn`` (same axis order, same 1-D transforms, same bits), cropped to the ROI box.
 
     A transform along one axis never mixes the lines along the others, so once an axis is transformed only the
@@ -145,7 +145,7 @@ def _swtn_on_box(
     """
     import pywt
 
-    coeffs = [("", data)]
+    coeffs: list[tuple[str, npt.NDArray[np.generic]]] = [("", data)]
     previous: int | None = None
     for axis in axes:
         # the axis transformed last is not mixed again: keep only the ROI box along it
@@ -167,7 +167,7 @@ def _gradient_image(
     import SimpleITK as sitk
 
     region = _grow(box, (1, 1, 1), source.shape)
-    image = _sitk_image(source.region(region), source, region)
+    image = _sitk_image(source.native_region(region), source, region)  # the stored pixel type, as PyRadiomics
     flt = sitk.GradientMagnitudeImageFilter()
     flt.SetUseImageSpacing(s.gradient_use_spacing)
     out = sitk.GetArrayFromImage(flt.Execute(image))

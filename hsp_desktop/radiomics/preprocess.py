@@ -25,7 +25,16 @@ from hsp_desktop.errors import InputError
 from hsp_desktop.imaging.resample import Grid, ibsi_grid, input_block, pyradiomics_grid
 from hsp_desktop.radiomics.settings import ExtractionSettings
 from kernels.discretise import bin_edges_fixed_count, bin_edges_fixed_width, digitize_roi
-from kernels.resample import LINEAR, NEAREST, image_stats, label_box, resample
+from kernels.resample import (
+    BSPLINE,
+    BSPLINE_MARGIN,
+    LINEAR,
+    NEAREST,
+    BlockTooSmall,
+    image_stats,
+    label_box,
+    resample,
+)
 
 __all__ = ["ImageSource", "Prepared", "discretise", "prepare"]
 
@@ -42,10 +51,11 @@ class ImageSource:
     """The image PyRadiomics would hand to its filters ("the whole image"), read by region.
 
     Either an in-memory array (after resampling it is the ROI box plus padding) or the original CT array with
-    the normalisation applied lazily to the regions read.
+    the normalisation applied lazily to the regions read.  The array keeps the pixel type the image was stored
+    with (int16 CT stays int16, as SimpleITK keeps it for PyRadiomics); regions are converted when read.
     """
 
-    array: npt.NDArray[np.floating]
+    array: npt.NDArray[np.generic]
     spacing: tuple[float, float, float]
     origin: tuple[float, float, float]
     direction: tuple[float, ...]
@@ -59,30 +69,45 @@ class ImageSource:
         return int(z), int(y), int(x)
 
     @property
-    def dtype(self) -> np.dtype[np.floating]:
-        """Pixel type PyRadiomics would have (float64 after normalisation)."""
+    def dtype(self) -> np.dtype[np.generic]:
+        """Pixel type PyRadiomics would have (the stored type; float64 after normalisation)."""
         return np.dtype(np.float64) if self.norm is not None else self.array.dtype
 
     def region(self, box: Slices) -> npt.NDArray[np.floating]:
-        """Voxel values of a region (z, y, x slices)."""
+        """Voxel values of a region (z, y, x slices) as floats (integers exactly: float32 up to 16 bits)."""
         values = self.array[box]
-        if self.norm is None:
-            return values
-        return _normalise(values, self.norm)
+        if self.norm is not None:
+            return _normalise(values, self.norm)
+        return as_float(values)
+
+    def native_region(self, box: Slices) -> npt.NDArray[np.generic]:
+        """Voxel values of a region in :attr:`dtype` (what SimpleITK and PyWavelets get from PyRadiomics)."""
+        values = self.array[box]
+        return values if self.norm is None else _normalise(values, self.norm)
 
     def abs_max(self) -> float:
         """``max(|image|)`` over the whole image (for Square, SquareRoot, Logarithm, Exponential)."""
         if self._absmax is None:
-            lo, hi, _, _, _ = image_stats(self.array)
-            ends = np.array([lo, hi], dtype=self.array.dtype)
+            if self.array.dtype.kind in "iu":
+                ends = np.array([self.array.min(), self.array.max()], dtype=np.float64)
+            else:
+                lo, hi, _, _, _ = image_stats(self.array)
+                ends = np.array([lo, hi], dtype=self.array.dtype)
             if self.norm is not None:
                 ends = _normalise(ends, self.norm)
             self._absmax = float(np.max(np.abs(ends)))
         return self._absmax
 
 
+def as_float(values: npt.NDArray[np.generic]) -> npt.NDArray[np.floating]:
+    """Integer voxels as exact floats (float32 up to 16 bits, else float64); float arrays unchanged."""
+    if values.dtype.kind in "iub":
+        return values.astype(np.float32 if values.dtype.itemsize <= 2 else np.float64)
+    return values  # type: ignore[return-value]
+
+
 def _normalise(
-    values: npt.NDArray[np.floating], norm: tuple[float, float, float | None, float]
+    values: npt.NDArray[np.generic], norm: tuple[float, float, float | None, float]
 ) -> npt.NDArray[np.float64]:
     shift, scale, outliers, factor = norm
     out = (values.astype(np.float64) + shift) * scale
@@ -281,14 +306,12 @@ def prepare(ct: CtVolume, mask: LabelMap, settings: ExtractionSettings, label: i
     s = settings
     _check_inputs(ct, mask)
     n, box = _check_label(mask, label)
-    image = np.asarray(ct.array)
-    if image.dtype.kind in "iu":
-        image = image.astype(np.float32)
+    image = np.asarray(ct.array)  # any stored pixel type: nothing here copies the whole volume
     grid = Grid.of(ct)
     diagnostics: dict[str, object] = {"roi_voxels_original": n}
     norm = None
     if s.normalize:
-        lo, _hi, mean, sd, bad = image_stats(image)
+        lo, _hi, mean, sd, bad = image_stats(as_float(image))
         if bad:
             raise _fail(
                 "the CT contains NaN or infinite voxels",
@@ -306,9 +329,15 @@ def prepare(ct: CtVolume, mask: LabelMap, settings: ExtractionSettings, label: i
                 field="normalize",
             )
         norm = (-mean, 1.0 / sd, s.remove_outliers, float(s.normalize_scale))
+        bound: float | None = float(np.max(np.abs(_normalise(np.array([lo, _hi]), norm))))
+    elif image.dtype.kind == "f" and s.interpolator == "sitkBSpline" and s.resampled_spacing is not None:
+        lo, _hi, _, _, _ = image_stats(image)
+        bound = max(abs(lo), abs(_hi))
+    else:
+        bound = None  # integer types: the type's range
     labels = np.asarray(mask.array)
     if s.resampled_spacing is not None:
-        source, roi_full = _resample(image, labels, grid, box, s, label, norm)
+        source, roi_full = _resample(image, labels, grid, box, s, label, norm, bound)
         n, box = label_box(roi_full, 1)
         if n == 0:
             raise _fail(
@@ -381,6 +410,7 @@ def _resample(
     s: ExtractionSettings,
     label: int,
     norm: tuple[float, float, float | None, float] | None,
+    bound: float | None,
 ) -> tuple[ImageSource, npt.NDArray[np.uint8]]:
     assert s.resampled_spacing is not None
     bb = [
@@ -429,51 +459,97 @@ def _resample(
             fix="use a coarser resampledPixelSpacing",
             field="resampledPixelSpacing",
         )
+    method = {"sitkLinear": LINEAR, "sitkNearestNeighbor": NEAREST, "sitkBSpline": BSPLINE}[s.interpolator]
     zs, ys, xs = input_block(grid, dst, (0, 0, 0), dst.shape)
-    common = {
-        "in_origin": grid.origin,
-        "in_matrix": grid.matrix,
-        "out_origin": dst.origin,
-        "out_matrix": dst.matrix,
-        "out_size": dst.size,
-        "in_offset": (xs.start, ys.start, zs.start),
-        "in_size": grid.size,
-    }
-    region = image[zs, ys, xs] if norm is None else _normalise(image[zs, ys, xs], norm)
-    if not np.all(np.isfinite(region)):
-        raise _fail(
-            "the CT has NaN or infinite voxels near the ROI",
-            expected="finite HU",
-            found=f"{int(np.sum(~np.isfinite(region)))} non-finite voxels",
-            fix="re-export the CT",
-            field="ct",
-        )
-    method = {"sitkLinear": LINEAR, "sitkNearestNeighbor": NEAREST}.get(s.interpolator)
     lab_region = labels[zs, ys, xs]
 
     def resample_mask() -> npt.NDArray[np.uint8]:
         if s.mode == "ibsi":
-            frac = resample(
-                (lab_region == label).astype(np.float64), method=LINEAR, dtype=np.float64, **common
-            )  # type: ignore[arg-type]
-            return (frac >= 0.5).astype(np.uint8)
-        return (resample(lab_region, method=NEAREST, dtype=np.uint32, **common) == label).astype(np.uint8)  # type: ignore[arg-type]
+            share = (lab_region == label).astype(np.float64)
+            frac = _resample_block(share, LINEAR, np.float64, grid, dst, (zs, ys, xs), None)
+            return np.asarray(np.asarray(frac, dtype=np.float64) >= 0.5, dtype=np.uint8)
+        labels_out = _resample_block(lab_region, NEAREST, np.uint32, grid, dst, (zs, ys, xs), None)
+        return np.asarray(labels_out == label, dtype=np.uint8)
 
     # the mask is resampled on a second thread while this one resamples the image (the kernels release the GIL)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="radiomics-mask") as pool:
         mask_future = pool.submit(resample_mask)
-        if method is None:
-            from hsp_desktop.imaging.resample import resample_array
-
-            src_grid = Grid(grid.size, grid.spacing, grid.origin, grid.direction)
-            full = image if norm is None else _normalise(image, norm)
-            values = resample_array(full, src_grid, dst, method="bspline", dtype=full.dtype)
-        else:
-            values = resample(region, method=method, dtype=region.dtype, **common)  # type: ignore[arg-type]
+        resampled = _resample_image(image, grid, dst, s, method, norm, bound)
         roi = mask_future.result()
-    if s.mode == "ibsi":
-        values = np.round(values.astype(np.float64))
-    return ImageSource(np.ascontiguousarray(values), dst.spacing, dst.origin, dst.direction), roi
+    return ImageSource(np.ascontiguousarray(resampled), dst.spacing, dst.origin, dst.direction), roi
+
+
+def _resample_block(
+    values: npt.NDArray[np.generic],
+    method: int,
+    dtype: npt.DTypeLike,
+    grid: Grid,
+    dst: Grid,
+    block: Slices,
+    bound: float | None,
+) -> npt.NDArray[np.generic]:
+    """``values`` (the input voxels of ``block``) resampled onto the whole of ``dst``."""
+    zs, ys, xs = block
+    return resample(
+        values,
+        in_origin=grid.origin,
+        in_matrix=grid.matrix,
+        out_origin=dst.origin,
+        out_matrix=dst.matrix,
+        out_size=dst.size,
+        method=method,
+        dtype=dtype,
+        in_offset=(int(xs.start), int(ys.start), int(zs.start)),
+        in_size=grid.size,
+        bound=bound,
+    )
+
+
+def _resample_image(
+    image: npt.NDArray[np.generic],
+    grid: Grid,
+    dst: Grid,
+    s: ExtractionSettings,
+    method: int,
+    norm: tuple[float, float, float | None, float] | None,
+    bound: float | None,
+) -> npt.NDArray[np.generic]:
+    """The image on ``dst``, read from the block of the input it needs (B-spline: plus a margin).
+
+    ``pyradiomics`` mode: SimpleITK's output keeps the input's pixel type, so an int16 CT comes back as ITK
+    casts it (clamped to the type's range, truncated toward zero); a normalised image is float64.  ``ibsi``
+    mode: interpolated intensities rounded to integers.
+    """
+    margin = BSPLINE_MARGIN if method == BSPLINE else 0
+    while True:
+        block = input_block(grid, dst, (0, 0, 0), dst.shape, margin)
+        raw = image[block]
+        if norm is not None:
+            region: npt.NDArray[np.generic] = _normalise(raw, norm)
+        else:
+            # B-spline reads the stored type (its coefficients are doubles, as ITK's); the others float32
+            region = raw if method == BSPLINE else as_float(raw)
+        if region.dtype.kind == "f" and not np.all(np.isfinite(region)):
+            raise _fail(
+                "the CT has NaN or infinite voxels near the ROI",
+                expected="finite HU",
+                found=f"{int(np.sum(~np.isfinite(region)))} non-finite voxels",
+                fix="re-export the CT",
+                field="ct",
+            )
+        dtype: np.dtype[np.generic] = np.dtype(np.float64)
+        if norm is None:
+            dtype = as_float(raw[:0]).dtype if s.mode == "ibsi" else image.dtype
+        try:
+            values = _resample_block(region, method, dtype, grid, dst, block, bound)
+        except BlockTooSmall:
+            if raw.shape == image.shape:
+                raise
+            margin *= 4  # a noise-free run (padding) reaches the cut edge: a larger block
+            continue
+        if s.mode == "ibsi":
+            values = np.round(values.astype(np.float64))
+        return values
 
 
 def discretise(
