@@ -17,7 +17,7 @@ from sklearn.base import clone
 
 from models.bundle import BANDS, band_of, feature_entries, save_bundle
 from models.features import split_blocks
-from models.logistic import odds_ratios
+from models.logistic import LogisticFit, odds_ratios
 from models.metrics import delong_paired_test, evaluate_predictions
 from models.multimodal import RANKED_CLINICAL, MultimodalRiskModel, transform_name
 from models.samplesize import SampleSizeCheck, riley_check
@@ -271,7 +271,7 @@ def develop(
         "paired_delong_vs_multimodal": paired,
         "sample_size": check.as_dict(),
     }
-    # risk factors: unshrunk multivariable odds ratios of the multimodal meta-learner
+    # risk factors: odds ratios of the locked (shrunk, re-intercepted) model, the one that predicts
     # (a score the meta-learner dropped for a negative weight is no longer a term)
     fitted_terms = list(final.terms_)
     per = []
@@ -280,7 +280,8 @@ def develop(
             per.append("per unit of score (log-odds scale)")
         else:
             per.append("per doubling" if transform_name(term) == "log2" else "per unit")
-    ors = [o.__dict__ for o in odds_ratios(final.unshrunk_, fitted_terms, per)]
+    ors = final_odds_ratios(final, per)
+    metrics["odds_ratios_unshrunk"] = [o.__dict__ for o in odds_ratios(final.unshrunk_, fitted_terms, per)]
     bands = band_table(yb, oof, cfg.band_thresholds)
     # the sample-size check of the model that is locked (the multimodal check was logged above)
     check = riley_check(n, events, len(final.terms_), auc=cfg.anticipated_auc)
@@ -301,6 +302,36 @@ def develop(
         notes=notes,
         selected=selected,
     )
+
+
+def final_odds_ratios(model: MultimodalRiskModel, per: list[str]) -> list[dict[str, Any]]:
+    """Odds ratios of the locked model: ``exp(shrunk slope)`` with Wald CIs from its covariance.
+
+    The covariance is that of the final shrunk, re-intercepted model times ``interval_inflation_**2`` (the
+    bootstrap of the whole procedure), the same one that gives the per-recipient CI.
+
+    Parameters
+    ----------
+    model : MultimodalRiskModel
+        Fitted logistic stack.
+    per : list of str
+        What one unit of each term means.
+
+    Returns
+    -------
+    list of dict
+        One :class:`models.logistic.OddsRatio` as a dict per term, with ``"scale": "shrunk"``.
+    """
+    inflation = float(model.interval_inflation_)
+    fit = LogisticFit(
+        coef=np.concatenate([[model.intercept_], model.coef_]),
+        cov=model.cov_ * inflation**2,
+        loglik=float("nan"),
+        loglik_null=float("nan"),
+        converged=True,
+        n_iter=0,
+    )
+    return [{**o.__dict__, "scale": "shrunk"} for o in odds_ratios(fit, list(model.terms_), per)]
 
 
 def band_table(y: Any, p: Any, thresholds: tuple[float, float]) -> dict[str, dict[str, float]]:
@@ -400,6 +431,7 @@ def write_bundle(
         validation["odds_ratios"] = result.odds_ratios
         validation["selection"] = result.model.selection_report_
         validation["shrinkage_factor"] = result.model.shrinkage_factor_
+        validation["interval_inflation"] = result.model.interval_inflation_
         _, contrib = result.model.contributions(table)
         validation["global_contributions"] = {
             "measure": "mean |log-odds contribution| over the development cohort (exact, linear meta-learner)",

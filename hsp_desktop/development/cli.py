@@ -170,7 +170,10 @@ def summary_text(result: Any) -> str:
         lines.append(
             f"Dropped by the meta-learner (negative stacking weight, no added information): {', '.join(dropped)}"
         )
-    lines.append("Odds ratios (multivariable, unshrunk):")
+    lines.append(
+        f"Odds ratios of the locked model (slopes shrunk by {result.model.shrinkage_factor_:.3f}, CIs from its "
+        f"covariance x {result.model.interval_inflation_:.2f}):"
+    )
     for o in result.odds_ratios:
         lines.append(
             f"  {o['name']:<18} OR {o['odds_ratio']:.2f} ({o['ci_low']:.2f}-{o['ci_high']:.2f}) {o['per']}, "

@@ -93,6 +93,8 @@ def model_summary(model: Any) -> ModelSummary:
         events_development=integer("training.events", "validation.multimodal_oof.events", "metrics.events"),
         distribution=CohortDistribution(tuple(risks)) if risks else None,
         choice=model_info.find(m, "validation.model_choice", default=None),
+        shrinkage=num("validation.shrinkage_factor"),
+        interval_inflation=num("validation.interval_inflation"),
     )
 
 

@@ -66,10 +66,11 @@ TEXT: dict[str, dict[str, str]] = {
         "qc_none": "No QC report recorded.",
         "contrib_heading": "Main contributing factors",
         "contrib_sentence": (
-            "Each bar moves the risk from the model's baseline (an average development-cohort recipient) to this "
-            "recipient's estimate; red raises, blue lowers the risk."
+            "Each bar moves the risk from the baseline - the risk the model gives a recipient with the development "
+            "cohort's mean value of every predictor, which is not the cohort's event rate - to this recipient's "
+            "estimate; red raises, blue lowers the risk."
         ),
-        "contrib_baseline": "Baseline",
+        "contrib_baseline": "Baseline (cohort-mean predictors)",
         "contrib_final": "This recipient",
         "contrib_other": "{n} other factors",
         "contrib_axis": "Risk (log-odds scale, labelled in %)",
@@ -146,7 +147,7 @@ TEXT: dict[str, dict[str, str]] = {
         "v_dca_model": "Model",
         "v_features": "7. Selected predictors and odds ratios",
         "v_feat": "Predictor",
-        "v_or": "Odds ratio (95% CI)",
+        "v_or": "Odds ratio of the locked (shrunk) model (95% CI)",
         "v_per": "per",
         "v_sample_size": "8. Sample size",
         "v_sample_sentence": (
@@ -171,6 +172,8 @@ TEXT: dict[str, dict[str, str]] = {
         ),
         "v_prosp_note": "With about 30 recipients the AUC confidence interval is wide: a feasibility check, not proof.",
         "v_none": "Not available in the model manifest.",
+        "contrib_rate": "For comparison, the development cohort's observed event rate was {rate} ({events} of {n} recipients).",
+        "v_or_note": "Odds ratios are those of the locked model, whose slopes are shrunk by the factor {s} (intercept re-estimated); the CIs come from the final model's covariance, widened by {inflation} as a bootstrap of the whole procedure showed.",
         "auc_nested_short": "AUC {auc} (nested CV)",
         "auc_others": "Other internal estimates on the same data: Harrell bootstrap {harrell}, .632+ {p632}, out-of-bag {oob}. They re-use the development sample to build the model and run higher than nested CV, which keeps every test fold out of all fitting; nested CV is the headline.",
         "choice_heading": "Model choice",
@@ -227,8 +230,8 @@ TEXT: dict[str, dict[str, str]] = {
         "qc_all_ok": "全部 {n} 项检查通过。",
         "qc_none": "无质量控制记录。",
         "contrib_heading": "主要影响因素",
-        "contrib_sentence": "每一条表示该因素使风险从模型基线（建模队列平均受者）移向本例估计值；红色升高风险，蓝色降低风险。",
-        "contrib_baseline": "基线",
+        "contrib_sentence": "每一条表示该因素使风险从基线（模型对各预测因子均取建模队列均值的受者给出的风险，并非队列事件率）移向本例估计值；红色升高风险，蓝色降低风险。",
+        "contrib_baseline": "基线（预测因子取队列均值）",
         "contrib_final": "本例受者",
         "contrib_other": "其他 {n} 个因素",
         "contrib_axis": "风险（对数优势刻度，以%标注）",
@@ -305,7 +308,7 @@ TEXT: dict[str, dict[str, str]] = {
         "v_dca_model": "模型",
         "v_features": "7. 入选预测因子及比值比",
         "v_feat": "预测因子",
-        "v_or": "比值比（95%置信区间）",
+        "v_or": "锁定（收缩后）模型的比值比（95%置信区间）",
         "v_per": "每",
         "v_sample_size": "8. 样本量",
         "v_sample_sentence": "{n} 例受者，{events} 例结局事件（{prevalence:.1f}%），候选参数 {params} 个：每参数事件数 {epp:.1f}。",
@@ -323,6 +326,8 @@ TEXT: dict[str, dict[str, str]] = {
         ),
         "v_prosp_note": "约30例受者的AUC置信区间较宽：仅为可行性检验，不能作为证据。",
         "v_none": "模型清单中无此项。",
+        "contrib_rate": "作为对照，建模队列观察到的事件率为 {rate}（{n} 例受者中 {events} 例）。",
+        "v_or_note": "比值比取自锁定模型，其斜率按收缩因子 {s} 收缩（截距重新估计）；置信区间来自最终模型的协方差，并按整个建模流程的bootstrap结果放宽 {inflation} 倍。",
         "auc_nested_short": "AUC {auc}（嵌套交叉验证）",
         "auc_others": "同一数据的其他内部估计：Harrell bootstrap {harrell}，.632+ {p632}，袋外 {oob}。这些估计在建模时重复使用建模样本，通常高于嵌套交叉验证（其测试折从不参与任何拟合）；以嵌套交叉验证为主要结果。",
         "choice_heading": "模型选择",

@@ -87,6 +87,10 @@ class ModelSummary:
     auc_oob: float | None = None
     """Besides ``auc`` (nested CV, the headline) and ``auc_corrected`` (Harrell): the .632+ and the
     out-of-bag optimism-corrected AUC of the locked model."""
+    shrinkage: float | None = None
+    """Uniform shrinkage factor of the locked model's slopes."""
+    interval_inflation: float | None = None
+    """Factor by which a bootstrap of the whole procedure widened the final model's Wald intervals."""
     choice: Mapping[str, Any] | None = None
     """The pre-specified model-choice rule's result (``selected``, ``difference``, ``ci_low``, ``ci_high``,
     ``p_value``), from the manifest's ``validation.model_choice``."""

@@ -228,6 +228,15 @@ def _distribution(inp: PatientReportInputs, lang: Language, st: Styles, fonts: F
     return [KeepTogether([p(t(lang, "distribution_heading"), st.h2), tbl])]
 
 
+def contrib_text(inp: PatientReportInputs, lang: Language) -> str:
+    """What the waterfall's baseline is, and the cohort's event rate it is not."""
+    text = t(lang, "contrib_sentence")
+    n, events = inp.model.n_development, inp.model.events_development
+    if n and events is not None:
+        text += " " + t(lang, "contrib_rate", rate=fmt_pct(events / n), events=events, n=n)
+    return text
+
+
 def _contributions(inp: PatientReportInputs, lang: Language, st: Styles, fonts: FontSet) -> list[Flowable]:
     r = inp.risk
     if not r.contributions:
@@ -243,9 +252,7 @@ def _contributions(inp: PatientReportInputs, lang: Language, st: Styles, fonts: 
         width=CONTENT_W,
     )
     return [
-        KeepTogether(
-            [p(t(lang, "contrib_heading"), st.h2), p(t(lang, "contrib_sentence"), st.small), drawing]
-        )
+        KeepTogether([p(t(lang, "contrib_heading"), st.h2), p(contrib_text(inp, lang), st.small), drawing])
     ]
 
 

@@ -215,10 +215,15 @@ def _odds(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: FontSe
         )
     if len(rows) == 1:
         return [p(t(lang, "v_features"), st.h2), p(t(lang, "v_none"), st.body)]
-    return [
+    out: list[Flowable] = [
         p(t(lang, "v_features"), st.h2),
         table(rows, [0.45 * CONTENT_W, 0.20 * CONTENT_W, 0.35 * CONTENT_W], fonts),
     ]
+    m = inp.model
+    if m.shrinkage is not None:
+        inflation = m.interval_inflation if m.interval_inflation is not None else 1.0
+        out.append(p(t(lang, "v_or_note", s=f"{m.shrinkage:.3f}", inflation=f"{inflation:.2f}"), st.small))
+    return out
 
 
 def _sample_size(inp: ValidationReportInputs, lang: Language, st: Styles) -> list[Flowable]:

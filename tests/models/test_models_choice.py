@@ -25,3 +25,23 @@ def test_simpler_model_when_the_gain_is_uncertain_or_negative():
 
 def test_no_scores_means_clinical():
     assert choose_model(None, has_scores=False)["selected"] == "clinical"
+
+
+def test_odds_ratios_are_the_locked_models(dev_table):
+    import numpy as np
+
+    from models.development import final_odds_ratios
+    from models.multimodal import MultimodalRiskModel
+
+    X, y, _ = dev_table
+    model = MultimodalRiskModel(radiomics=False, deep=False).fit(X, y)
+    model.interval_inflation_ = 1.2
+    ors = final_odds_ratios(model, ["per doubling"] * len(model.terms_))
+    np.testing.assert_allclose([o["odds_ratio"] for o in ors], np.exp(model.coef_), rtol=1e-12)
+    se = np.sqrt(np.diag(model.cov_))[1:] * 1.2
+    np.testing.assert_allclose(
+        [o["ci_high"] for o in ors], np.exp(model.coef_ + 1.959963984540054 * se), rtol=1e-9
+    )
+    unshrunk = np.exp(model.unshrunk_.coef[1:])
+    assert all(abs(np.log(o["odds_ratio"])) < abs(np.log(u)) for o, u in zip(ors, unshrunk, strict=True))
+    assert {o["scale"] for o in ors} == {"shrunk"}

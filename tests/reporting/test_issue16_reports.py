@@ -95,3 +95,14 @@ def test_model_summary_reads_the_locked_models_bootstrap(tmp_path: Path) -> None
         0.775,
         0.772,
     )
+
+
+def test_waterfall_baseline_and_odds_ratios_say_what_they_are(tmp_path: Path) -> None:
+    summary = replace(model_summary(), shrinkage=0.912, interval_inflation=1.18)
+    pat = text_of(render_patient_report(patient_inputs(model=summary), tmp_path / "p.pdf"))
+    assert "mean value of every predictor, which is not the cohort's event rate" in pat
+    assert "observed event rate was 24% (49 of 200 recipients)" in pat
+    assert "Baseline (cohort-mean predictors)" in pat
+    val = text_of(render_validation_report(validation_inputs(model=summary), tmp_path / "v.pdf"))
+    assert "Odds ratio of the locked (shrunk) model (95% CI)" in val
+    assert "shrunk by the factor 0.912" in val and "widened by 1.18" in val

@@ -56,7 +56,7 @@ def test_english_report_prints_every_required_element(tmp_path: Path) -> None:
     # contributions (waterfall) with localised labels, baseline consistent with the printed risk
     assert "Platelets = 42 ×10^9/L" in text and "+0.52" in text and "-0.16" in text
     base = charts.logit(r.probability) - sum(c.contribution for c in r.contributions)
-    assert f"Baseline ({charts.fmt_risk(charts.expit(base))})" in text
+    assert f"Baseline (cohort-mean predictors) ({charts.fmt_risk(charts.expit(base))})" in text
     assert f"This recipient ({charts.fmt_risk(r.probability)})" in text
     assert "2 other factors" in text
     # key inputs with units, and QC
