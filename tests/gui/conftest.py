@@ -13,6 +13,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.gui)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _settings_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The GUI tests never read or write the real user's settings (window geometry, language, folders)."""
+    from PySide6.QtCore import QSettings
+
+    folder = tmp_path_factory.mktemp("qsettings")
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(folder))
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _no_leaked_workers(qtbot: object) -> Iterator[None]:
     """Fail a test that leaves a worker running; collect Qt garbage on the GUI thread (as the app does)."""

@@ -17,14 +17,6 @@ from hsp_desktop.registry.passwords import TEST_PARAMS
 from tests.gui.test_pages import RECORD
 
 
-@pytest.fixture(autouse=True)
-def _own_settings(tmp_path: Path) -> Any:
-    """QSettings of these tests live in a temporary folder (never the user's real settings)."""
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    yield
-
-
 @pytest.fixture
 def registry(tmp_path: Path) -> Any:
     reg = Registry.open(tmp_path / "registry.sqlite", argon2_params=TEST_PARAMS)
@@ -255,3 +247,14 @@ def test_error_titles_name_what_went_wrong() -> None:
         title, text, details = describe(exc)
     assert title == "Scoring stopped at imaging quality control: Image quality check failed"
     assert "Nothing was saved" in text and not details
+
+
+def test_screenshot_script_never_touches_real_settings(tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("screenshots", Path("packaging/screenshots.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.isolate_settings(tmp_path / "shots")
+    assert QSettings("HSP", "HSP Desktop").fileName().startswith(str(tmp_path / "shots"))
