@@ -40,7 +40,8 @@ def patient_id(cohort: Path, study_id: str) -> str:
 def registry(tmp_path: Path, small_cohort: Path) -> Iterator[tuple[Registry, Any]]:
     """A keyed registry with both recipients enrolled, MRN = the CT's PatientID; yields (registry, admin)."""
     reg = Registry.open(tmp_path / "ward.db", site_key=os.urandom(32), argon2_params=TEST_PARAMS)
-    admin = reg.add_user("admin", "correct horse battery", "admin", by=None)
+    reg.add_user("admin", "correct horse battery", "admin", by=None)
+    admin = reg.authenticate("admin", "correct horse battery")
     with open(small_cohort / "clinical.csv", newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
             record = {k: v for k, v in row.items() if v not in ("", None)}

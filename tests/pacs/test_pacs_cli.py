@@ -24,7 +24,8 @@ def ward(tmp_path: Path, small_cohort: Path, monkeypatch: pytest.MonkeyPatch) ->
     generate_site_key(key_file)
     db = tmp_path / "ward.db"
     reg = Registry.open(db, site_key=load_site_key(key_file))
-    admin = reg.add_user("admin", "correct horse battery", "admin", by=None)
+    reg.add_user("admin", "correct horse battery", "admin", by=None)
+    admin = reg.authenticate("admin", "correct horse battery")
     with open(small_cohort / "clinical.csv", newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
             record = {k: v for k, v in row.items() if v not in ("", None)}

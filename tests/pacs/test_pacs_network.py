@@ -127,7 +127,8 @@ def test_unknown_workstation_unreachable_node_and_readonly_user_are_clear_errors
     with pytest.raises(NetworkError, match="cannot be reached"):
         service.test_connection(reg, admin, closed)
     assert reg.dicom_transfers()[-1]["status"].startswith("failed")
-    reader = reg.add_user("reader", "correct horse battery", "readonly", by=admin)
+    reg.add_user("reader", "correct horse battery", "readonly", by=admin)
+    reader = reg.authenticate("reader", "correct horse battery")
     node = PacsNode("Mini", mini_pacs.ae_title, "127.0.0.1", mini_pacs.port)
     with pytest.raises(AuthError, match="may not query"):
         service.query_recipient(reg, reader, node, "HSP-0001")

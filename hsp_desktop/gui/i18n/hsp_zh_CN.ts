@@ -1513,155 +1513,155 @@
     </message>
     <message>
         <source>PACS node:</source>
-        <translation type="unfinished" />
+        <translation>PACS 节点：</translation>
     </message>
     <message>
         <source>Name</source>
-        <translation type="unfinished" />
+        <translation>名称</translation>
     </message>
     <message>
         <source>AE title</source>
-        <translation type="unfinished" />
+        <translation>AE 标题</translation>
     </message>
     <message>
         <source>Host</source>
-        <translation type="unfinished" />
+        <translation>主机</translation>
     </message>
     <message>
         <source>Port</source>
-        <translation type="unfinished" />
+        <translation>端口</translation>
     </message>
     <message>
         <source>TLS</source>
-        <translation type="unfinished" />
+        <translation>TLS</translation>
     </message>
     <message>
         <source>Radiology PACS</source>
-        <translation type="unfinished" />
+        <translation>放射科 PACS</translation>
     </message>
     <message>
         <source>&amp;Add node</source>
-        <translation type="unfinished" />
+        <translation>添加节点(&amp;A)</translation>
     </message>
     <message>
         <source>&amp;Remove selected</source>
-        <translation type="unfinished" />
+        <translation>删除所选(&amp;R)</translation>
     </message>
     <message>
         <source>Set</source>
-        <translation type="unfinished" />
+        <translation>设置</translation>
     </message>
     <message>
         <source>This workstation's AE title:</source>
-        <translation type="unfinished" />
+        <translation>本工作站的 AE 标题：</translation>
     </message>
     <message>
         <source>Nodes (administrators)</source>
-        <translation type="unfinished" />
+        <translation>节点（管理员）</translation>
     </message>
     <message>
         <source>&amp;Find CT studies</source>
-        <translation type="unfinished" />
+        <translation>查找 CT 检查(&amp;F)</translation>
     </message>
     <message>
         <source>Recipient:</source>
-        <translation type="unfinished" />
+        <translation>受者：</translation>
     </message>
     <message>
         <source>to</source>
-        <translation type="unfinished">至</translation>
+        <translation>至</translation>
     </message>
     <message>
         <source>Study dates:</source>
-        <translation type="unfinished" />
+        <translation>检查日期：</translation>
     </message>
     <message>
         <source>Study date / series</source>
-        <translation type="unfinished" />
+        <translation>检查日期 / 序列</translation>
     </message>
     <message>
         <source>Modality</source>
-        <translation type="unfinished" />
+        <translation>模态</translation>
     </message>
     <message>
         <source>Images</source>
-        <translation type="unfinished">影像</translation>
+        <translation>图像数</translation>
     </message>
     <message>
         <source>Description</source>
-        <translation type="unfinished" />
+        <translation>描述</translation>
     </message>
     <message>
         <source>&amp;Retrieve series and open in Imaging</source>
-        <translation type="unfinished" />
+        <translation>获取序列并在影像界面打开(&amp;R)</translation>
     </message>
     <message>
         <source>&amp;Cancel</source>
-        <translation type="unfinished">取消(&amp;C)</translation>
+        <translation>取消(&amp;C)</translation>
     </message>
     <message>
         <source>&amp;Send latest report, mask and SR to PACS</source>
-        <translation type="unfinished" />
+        <translation>将最新报告、掩膜和结构化报告发送到 PACS(&amp;S)</translation>
     </message>
     <message>
         <source>Export &amp;FHIR...</source>
-        <translation type="unfinished" />
+        <translation>导出 FHIR(&amp;F)...</translation>
     </message>
     <message>
         <source>This workstation connects only to the nodes listed here, on their DICOM port; it opens no listening port (images come back on the same connection, C-GET).</source>
-        <translation type="unfinished" />
+        <translation>本工作站只连接此处列出的节点的 DICOM 端口；不开放任何监听端口（图像经同一连接返回，C-GET）。</translation>
     </message>
     <message>
         <source>yes</source>
-        <translation type="unfinished">是</translation>
+        <translation>是</translation>
     </message>
     <message>
         <source>none selected (choose one on the Worklist)</source>
-        <translation type="unfinished" />
+        <translation>未选择（请在工作列表中选择）</translation>
     </message>
     <message>
         <source>No PACS node is configured: an administrator adds one below.</source>
-        <translation type="unfinished" />
+        <translation>尚未配置 PACS 节点：请管理员在下方添加。</translation>
     </message>
     <message>
         <source>Testing {0}...</source>
-        <translation type="unfinished" />
+        <translation>正在测试 {0}...</translation>
     </message>
     <message>
         <source>{0} answered in {1} ms</source>
-        <translation type="unfinished" />
+        <translation>{0} 在 {1} 毫秒内应答</translation>
     </message>
     <message>
         <source>Querying {0}...</source>
-        <translation type="unfinished" />
+        <translation>正在查询 {0}...</translation>
     </message>
     <message>
         <source>{0} studies, {1} series</source>
-        <translation type="unfinished" />
+        <translation>{0} 个检查，{1} 个序列</translation>
     </message>
     <message>
         <source>{0} images retrieved in {1} s: {2}</source>
-        <translation type="unfinished" />
+        <translation>{1} 秒内获取 {0} 幅图像：{2}</translation>
     </message>
     <message>
         <source>Send to PACS</source>
-        <translation type="unfinished" />
+        <translation>发送到 PACS</translation>
     </message>
     <message>
         <source>Send the latest risk report, its mask and a structured report for {0} to {1}?</source>
-        <translation type="unfinished" />
+        <translation>将 {0} 的最新风险报告、其掩膜和结构化报告发送到 {1}？</translation>
     </message>
     <message>
         <source>{0} objects stored on {1}</source>
-        <translation type="unfinished" />
+        <translation>已在 {1} 存储 {0} 个对象</translation>
     </message>
     <message>
         <source>Folder for the FHIR bundle</source>
-        <translation type="unfinished" />
+        <translation>FHIR 文件包的文件夹</translation>
     </message>
     <message>
         <source>FHIR bundle written: {0}</source>
-        <translation type="unfinished" />
+        <translation>已写入 FHIR 文件包：{0}</translation>
     </message>
 </context>
 <context>
@@ -2892,7 +2892,7 @@ Convert them?</source>
     </message>
     <message>
         <source>PACS</source>
-        <translation type="unfinished" />
+        <translation>PACS</translation>
     </message>
     <message>
         <source>Imaging</source>

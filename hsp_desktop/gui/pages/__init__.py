@@ -22,6 +22,7 @@ def build_pages(ctx: AppContext, window: Any) -> list[tuple[str, str, QWidget]]:
     from hsp_desktop.gui.pages.imaging import ImagingPage
     from hsp_desktop.gui.pages.models_page import ModelsPage
     from hsp_desktop.gui.pages.outcome_page import OutcomePage
+    from hsp_desktop.gui.pages.pacs import PacsPage
     from hsp_desktop.gui.pages.recipient import RecipientPage
     from hsp_desktop.gui.pages.research import ResearchPage
     from hsp_desktop.gui.pages.score import ScorePage
@@ -34,6 +35,7 @@ def build_pages(ctx: AppContext, window: Any) -> list[tuple[str, str, QWidget]]:
         ("start", QCoreApplication.translate("pages", "Getting started"), StartPage),
         ("worklist", QCoreApplication.translate("pages", "Worklist"), WorklistPage),
         ("recipient", QCoreApplication.translate("pages", "Recipient"), RecipientPage),
+        ("pacs", QCoreApplication.translate("pages", "PACS"), PacsPage),
         ("imaging", QCoreApplication.translate("pages", "Imaging"), ImagingPage),
         ("segment", QCoreApplication.translate("pages", "Segment"), SegmentPage),
         ("score", QCoreApplication.translate("pages", "Score"), ScorePage),
