@@ -51,6 +51,17 @@ def register(subparsers: Any) -> None:
         "OUT/pacs with ground truth (several series, DICOMDIR, two-patient export, Chinese names, "
         "compressed and lossy series, a truncated file, SEG/RTSTRUCT/TotalSegmentator/Slicer/ITK-SNAP masks)",
     )
+    p.add_argument(
+        "--prospective-shift",
+        type=float,
+        help="known shift for monitoring tests: log-odds added to the prospective recipients' outcome model",
+    )
+    p.add_argument(
+        "--prospective-scanner",
+        metavar="KERNEL",
+        help="known shift for monitoring tests: the prospective CTs come from a new scanner with this "
+        "reconstruction kernel (+25 HU offset)",
+    )
     p.add_argument("--workers", type=_positive, help="image worker processes (default: up to 4)")
     p.add_argument("--force", action="store_true", help="replace an existing cohort folder at --out")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -79,7 +90,18 @@ def _synth(args: argparse.Namespace) -> int:
     if args.out is None:
         given = [
             f"--{name.replace('_', '-')}"
-            for name in ("n", "prospective", "seed", "sites", "full_res", "inject_errors", "workers", "force")
+            for name in (
+                "n",
+                "prospective",
+                "seed",
+                "sites",
+                "full_res",
+                "inject_errors",
+                "workers",
+                "force",
+                "prospective_shift",
+                "prospective_scanner",
+            )
             if getattr(args, name) not in (None, False)
         ]
         if given:
@@ -101,7 +123,7 @@ def _synth(args: argparse.Namespace) -> int:
 
             out = demo_cohort_dir(images=not args.no_images, progress=progress)
         else:
-            from hsp_desktop.synthetic.cohort import generate_cohort
+            from hsp_desktop.synthetic.cohort import ProspectiveShift, generate_cohort
 
             out = generate_cohort(
                 args.out,
@@ -115,6 +137,9 @@ def _synth(args: argparse.Namespace) -> int:
                 progress=progress,
                 workers=args.workers,
                 overwrite=args.force,
+                shift=ProspectiveShift(
+                    intercept=args.prospective_shift or 0.0, scanner_kernel=args.prospective_scanner or ""
+                ),
             )
     finally:
         if bar is not None:

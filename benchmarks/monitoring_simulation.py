@@ -1,0 +1,159 @@
+"""Operating characteristics of the prospective monitoring and updating on synthetic cohorts with a known shift.
+
+    .venv/bin/python benchmarks/monitoring_simulation.py [--reps 300] [--update-reps 100] [--json out.json]
+
+A two-term clinical bundle (log2 platelets, log2 spleen volume) is fitted and locked on a synthetic development
+cohort (tests/validation/simhelpers.py).  Prospective cohorts come from the project's generator
+(``simulate_preop(..., prospective_shift=...)`` + ``simulate_followup``: outcomes derived by the protocol definition,
+pending and competing recipients included) and go through the same :func:`hsp_desktop.validation.monitor.monitor`
+as ``hsp monitor``:
+
+1. unshifted, n = 30: share of repetitions with no alarm of any kind (CUSUM, PSI, out-of-range, scanner);
+2. intercept shift (+1 log-odds) and a new scanner kernel, n = 30 and n = 80: CUSUM and scanner alarm rates;
+3. closed testing on an updating cohort of 2000 (unshifted -> "none", shifted -> "intercept") and the updated
+   model's calibration on a fresh shifted cohort of 1000 (intercept CI covers 0 and slope CI covers 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "validation"))
+
+from simhelpers import DEV_ACQUISITION, clinical_bundle
+
+from hsp_desktop.synthetic.clinical import simulate_preop
+from hsp_desktop.synthetic.followup import simulate_followup
+from hsp_desktop.validation.monitor import monitor
+from models.bundle import load_bundle
+
+NEW_SCANNER = {**DEV_ACQUISITION, "manufacturer": "Synthetic NewScan", "kernel": "FC52"}
+
+
+def cohort(n: int, seed: int, shift: float) -> tuple[Any, Any]:
+    """Prospective recipients (and their derived outcomes) of one synthetic study."""
+    preop = simulate_preop(1, seed, prospective=n, prospective_shift=shift)
+    follow, outcomes = simulate_followup(preop, seed)
+    keep = (preop["cohort"] == "validation").to_numpy()
+    return preop[keep].reset_index(drop=True), (outcomes[keep].reset_index(drop=True), follow)
+
+
+def records(model: Any, preop: Any, extra: Any, acquisition: dict[str, Any]) -> list[dict[str, Any]]:
+    """Monitoring records as ``records_from_registry`` builds them (scored on the CT day, before transplant)."""
+    outcomes, follow = extra
+    probs = model.predict_proba(preop[model.feature_names].astype(float))
+    out = []
+    for i in range(len(preop)):
+        sid = str(preop["study_id"].iat[i])
+        status = str(outcomes["outcome_status"].iat[i])
+        visits = follow[follow["study_id"] == sid]
+        ev = visits[visits["event"].fillna("").astype(str).isin(["death", "retransplant"])]
+        out.append(
+            {
+                "study_id": sid,
+                "transplant_date": str(preop["transplant_date"].iat[i]),
+                "outcome": int(status) if status in ("0", "1") else status,
+                "flags": [],
+                "event_day": int(ev["day"].iat[0]) if len(ev) else None,
+                "last_day": int(visits["day"].max()) if len(visits) else None,
+                "secondary": {},
+                "baseline": {},
+                "visits": [],
+                "acquisition": acquisition,
+                "predictions": [
+                    {
+                        "id": i,
+                        "manifest_sha256": model.sha256,
+                        "model_id": "m",
+                        "probability": float(probs[i]),
+                        "band": None,
+                        "created_at": str(preop["ct_date"].iat[i]) + "T10:00:00Z",
+                        "features": {n: float(preop[n].iat[i]) for n in model.feature_names},
+                    }
+                ],
+            }
+        )
+    return out
+
+
+def alarm_rates(
+    model: Any, reps: int, n: int, shift: float, acquisition: dict[str, Any], seed0: int
+) -> dict[str, Any]:
+    """Share of repetitions with each kind of alarm."""
+    bundles = {model.sha256: (model.path, model.manifest)}
+    refs = {model.sha256: model.manifest["monitoring_reference"]}
+    kinds: dict[str, int] = {"any": 0, "calibration": 0, "drift": 0, "scanner": 0}
+    for r in range(reps):
+        preop, extra = cohort(n, seed0 + r, shift)
+        rep = monitor(records(model, preop, extra, acquisition), bundles, refs)
+        seen = {a["kind"] for a in rep["alarms"]}
+        kinds["any"] += bool(seen)
+        for k in seen:
+            kinds[k] += 1
+    return {"reps": reps, "n": n, "shift": shift, **{k: v / reps for k, v in kinds.items()}}
+
+
+def updating(model: Any, reps: int, shift: float, seed0: int, tmp: Path) -> dict[str, Any]:
+    """Closed-testing choices and fresh-cohort calibration of the updated bundle."""
+    from hsp_desktop.validation.updating import update_from_table
+    from models.metrics import calibration
+
+    picks: dict[str, int] = {}
+    covered = 0
+    for r in range(reps):
+        preop, (outcomes, _) = cohort(2000, seed0 + r, shift)
+        known = outcomes["outcome_status"].isin(["0", "1"]).to_numpy()
+        y = outcomes["outcome_status"][known].astype(int).to_numpy()
+        res = update_from_table(model.path, preop[known], y, tmp / f"u{shift}-{r}")
+        picks[res.method] = picks.get(res.method, 0) + 1
+        if res.out is not None:
+            new = load_bundle(res.out)
+            fresh, (fo, _) = cohort(1000, 90_000 + seed0 + r, shift)
+            k2 = fo["outcome_status"].isin(["0", "1"]).to_numpy()
+            cal = calibration(
+                fo["outcome_status"][k2].astype(int).to_numpy(),
+                new.predict_proba(fresh[k2][new.feature_names]),
+            )
+            covered += (
+                cal.intercept_ci[0] <= 0 <= cal.intercept_ci[1] and cal.slope_ci[0] <= 1 <= cal.slope_ci[1]
+            )
+    updated = sum(v for k, v in picks.items() if k != "none")
+    return {
+        "reps": reps,
+        "shift": shift,
+        "picks": {k: v / reps for k, v in sorted(picks.items())},
+        "fresh_calibration_within_ci": covered / updated if updated else None,
+        "updated": updated,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reps", type=int, default=300)
+    ap.add_argument("--update-reps", type=int, default=100)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        model = load_bundle(clinical_bundle(Path(tmp) / "bundle"))
+        results = {
+            "unshifted_n30": alarm_rates(model, args.reps, 30, 0.0, DEV_ACQUISITION, 10_000),
+            "shifted_n30": alarm_rates(model, args.reps, 30, 1.0, NEW_SCANNER, 20_000),
+            "shifted_n80": alarm_rates(model, args.reps, 80, 1.0, NEW_SCANNER, 30_000),
+            "update_unshifted": updating(model, args.update_reps, 0.0, 40_000, Path(tmp)),
+            "update_shifted": updating(model, args.update_reps, 1.0, 50_000, Path(tmp)),
+        }
+    results["seconds"] = round(time.perf_counter() - t0, 1)
+    print(json.dumps(results, indent=1))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
