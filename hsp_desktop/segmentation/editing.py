@@ -32,6 +32,7 @@ __all__ = [
     "fill_holes",
     "keep_largest",
     "paint",
+    "replace_label",
     "smooth",
     "threshold_paint",
 ]
@@ -229,6 +230,23 @@ def smooth(array: LabelArray, spacing: Spacing, label: int, sigma_mm: float = 1.
     out = array.copy()
     out[mask & ~new] = 0
     out[new & (array == 0)] = label
+    return out
+
+
+def replace_label(array: LabelArray, mask: npt.NDArray[np.bool_], label: int) -> LabelArray:
+    """Make ``label`` exactly ``mask`` (e.g. a new semi-automatic result), leaving other labels' voxels alone."""
+    label = _check_label(label)
+    if mask.shape != array.shape:
+        raise InputError(
+            "The new organ mask is on another grid than the label map",
+            expected=f"shape {array.shape}",
+            found=f"shape {mask.shape}",
+            fix="segment on the CT the mask belongs to",
+            field="mask",
+        )
+    out = array.copy()
+    out[out == label] = 0
+    out[mask & (out == 0)] = label
     return out
 
 
