@@ -1271,76 +1271,76 @@
     <message>
         <source>Click seed</source>
         <extracomment>Editing tools: (key, label). "seed" adds a click for the semi-automatic growing.</extracomment>
-        <translation type="unfinished" />
+        <translation>点击种子点</translation>
     </message>
     <message>
         <source>Paint</source>
-        <translation type="unfinished" />
+        <translation>画笔</translation>
     </message>
     <message>
         <source>Erase</source>
-        <translation type="unfinished" />
+        <translation>橡皮擦</translation>
     </message>
     <message>
         <source>Threshold paint</source>
-        <translation type="unfinished" />
+        <translation>阈值画笔</translation>
     </message>
     <message>
         <source>Spleen</source>
-        <translation type="unfinished" />
+        <translation>脾脏</translation>
     </message>
     <message>
         <source>Liver</source>
-        <translation type="unfinished">肝脏</translation>
+        <translation>肝脏</translation>
     </message>
     <message>
         <source>Organ</source>
         <extracomment>Viewer orientation -&gt; editing plane.</extracomment>
-        <translation type="unfinished" />
+        <translation>器官</translation>
     </message>
     <message>
         <source>Brush radius</source>
-        <translation type="unfinished" />
+        <translation>画笔半径</translation>
     </message>
     <message>
         <source>Brush</source>
-        <translation type="unfinished" />
+        <translation>画笔</translation>
     </message>
     <message>
         <source>Lower HU limit</source>
-        <translation type="unfinished" />
+        <translation>HU下限</translation>
     </message>
     <message>
         <source>Upper HU limit</source>
-        <translation type="unfinished" />
+        <translation>HU上限</translation>
     </message>
     <message>
         <source>HU window</source>
-        <translation type="unfinished" />
+        <translation>HU窗</translation>
     </message>
     <message>
         <source>Fill holes</source>
-        <translation type="unfinished" />
+        <translation>填充孔洞</translation>
     </message>
     <message>
         <source>Keep largest island</source>
-        <translation type="unfinished" />
+        <translation>保留最大连通区</translation>
     </message>
     <message>
         <source>Smooth</source>
-        <translation type="unfinished" />
+        <translation>平滑</translation>
     </message>
     <message>
         <source>Undo</source>
-        <translation type="unfinished" />
+        <translation>撤销</translation>
     </message>
     <message>
         <source>Redo</source>
-        <translation type="unfinished" />
+        <translation>重做</translation>
     </message>
     <message>
         <source>{0} {1:.1f} ml</source>
-        <translation type="unfinished" />
+        <translation>{0} {1:.1f} ml</translation>
     </message>
 </context>
 <context>
@@ -1930,83 +1930,83 @@ Convert them?</source>
     <name>SegmentPage</name>
     <message>
         <source>Use the CT from the Imaging screen</source>
-        <translation type="unfinished" />
+        <translation>使用影像界面中的CT</translation>
     </message>
     <message>
         <source>Leak cut (smoothness)</source>
-        <translation type="unfinished" />
+        <translation>防渗漏切断（平滑度）</translation>
     </message>
     <message>
         <source>&amp;Segment from the clicks</source>
-        <translation type="unfinished" />
+        <translation>根据点击分割(&amp;S)</translation>
     </message>
     <message>
         <source>Auto-segment with a model...</source>
-        <translation type="unfinished" />
+        <translation>用模型自动分割...</translation>
     </message>
     <message>
         <source>Leak cut</source>
-        <translation type="unfinished" />
+        <translation>防渗漏切断</translation>
     </message>
     <message>
         <source>I have checked the mask on every slice that shows the organ</source>
-        <translation type="unfinished" />
+        <translation>我已在显示该器官的每一层上检查了分割</translation>
     </message>
     <message>
         <source>Confirm &amp;review and use for scoring</source>
-        <translation type="unfinished" />
+        <translation>确认审核并用于评分(&amp;R)</translation>
     </message>
     <message>
         <source>Continue to s&amp;coring</source>
-        <translation type="unfinished" />
+        <translation>继续评分(&amp;C)</translation>
     </message>
     <message>
         <source>Load the recipient's CT on the Imaging screen first.</source>
-        <translation type="unfinished" />
+        <translation>请先在影像界面载入受者的CT。</translation>
     </message>
     <message>
         <source>Recipient {0}: click inside the spleen with 'Click seed', then 'Segment'.</source>
-        <translation type="unfinished" />
+        <translation>受者 {0}：用“点击种子点”在脾脏内点击，然后点击“分割”。</translation>
     </message>
     <message>
         <source>Click inside the organ with 'Click seed'.</source>
-        <translation type="unfinished" />
+        <translation>用“点击种子点”在器官内点击。</translation>
     </message>
     <message>
         <source>{0} click(s) in the {1}; suggested window {2:.0f} to {3:.0f} HU.</source>
-        <translation type="unfinished" />
+        <translation>{1}内 {0} 个点击；建议窗 {2:.0f} 至 {3:.0f} HU。</translation>
     </message>
     <message>
         <source>Segmenting...</source>
-        <translation type="unfinished" />
+        <translation>正在分割...</translation>
     </message>
     <message>
         <source>Segmented in {0:.1f} s (window {1:.0f} to {2:.0f} HU). Check it, edit it, review it.</source>
-        <translation type="unfinished" />
+        <translation>分割用时 {0:.1f} 秒（窗 {1:.0f} 至 {2:.0f} HU）。请检查、编辑并审核。</translation>
     </message>
     <message>
         <source>Choose the segmentation model folder</source>
-        <translation type="unfinished" />
+        <translation>选择分割模型文件夹</translation>
     </message>
     <message>
         <source>Running the segmentation model...</source>
-        <translation type="unfinished" />
+        <translation>正在运行分割模型...</translation>
     </message>
     <message>
         <source>Model {0}: {1}. Check it, edit it, review it.</source>
-        <translation type="unfinished" />
+        <translation>模型 {0}：{1}。请检查、编辑并审核。</translation>
     </message>
     <message>
         <source>Reviewed by {0}; saved as {1}. It will be used for scoring.</source>
-        <translation type="unfinished" />
+        <translation>已由 {0} 审核；保存为 {1}。将用于评分。</translation>
     </message>
     <message>
         <source>The mask changed after the review: review it again before scoring.</source>
-        <translation type="unfinished" />
+        <translation>审核后分割已更改：评分前请重新审核。</translation>
     </message>
     <message>
         <source>Segmentation failed.</source>
-        <translation type="unfinished" />
+        <translation>分割失败。</translation>
     </message>
 </context>
 <context>
@@ -2900,7 +2900,7 @@ Convert them?</source>
     </message>
     <message>
         <source>Segment</source>
-        <translation type="unfinished" />
+        <translation>分割</translation>
     </message>
     <message>
         <source>Score</source>
