@@ -109,6 +109,17 @@ class QcError(InputError):
         super().__init__(message, **kwargs)
 
 
+class IdentityError(InputError):
+    """The CT's DICOM identity (PatientID, name, birth date, study date) does not match the recipient.
+
+    ``checks`` lists each compared item; an audited override with a reason may proceed.
+    """
+
+    def __init__(self, message: str, *, checks: Sequence[Any] = (), **kwargs: Any) -> None:
+        self.checks = list(checks)
+        super().__init__(message, **kwargs)
+
+
 class UnitError(InputError):
     """A value that looks like it was entered in another unit (a unit trap)."""
 

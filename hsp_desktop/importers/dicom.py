@@ -588,6 +588,7 @@ def read_dicom_ct(
         "manufacturer": str(getattr(first, "Manufacturer", "") or ""),
         "files": len(datasets),
         "sop_instance_uids": [str(ds.SOPInstanceUID) for _, ds in datasets],
+        "paths": [str(path) for path, _ in datasets],
         "series_number": info.series_number,
         "patient_name": info.patient_name,
         "birth_date": info.birth_date,

@@ -20,7 +20,36 @@ def register(subparsers: Any) -> None:
         "--ct", required=True, type=Path, metavar="PATH", help="CT: DICOM folder or NIfTI/NRRD/MHA"
     )
     score.add_argument(
-        "--mask", required=True, type=Path, metavar="PATH", help="label map (1 spleen, 2 liver)"
+        "--mask",
+        required=True,
+        type=Path,
+        metavar="PATH",
+        help="mask: label map, DICOM SEG, RTSTRUCT, Slicer .seg.nrrd, ITK-SNAP or TotalSegmentator labels "
+        "(the spleen is found by segment name)",
+    )
+    which = score.add_mutually_exclusive_group()
+    which.add_argument(
+        "--series",
+        metavar="UID",
+        default=None,
+        help="SeriesInstanceUID of the CT series to score (a folder with several CT series needs it)",
+    )
+    which.add_argument(
+        "--series-number", type=int, metavar="N", default=None, help="or the series by its SeriesNumber"
+    )
+    score.add_argument(
+        "--spleen-label",
+        metavar="NAME|N",
+        default=None,
+        help="the mask's spleen segment, when its name does not say it unambiguously",
+    )
+    score.add_argument(
+        "--override-identity",
+        action="store_true",
+        help="score although the CT's DICOM identity differs from the recipient (clinician/admin; needs --reason)",
+    )
+    score.add_argument(
+        "--reason", default=None, help="reason for --override-identity (audited, on the report)"
     )
     add_registry_arguments(score)
     score.add_argument(
@@ -148,14 +177,47 @@ def print_result(result: Any) -> None:
     if top:
         print("  main factors: " + "; ".join(f"{c.label} {round(c.contribution, 2) + 0.0:+.2f}" for c in top))
     print(f"  model {r.model_id} {r.model_version} (manifest sha256 {r.model_sha256[:16]}...)")
+    src = getattr(result, "imaging_source", None) or {}
+    if src.get("series_uid"):
+        print(
+            f"  CT series #{src.get('series_number')} '{src.get('series_description')}' uid {src['series_uid']}, "
+            f"study date {src.get('study_date')}"
+        )
+    if src.get("spleen_segment"):
+        print(
+            f"  mask {src.get('mask_file')} segment '{src['spleen_segment']}' sha256 {src.get('mask_sha256')}"
+        )
+    identity = getattr(result, "identity", None) or {}
+    if identity.get("status") == "overridden":
+        print(f"  identity OVERRIDDEN by {identity.get('override_by')}: {identity.get('override_reason')}")
     print(f"  prediction #{result.prediction_id} saved; QC {'passed' if result.qc.passed else 'FAILED'}")
     if result.report_path is not None:
         print(f"PDF report: {result.report_path}")
 
 
 def _score(args: argparse.Namespace) -> int:
+    from hsp_desktop.errors import InputError
     from hsp_desktop.pipeline import run_case
 
+    if args.override_identity and not (args.reason and args.reason.strip()):
+        raise InputError(
+            "--override-identity needs a reason",
+            expected="--reason TEXT",
+            found="no reason",
+            fix="state why this CT belongs to the recipient (kept in the audit trail, printed on the report)",
+            field="reason",
+        )
+    if args.reason and not args.override_identity:
+        raise InputError(
+            "--reason is only used with --override-identity",
+            expected="--override-identity --reason TEXT",
+            found="--reason alone",
+            fix="add --override-identity, or drop --reason",
+            field="reason",
+        )
+    spleen: int | str | None = args.spleen_label
+    if isinstance(spleen, str) and spleen.strip().isdigit():
+        spleen = int(spleen)
     registry, user = open_and_sign_in(args)
     with registry:
         gen = run_case(
@@ -168,6 +230,10 @@ def _score(args: argparse.Namespace) -> int:
             report_dir=args.out,
             language=args.language,
             write_report=not args.no_report,
+            series_uid=args.series,
+            series_number=args.series_number,
+            spleen_label=spleen,
+            override_identity=args.reason if args.override_identity else None,
         )
         result = run_with_bar(gen)
     print_result(result)

@@ -26,6 +26,18 @@ def sha256_path(path: Path | str) -> str:
     return h.hexdigest()
 
 
+def sha256_files(files: list[Path] | list[str], root: Path | str) -> str:
+    """SHA-256 of some files of a folder (one DICOM series of an export), as :func:`sha256_path` hashes folders."""
+    base = Path(root)
+    h = hashlib.sha256()
+    for f in sorted(Path(x) for x in files):
+        name = f.relative_to(base).as_posix() if f.is_relative_to(base) else f.name
+        h.update(name.encode("utf-8") + b"\0")
+        _update_file(h, f)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
 def _update_file(h: Any, f: Path) -> None:
     with f.open("rb") as fh:
         while chunk := fh.read(_CHUNK):

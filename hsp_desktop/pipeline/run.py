@@ -43,7 +43,7 @@ from hsp_desktop.errors import (
     ValidationError,
 )
 from hsp_desktop.pipeline import assemble as _assemble
-from hsp_desktop.pipeline.hashing import sha256_inputs, sha256_path
+from hsp_desktop.pipeline.hashing import sha256_files, sha256_inputs, sha256_path
 
 STAGES: tuple[str, ...] = (
     "recipient",
@@ -117,6 +117,10 @@ class CaseResult:
         ROI -> FeatureVector.
     prediction_id, imaging_id : int
         Registry row ids.
+    imaging_source : dict
+        The CT series (UID, number, description, study date, file hash) and the mask (file, segment, hash) scored.
+    identity : dict
+        The identity guard's verdict (and an override's reason), as stored with the prediction.
     report_path : Path or None
         The PDF written for the chart (None when reports were switched off).
     timings : dict
@@ -135,6 +139,8 @@ class CaseResult:
     report_path: Path | None
     timings: dict[str, float] = field(default_factory=dict)
     cpu_timings: dict[str, float] = field(default_factory=dict)
+    imaging_source: dict[str, Any] = field(default_factory=dict)
+    identity: dict[str, Any] = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------------------------------- parts
@@ -150,6 +156,12 @@ def _default_read_ct(path: Path) -> CtVolume:
     return read_ct(path)
 
 
+def _default_read_ct_series(path: Path, series_uid: str | None, series_number: int | None) -> CtVolume:
+    from hsp_desktop.importers import read_ct
+
+    return read_ct(path, series_uid=series_uid, series_number=series_number)
+
+
 def _default_read_mask(path: Path, reference: CtVolume) -> LabelMap:
     from hsp_desktop.importers import read_mask
 
@@ -162,10 +174,10 @@ def _default_check_geometry(ct: CtVolume, mask: LabelMap) -> None:
     check_geometry(ct, mask)
 
 
-def _default_qc(ct: CtVolume, mask: LabelMap, label: int) -> QcReport:
-    from hsp_desktop.imaging.qc import require_qc, run_qc
+def _default_qc(ct: CtVolume, mask: LabelMap, label: int, lossy: str = "fail") -> QcReport:
+    from hsp_desktop.imaging.qc import QcLimits, require_qc, run_qc
 
-    report = run_qc(ct, mask, label=label)
+    report = run_qc(ct, mask, label=label, limits=QcLimits(lossy_compression=lossy))
     require_qc(report)
     return report
 
@@ -216,6 +228,7 @@ class Parts:
 
     load_model: Callable[[Path], Any] = _default_load_model
     read_ct: Callable[[Path], CtVolume] = _default_read_ct
+    read_ct_series: Callable[[Path, str | None, int | None], CtVolume] = _default_read_ct_series
     read_mask: Callable[[Path, CtVolume], LabelMap] = _default_read_mask
     check_geometry: Callable[[CtVolume, LabelMap], None] = _default_check_geometry
     qc: Callable[[CtVolume, LabelMap, int], QcReport] = _default_qc
@@ -335,6 +348,10 @@ def run_case(
     language: str | None = None,
     write_report: bool = True,
     parts: Parts | None = None,
+    series_uid: str | None = None,
+    series_number: int | None = None,
+    spleen_label: int | str | None = None,
+    override_identity: str | None = None,
 ) -> Generator[Progress, None, CaseResult]:
     """Score one recipient end to end; yield progress per stage and return the :class:`CaseResult`.
 
@@ -362,6 +379,14 @@ def run_case(
         Write the patient PDF (default True).
     parts : Parts, optional
         Stage implementations (tests only; the product uses the defaults).
+    series_uid, series_number : optional
+        Which series of a DICOM folder holding several (a folder with several candidate series and neither is
+        refused with the list).  The series is stored with the prediction and named on the report.
+    spleen_label : int or str, optional
+        The mask's spleen segment (number or name) when its name does not say it unambiguously.
+    override_identity : str, optional
+        Reason for scoring a CT whose DICOM identity does not match the recipient (clinician or admin only;
+        audited, stored with the prediction and printed on the report).
 
     Yields
     ------
@@ -451,19 +476,37 @@ def run_case(
         stage = "import"
         yield begin(stage, f"{_LABELS[stage]}: {ct_path.name}, {mask_path.name}")
         try:
-            ct = impl.read_ct(ct_path)
-            ct_sha = sha256_path(ct_path)
+            if series_uid is not None or series_number is not None:
+                ct = impl.read_ct_series(ct_path, series_uid, series_number)
+            else:
+                ct = impl.read_ct(ct_path)
+            paths = ct.meta.get("paths")
+            ct_sha = sha256_files(list(paths), ct_path) if paths else sha256_path(ct_path)
         except Exception as exc:
             raise stage_error(stage, exc, f"CT {ct_path}") from exc
         try:
-            mask = impl.read_mask(mask_path, ct)
+            from hsp_desktop.pipeline.identity import check_identity, require_identity
+
+            identity = require_identity(
+                check_identity(registry, study_id, record, dict(ct.meta)),
+                user=user,
+                override_reason=override_identity,
+            )
+        except Exception as exc:
+            raise stage_error(stage, exc, f"CT {ct_path} for {study_id}") from exc
+        try:
+            from hsp_desktop.importers.segments import resolve_organs
+
+            read = impl.read_mask(mask_path, ct)
             mask_sha = sha256_path(mask_path)
             # a mask made or edited in the app is scored only after a named user reviewed it
             from hsp_desktop.segmentation.provenance import require_reviewed
 
-            mask_provenance = require_reviewed(mask_path, mask)
+            mask_provenance = require_reviewed(mask_path, read)
+            mask, organs = resolve_organs(read, spleen_label)
         except Exception as exc:
             raise stage_error(stage, exc, f"mask {mask_path}") from exc
+        imaging_source = _imaging_source(ct, ct_path, ct_sha, mask_path, mask_sha, organs.as_dict())
         end(stage)
 
         # 4 qc ------------------------------------------------------------------------------------------
@@ -473,7 +516,11 @@ def run_case(
         qc_label = labels.get("spleen", 1)
         try:
             impl.check_geometry(ct, mask)
-            qc = impl.qc(ct, mask, qc_label)
+            lossy = str(model_info.registry_setting(registry, "qc_lossy_compression", "fail") or "fail")
+            if impl.qc is _default_qc:
+                qc = _default_qc(ct, mask, qc_label, lossy)
+            else:
+                qc = impl.qc(ct, mask, qc_label)
         except Exception as exc:
             raise stage_error(stage, exc, f"CT {ct_path.name} with mask {mask_path.name}") from exc
         end(stage)
@@ -557,6 +604,8 @@ def run_case(
         try:
             prediction = locked.predict(table)[0]
             risk = to_risk_result(prediction, locked, input_sha, row)
+            risk.extra["imaging_source"] = imaging_source
+            risk.extra["identity"] = identity.as_dict()
             if measured_from_mask:
                 risk.extra["measured_from_mask"] = measured_from_mask
             if mask_provenance is not None:
@@ -615,6 +664,7 @@ def run_case(
                 risk=risk,
                 manifest=locked.manifest,
                 report_name=final_report.name if final_report else None,
+                reason=f"identity override: {identity.override_reason}" if identity.override_reason else None,
             )
         except Exception as exc:
             raise stage_error(stage, exc, f"registry for {study_id}") from exc
@@ -634,6 +684,8 @@ def run_case(
             report_path=final_report,
             timings=timings,
             cpu_timings=cpu_timings,
+            imaging_source=imaging_source,
+            identity=identity.as_dict(),
         )
     finally:
         if tmp_report is not None:
@@ -670,11 +722,15 @@ def _save(
     risk: RiskResult,
     manifest: Mapping[str, Any],
     report_name: str | None,
+    reason: str | None = None,
 ) -> tuple[int, int]:
-    """Write imaging study, feature vectors and prediction in one registry transaction."""
+    """Write imaging study, feature vectors and prediction in one registry transaction.
+
+    ``reason`` (an identity override's) is written to the audit trail with every row of the transaction.
+    """
     from hsp_desktop.pipeline.model_info import prediction_record
 
-    with _transaction(registry, user):
+    with _transaction(registry, user, reason):
         imaging_id = registry.add_imaging_study(
             study_id,
             ct_path=str(ct_path),
@@ -705,13 +761,34 @@ def _save(
     return int(imaging_id), int(prediction_id)
 
 
-def _transaction(registry: Any, user: Any) -> Any:
+def _transaction(registry: Any, user: Any, reason: str | None = None) -> Any:
     """One registry transaction around the saves (nested writes join it; an error rolls all of them back)."""
     public = getattr(registry, "transaction", None)
     if public is not None:
-        return public(by=user)
+        return public(by=user, reason=reason) if reason else public(by=user)
     # Registry 0.1 offers the nesting transaction only as ``_tx``; a public ``transaction(by=)`` is requested.
-    return registry._tx(user)
+    return registry._tx(user, reason)
+
+
+def _imaging_source(
+    ct: CtVolume, ct_path: Path, ct_sha: str, mask_path: Path, mask_sha: str, organs: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What was scored: the CT series and the mask segment, with their hashes (stored with the prediction)."""
+    meta = ct.meta
+    return {
+        "ct_path": str(ct_path),
+        "series_uid": meta.get("series_uid"),
+        "series_number": meta.get("series_number"),
+        "series_description": meta.get("description"),
+        "study_date": meta.get("study_date"),
+        "phase": meta.get("phase"),
+        "compression": meta.get("compression"),
+        "ct_sha256": ct_sha,
+        "mask_file": mask_path.name,
+        "mask_path": str(mask_path),
+        "mask_sha256": mask_sha,
+        **dict(organs),
+    }
 
 
 def run_to_end(

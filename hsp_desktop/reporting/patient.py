@@ -118,6 +118,31 @@ def localise_contribution(c: Contribution, language: Language) -> Contribution:
     return replace(c, label=label, value=value)
 
 
+def imaging_source_lines(extra: Mapping[str, Any], lang: str) -> list[str]:
+    """The CT series and mask scored, and an identity override, as stored with the prediction (issue 14)."""
+    src, ident = extra.get("imaging_source") or {}, extra.get("identity") or {}
+    zh = lang == "zh"
+    lines = []
+    if src.get("series_uid"):
+        lines.append(
+            ("CT 序列" if zh else "CT series")
+            + f" #{src.get('series_number')} {src.get('series_description') or ''} ({src.get('study_date') or '-'}),"
+            f" UID {src['series_uid']}"
+        )
+    if src.get("spleen_segment"):
+        lines.append(
+            ("分割" if zh else "Mask")
+            + f" {src.get('mask_file')}, {'脾段' if zh else 'spleen segment'} '{src['spleen_segment']}',"
+            f" SHA-256 {str(src.get('mask_sha256') or '')[:16]}"
+        )
+    if ident.get("status") == "overridden":
+        lines.append(
+            ("身份核对被覆盖" if zh else "Identity check OVERRIDDEN")
+            + f" ({ident.get('override_by')}): {ident.get('override_reason')}"
+        )
+    return lines
+
+
 def _qc_rows(qc: QcReport | Mapping[str, Any] | None) -> tuple[str | None, list[dict[str, str]]]:
     if qc is None:
         return None, []
@@ -275,6 +300,7 @@ def _inputs_and_qc(inp: PatientReportInputs, lang: Language, st: Styles, fonts: 
     out: list[Flowable] = [p(t(lang, "inputs_heading"), st.h2)]
     out.append(table(rows, widths, fonts, size=7.5, extra=[("LINEAFTER", (2, 0), (2, -1), 0.6, colors.grey)]))
 
+    out += [p(line, st.body) for line in imaging_source_lines(inp.risk.extra, lang)]
     status, checks = _qc_rows(inp.qc)
     qc_part: list[Flowable] = [p(t(lang, "qc_heading"), st.h2)]
     out.append(KeepTogether(qc_part))
