@@ -60,11 +60,13 @@ def active_model_dir(registry: Any, data_dir: Path) -> Path | None:
 
 
 def set_active_model(registry: Any, folder: Path, *, by: Any) -> None:
-    """Verify ``folder`` with the strict loader and record it as the active model (audited setting)."""
-    from models.bundle import load_bundle
+    """Verify ``folder`` (strict loader, Ed25519 signature) and make it the active model, pinning its manifest.
 
-    load_bundle(folder)
-    registry.set_setting(SETTING, str(Path(folder).resolve()), by=by)
+    See :func:`hsp_desktop.registry.bundles.activate` (both settings are audited).
+    """
+    from hsp_desktop.registry.bundles import activate
+
+    activate(registry, folder, by=by)
 
 
 def install_bundle(source: Path, data_dir: Path) -> Path:

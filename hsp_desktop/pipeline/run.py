@@ -461,6 +461,9 @@ def run_case(
         yield begin(stage, f"{_LABELS[stage]} {bundle_path.name}")
         try:
             locked = impl.load_model(bundle_path)
+            from hsp_desktop.registry.bundles import check_for_scoring
+
+            check_for_scoring(registry, bundle_path, locked)  # signed (or allowed), and the pinned manifest
             feature_names = [str(c) for c in locked.feature_names]
             settings = (
                 model_info.radiomics_settings(locked.manifest, bundle_path)

@@ -23,6 +23,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "study_id_prefix": "HSP",
     "min_password_length": 8,
     "active_model": "",  # folder of the locked model bundle used for scoring ("" = the shipped demo model)
+    "active_model_sha256": "",  # SHA-256 of that bundle's manifest, pinned at activation (registry.bundles)
+    "allow_unsigned_bundles": False,  # score with bundles that carry no Ed25519 signature (administrators decide)
+    "trusted_bundle_keys": [],  # Ed25519 public keys (PEM) of developing centres, besides the shipped ones
     "pacs_nodes": [],  # DICOM nodes (validated by hsp_desktop.pacs.nodes before they are stored)
     "pacs_local_ae": "HSPDESKTOP",  # this workstation's AE title
 }
@@ -67,6 +70,22 @@ class Settings(Layer):
         default = DEFAULT_SETTINGS[key]
         if key == "language" and value not in ("en", "zh"):
             raise SettingsError("Unknown language", expected="en or zh", found=repr(value), field=key)
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise SettingsError(f"Setting {key} must be true or false", found=repr(value), field=key)
+            return
+        if key == "trusted_bundle_keys":
+            from models.signing import load_public_key
+
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise SettingsError(
+                    f"Setting {key} must be a list of PEM texts", found=repr(value)[:80], field=key
+                )
+            for text in value:
+                load_public_key(text)
+            return
+        if key == "active_model_sha256" and value and not ju.is_sha256(value):
+            raise SettingsError("active_model_sha256 must be a SHA-256 digest", found=repr(value), field=key)
         if key == "outcome_definition":
             self._outcomes.definition(value)
         elif key == "followup_windows":

@@ -28,7 +28,7 @@ def clinical_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     y = pre["_y"].to_numpy().astype(int)
     result = develop(table, y, config=config, log=lambda s: None)
     out = tmp_path_factory.mktemp("bundles") / "hsp-test-clinical"
-    return write_bundle(
+    bundle = write_bundle(
         result,
         table,
         y,
@@ -39,6 +39,13 @@ def clinical_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
         training_summary={"recipients_in_file": 200, "recipients_used": 200, "events": int(y.sum())},
         config=config,
     )
+    # signed with the demonstration key (trusted by the shipped public key), as a developing centre would
+    from models.signing import sign_bundle
+
+    sign_bundle(
+        bundle, (HERE.parents[1] / "packaging" / "demo-signing" / "demo-bundle-signing-key.pem").read_bytes()
+    )
+    return bundle
 
 
 @pytest.fixture(scope="session")
