@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from hsp_desktop.errors import ModelArtefactError
 from models.bundle import BANDS, band_of, feature_entries, save_bundle
 from models.features import split_blocks
 from models.logistic import LogisticFit, odds_ratios
@@ -47,6 +48,8 @@ class DevelopmentConfig:
     n_boot_ci: int = 500
     #: Extra MultimodalRiskModel parameters (e.g. smaller inner loops in tests).
     model_params: tuple[tuple[str, Any], ...] = ()
+    #: Why the model may be locked although Riley's sample-size criteria fail (None: a failure blocks locking).
+    riley_override: str | None = None
 
 
 @dataclass
@@ -304,6 +307,43 @@ def develop(
     )
 
 
+def score_parameter_note(model: MultimodalRiskModel) -> str | None:
+    """Say how a learned score is counted in the sample-size check (None for a model without scores)."""
+    parts = []
+    for s in model.scores_:
+        rep = model.selection_report_.get(s.name, {})
+        parts.append(
+            f"{s.name} built from {rep.get('candidates', '?')} candidate features ({len(s.inputs)} selected) is "
+            "counted as 1 parameter: its selection is repeated inside every resample, so the internal validation "
+            "includes it, but the effective number of parameters is larger than the count"
+        )
+    if model.uses_deep_score_:
+        parts.append("dl_score (the CNN's out-of-fold logit) is counted as 1 parameter")
+    return "; ".join(parts) or None
+
+
+def check_sample_size(result: DevelopmentResult, config: DevelopmentConfig) -> None:
+    """Refuse to lock a model that fails Riley's criteria unless the run records why (``riley_override``).
+
+    Raises
+    ------
+    ModelArtefactError
+        Naming the parameters, the maximum the data support and the fix.
+    """
+    check = result.sample_size
+    reason = (config.riley_override or "").strip()
+    if check.ok or reason:
+        return
+    raise ModelArtefactError(
+        "The locked model has more parameters than the sample size supports (Riley et al. 2020)",
+        expected=f"at most {check.max_parameters} parameters for {check.n} recipients with {check.events} events",
+        found=f"{check.parameters} parameters ({', '.join(result.model.terms_)})",
+        fix="reduce the pre-specified predictors, add data, or lock anyway with --riley-override "
+        "'<reason>' (the reason is recorded in the bundle and printed on the validation report)",
+        field="sample_size",
+    )
+
+
 def final_odds_ratios(model: MultimodalRiskModel, per: list[str]) -> list[dict[str, Any]]:
     """Odds ratios of the locked model: ``exp(shrunk slope)`` with Wald CIs from its covariance.
 
@@ -416,6 +456,7 @@ def write_bundle(
     from models.figures import calibration_figure, dca_figure, roc_figure
 
     yb = np.asarray(y).astype(np.int64)
+    check_sample_size(result, config)
     oof = result.nested[result.selected].mean_oof
     spec = result.model.to_dict()
     with tempfile.TemporaryDirectory() as tmp:
@@ -432,6 +473,11 @@ def write_bundle(
         validation["selection"] = result.model.selection_report_
         validation["shrinkage_factor"] = result.model.shrinkage_factor_
         validation["interval_inflation"] = result.model.interval_inflation_
+        validation["sample_size"] = {
+            **result.sample_size.as_dict(),
+            "override": (config.riley_override or "").strip() or None,
+            "score_parameters": score_parameter_note(result.model),
+        }
         _, contrib = result.model.contributions(table)
         validation["global_contributions"] = {
             "measure": "mean |log-odds contribution| over the development cohort (exact, linear meta-learner)",

@@ -51,6 +51,12 @@ def register(subparsers: Any) -> None:
         help="CNN artefact (name under models/artifacts or a folder): adds the DL-score, out-of-fold for the "
         "recipients the CNN was trained on",
     )
+    dev.add_argument(
+        "--riley-override",
+        metavar="REASON",
+        help="lock the model although it fails Riley's sample-size criteria, for this recorded reason "
+        "(printed on the validation report); without it such a model is not locked",
+    )
     dev.add_argument("--overwrite", action="store_true", help="replace an existing bundle")
     dev.add_argument(
         "--subset",
@@ -107,6 +113,7 @@ def _develop(args: argparse.Namespace) -> int:
         deep=resolve_model(args.deep, field="deep") if args.deep else None,
         overwrite=args.overwrite,
         subset=args.subset,
+        riley_override=args.riley_override,
     )
     bars: dict[str, Any] = {}
 

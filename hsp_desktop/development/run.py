@@ -34,6 +34,7 @@ class DevelopmentRun:
     overwrite: bool = False
     subset: str = "development"
     deep: Path | None = None
+    riley_override: str | None = None
 
     def __post_init__(self) -> None:
         if self.n_boot < 1 or self.n_repeats < 1 or self.n_splits < 2:
@@ -75,6 +76,7 @@ class DevelopmentRun:
             f"hsp develop --cohort {self.cohort} --out {self.out} --seed {self.seed} --n-boot {self.n_boot} "
             f"--n-repeats {self.n_repeats} --n-splits {self.n_splits}"
             + (f" --deep {self.deep}" if self.deep is not None else "")
+            + (f" --riley-override {self.riley_override!r}" if self.riley_override else "")
         )
 
 
@@ -131,6 +133,7 @@ def develop_bundle(
         n_boot=run.n_boot,
         n_jobs=run.jobs,
         comparators=run.comparators,
+        riley_override=run.riley_override,
     )
     result = develop(cohort.table, cohort.y, replicates=cohort.replicates, config=config, progress=stage)
     check()

@@ -254,6 +254,10 @@ def _sample_size(inp: ValidationReportInputs, lang: Language, st: Styles) -> lis
                 st.body,
             )
         )
+        if ss.get("override"):
+            out.append(p(t(lang, "v_sample_override", reason=str(ss["override"])), st.caution))
+        if ss.get("score_parameters"):
+            out.append(p(t(lang, "v_sample_scores", note=str(ss["score_parameters"])), st.small))
     return out
 
 

@@ -229,3 +229,24 @@ def test_development_result_contents(developed):
     assert names[:2] == ["platelets", "spleen_volume_ml"]
     assert ors["platelets"]["odds_ratio"] < 1 < ors["spleen_volume_ml"]["odds_ratio"]
     assert result.sample_size.parameters == len(result.model.terms_)
+
+
+def test_riley_failure_blocks_locking_unless_overridden_with_a_reason(developed, dev_table, tmp_path):
+    import dataclasses
+
+    from models.samplesize import riley_check
+
+    result, _ = developed
+    X, y, _ = dev_table
+    failing = dataclasses.replace(result, sample_size=riley_check(len(y), int(y.sum()), 12, auc=0.75))
+    assert not failing.sample_size.ok
+    kwargs = dict(name="x", version="1", outcome_definition_id="d", training_summary={"n": len(y)})
+    with pytest.raises(ModelArtefactError, match="more parameters than the sample size supports") as err:
+        write_bundle(failing, X, y, tmp_path / "blocked", config=FAST, **kwargs)
+    assert "--riley-override" in err.value.fix and not (tmp_path / "blocked").exists()
+    reason = "pilot model for the registry demonstration; external validation planned"
+    out = write_bundle(
+        failing, X, y, tmp_path / "over", config=dataclasses.replace(FAST, riley_override=reason), **kwargs
+    )
+    ss = load_bundle(out).manifest["validation"]["sample_size"]
+    assert ss["override"] == reason and ss["ok"] is False

@@ -106,3 +106,17 @@ def test_waterfall_baseline_and_odds_ratios_say_what_they_are(tmp_path: Path) ->
     val = text_of(render_validation_report(validation_inputs(model=summary), tmp_path / "v.pdf"))
     assert "Odds ratio of the locked (shrunk) model (95% CI)" in val
     assert "shrunk by the factor 0.912" in val and "widened by 1.18" in val
+
+
+def test_validation_report_prints_a_riley_override_and_how_scores_are_counted(tmp_path: Path) -> None:
+    ss = {
+        "required_overall": 285,
+        "max_parameters": 3,
+        "ok": False,
+        "override": "pilot model; external validation planned",
+        "score_parameters": "rad_score built from 107 candidate features (3 selected) is counted as 1 parameter",
+    }
+    val = text_of(render_validation_report(validation_inputs(sample_size=ss), tmp_path / "v.pdf"))
+    assert "The criteria are NOT met" in val
+    assert "recorded override. Reason given: pilot model; external validation planned" in val
+    assert "rad_score built from 107 candidate features (3 selected) is counted as 1 parameter" in val
