@@ -62,6 +62,14 @@ CODES: dict[str, str] = {
     "outcome": QT_TRANSLATE_NOOP("domain", "outcome known"),
     "excluded": QT_TRANSLATE_NOOP("domain", "excluded"),
     "pending": QT_TRANSLATE_NOOP("domain", "pending"),
+    "lossy_compression": QT_TRANSLATE_NOOP("domain", "no lossy compression"),
+    "spleen_side": QT_TRANSLATE_NOOP("domain", "spleen on the patient's left"),
+    # recovery grades
+    "full": QT_TRANSLATE_NOOP("domain", "full"),
+    "partial": QT_TRANSLATE_NOOP("domain", "partial"),
+    "none": QT_TRANSLATE_NOOP("domain", "none"),
+    # model terms
+    "DL-score (CNN)": QT_TRANSLATE_NOOP("domain", "DL-score (CNN)"),
     # mask labels
     "spleen": QT_TRANSLATE_NOOP("domain", "spleen"),
     "liver": QT_TRANSLATE_NOOP("domain", "liver"),
@@ -172,7 +180,12 @@ def factor_label(feature: str, label: str) -> str:
     region, sep, rest = feature.partition("__")
     if sep and region in CODES:
         return f"{tr_code(region)}：{rest}"
-    return QCoreApplication.translate("domain", label)
+    score = re.fullmatch(r"Rad-score \((\d+) (\w+) radiomics features\)", label)
+    if score:
+        return QCoreApplication.translate("domain", "Rad-score ({0} {1} radiomics features)").format(
+            score.group(1), tr_code(score.group(2))
+        )
+    return tr_code(label)
 
 
 def is_translated(text: str) -> bool:

@@ -166,10 +166,10 @@ class MainWindow(QMainWindow):
         viewer.user = str(getattr(self.ctx.user, "username", ""))
         viewer.measurement_recorded.connect(apply)
         viewer.measurement_recorded.connect(
-            lambda field, value, _p: self.statusBar().showMessage(
+            lambda _field, value, _p: self.statusBar().showMessage(
                 self.tr(
                     "{0} = {1:g} put into the pre-operative form (save it on the Recipient screen)"
-                ).format(field, value),
+                ).format(viewer.measure_field.currentText(), value),
                 8000,
             )
         )

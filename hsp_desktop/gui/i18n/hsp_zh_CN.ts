@@ -2695,6 +2695,30 @@ Convert them?</source>
         <translation>待定</translation>
     </message>
     <message>
+        <source>no lossy compression</source>
+        <translation>无有损压缩</translation>
+    </message>
+    <message>
+        <source>spleen on the patient's left</source>
+        <translation>脾脏位于患者左侧</translation>
+    </message>
+    <message>
+        <source>full</source>
+        <translation>完全</translation>
+    </message>
+    <message>
+        <source>partial</source>
+        <translation>部分</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>DL-score (CNN)</source>
+        <translation>深度学习评分（CNN）</translation>
+    </message>
+    <message>
         <source>spleen</source>
         <translation>脾脏</translation>
     </message>
@@ -2742,6 +2766,10 @@ Convert them?</source>
     <message>
         <source>{0} on day {1}, before the outcome could be derived</source>
         <translation>第 {1} 天发生{0}，早于结局判定</translation>
+    </message>
+    <message>
+        <source>Rad-score ({0} {1} radiomics features)</source>
+        <translation>影像组学评分（{0} 个{1}影像组学特征）</translation>
     </message>
 </context>
 <context>

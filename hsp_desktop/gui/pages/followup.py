@@ -377,7 +377,7 @@ class FollowUpPage(QWidget):
             lines.append(self.tr("Flags: {0}").format(", ".join(tr_domain(str(f)) for f in flags)))
         secondary = outcome.get("secondary") or {}
         parts = [
-            f"{self.tr(label)}: {_fmt(secondary[key])}{unit}"
+            f"{self.tr(label)}: {tr_domain(str(secondary[key])) if key == 'recovery_grade' else _fmt(secondary[key])}{unit}"
             for key, label, unit in SECONDARY
             if secondary.get(key) is not None
         ]

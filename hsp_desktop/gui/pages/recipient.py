@@ -115,7 +115,9 @@ class RecipientPage(QWidget):
         self.form.mark_problems(())
         self.problems.clear()
         self.problems.hide()
-        state = self.tr("locked") if record.get("locked") else record.get("status", "")
+        from hsp_desktop.gui.domain_text import tr_code
+
+        state = self.tr("locked") if record.get("locked") else tr_code(str(record.get("status", "")))
         self.title.setText(self.tr("Recipient {0} ({1})").format(study_id, state))
         self._show_eligibility(bool(record.get("eligible")), record.get("exclusion_reasons") or [])
         self.imaging_button.setEnabled(bool(record.get("eligible")))
