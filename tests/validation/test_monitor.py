@@ -229,3 +229,18 @@ def test_acquisition_metadata_is_read_from_the_dicom_series(tmp_path: Path) -> N
     assert dev["kernel"] == "" and new["kernel"] == "FC52"
     assert new["manufacturer"] == "Synthetic NewScan" and new["phase"] == "PORTAL_VENOUS"
     assert acquisition_of(cohort / "images" / "HSP-0001" / "ct.nii.gz") is None
+
+
+def test_store_reference_from_a_development_cohort(bundles: tuple[Path, Path], tmp_path: Path) -> None:
+    from hsp_desktop.validation.cli import store_reference
+    from hsp_desktop.validation.monitor import load_reference
+
+    cohort = Path(generate_cohort(tmp_path / "dev", n=60, prospective=0, seed=8, images=False))
+    path = store_reference(bundles[0], cohort, tmp_path / "data")
+    model = load_bundle(bundles[0])
+    ref = load_reference({}, model.sha256, tmp_path / "data")
+    assert ref is not None and path.is_file()
+    assert set(ref["inputs"]) == {"platelets", "spleen_volume_ml"}
+    assert sum(ref["inputs"]["platelets"]["proportions"]) == pytest.approx(1.0)
+    assert ref["inputs"]["platelets"]["n"][0] > 40  # development recipients with a derived outcome
+    assert ref["acquisition"]["kernel"] == []  # no images in this cohort: nothing to compare against
