@@ -51,6 +51,10 @@ def main() -> int:
 
     app = QApplication(sys.argv)
     from hsp_desktop.gui.app import install_language, save_language
+    from hsp_desktop.gui.gc_guard import GuiThreadGarbageCollector
+
+    collector = GuiThreadGarbageCollector(parent=app)
+    collector.start()  # as the app does: Qt wrappers are freed on the GUI thread only (a worker's GC pass crashes)
     from hsp_desktop.pipeline.demo import run_demo
 
     result = run_demo(tmp / "demo")
@@ -61,6 +65,7 @@ def main() -> int:
         install_language(app, language)
         save_language(language)
         _shoot_every_screen(app, tmp, result, args.out, f"{language}_{tag}")
+    collector.stop()
     return 0
 
 
