@@ -46,6 +46,7 @@ from pynetdicom.sop_class import (  # type: ignore[attr-defined]
 
 from hsp_desktop.domain import Progress
 from hsp_desktop.errors import CancelledError, NetworkError
+from hsp_desktop.importers.dicom import SeriesInfo, series_phase
 from hsp_desktop.pacs.nodes import DEFAULT_LOCAL_AE, PacsNode
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ class StudyHit:
 
 @dataclass(frozen=True)
 class SeriesHit:
-    """One series of a study a C-FIND found."""
+    """One series of a study a C-FIND found (acquisition details as far as the node returns them)."""
 
     study_uid: str
     series_uid: str
@@ -97,6 +98,37 @@ class SeriesHit:
     modality: str
     description: str
     n_instances: int | None
+    phase: str = "unknown"
+    kernel: str = ""
+    slice_thickness_mm: float | None = None
+    image_type: tuple[str, ...] = ()
+    contrast_agent: str = ""
+    patient_id: str = ""
+
+    def as_series_info(self) -> SeriesInfo:
+        """The same description the folder importer gives, so one preselection rule serves both."""
+        return SeriesInfo(
+            series_uid=self.series_uid,
+            description=self.description,
+            phase=self.phase,
+            modality=self.modality,
+            slice_count=self.n_instances or 0,
+            series_number=self.series_number,
+            study_uid=self.study_uid,
+            patient_id=self.patient_id,
+            slice_thickness_mm=self.slice_thickness_mm,
+            image_type=self.image_type,
+            kernel=self.kernel,
+            contrast_agent=self.contrast_agent,
+        )
+
+
+def preselect_series(series: Sequence[SeriesHit]) -> SeriesHit | None:
+    """The portal-venous CT series to preselect (the folder importer's documented rule); never a localizer."""
+    from hsp_desktop.importers.study import preselect
+
+    chosen = preselect(s.as_series_info() for s in series)
+    return next((s for s in series if chosen is not None and s.series_uid == chosen.series_uid), None)
 
 
 @dataclass(frozen=True)
@@ -122,6 +154,16 @@ class StoreResult:
 def _text(ds: Dataset, keyword: str) -> str:
     value = ds.get(keyword, "")
     return "" if value is None else str(value)
+
+
+def _values(ds: Dataset, keyword: str) -> tuple[str, ...]:
+    """A multi-valued element as a tuple of strings (one value or none handled alike)."""
+    value = ds.get(keyword)
+    if value in (None, ""):
+        return ()
+    if isinstance(value, str | bytes) or not hasattr(value, "__iter__"):
+        return (str(value),)
+    return tuple(str(v) for v in value)
 
 
 def _int(ds: Dataset, keyword: str) -> int | None:
@@ -360,24 +402,43 @@ class DicomClient:
         q.QueryRetrieveLevel = "SERIES"
         q.StudyInstanceUID = study_uid
         for keyword in (
+            "PatientID",
             "SeriesInstanceUID",
             "SeriesNumber",
             "Modality",
             "SeriesDescription",
             "NumberOfSeriesRelatedInstances",
+            # instance-level details many PACS (Orthanc among them) return at series level; optional
+            "ConvolutionKernel",
+            "SliceThickness",
+            "ImageType",
+            "ContrastBolusAgent",
+            "ContrastBolusAgentPhase",
         ):
             setattr(q, keyword, "")
-        hits = [
-            SeriesHit(
-                study_uid=study_uid,
-                series_uid=_text(ds, "SeriesInstanceUID"),
-                series_number=_int(ds, "SeriesNumber"),
-                modality=_text(ds, "Modality"),
-                description=_text(ds, "SeriesDescription"),
-                n_instances=_int(ds, "NumberOfSeriesRelatedInstances"),
+        hits = []
+        for ds in self._find(q):
+            thickness = ds.get("SliceThickness")
+            try:
+                mm = float(thickness) if thickness not in (None, "") else None
+            except (TypeError, ValueError):
+                mm = None
+            hits.append(
+                SeriesHit(
+                    study_uid=study_uid,
+                    series_uid=_text(ds, "SeriesInstanceUID"),
+                    series_number=_int(ds, "SeriesNumber"),
+                    modality=_text(ds, "Modality"),
+                    description=_text(ds, "SeriesDescription"),
+                    n_instances=_int(ds, "NumberOfSeriesRelatedInstances"),
+                    phase=series_phase(ds),
+                    kernel="\\".join(_values(ds, "ConvolutionKernel")),
+                    slice_thickness_mm=mm,
+                    image_type=_values(ds, "ImageType"),
+                    contrast_agent=_text(ds, "ContrastBolusAgent"),
+                    patient_id=_text(ds, "PatientID"),
+                )
             )
-            for ds in self._find(q)
-        ]
         return sorted(hits, key=lambda h: (h.series_number is None, h.series_number or 0))
 
     def retrieve_series(

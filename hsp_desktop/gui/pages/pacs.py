@@ -229,7 +229,7 @@ class PacsPage(QWidget):
 
     def _selection_changed(self) -> None:
         series = self._selected_series()
-        ok = series is not None and series.modality == "CT" and self.worker is None
+        ok = series is not None and series.as_series_info().scoreable and self.worker is None
         self.retrieve_button.setEnabled(ok)
 
     # ---------------------------------------------------------------------------------------------- workers
@@ -306,7 +306,10 @@ class PacsPage(QWidget):
         )
 
     def _show_results(self, result: Any) -> None:
+        from hsp_desktop.pacs.network import preselect_series
+
         self.tree.clear()
+        chosen: QTreeWidgetItem | None = None
         for study in result.studies:
             top = QTreeWidgetItem(
                 [
@@ -314,17 +317,35 @@ class PacsPage(QWidget):
                     study.modalities,
                     str(study.n_instances or ""),
                     study.description,
+                    "",
                     study.study_uid,
                 ]
             )
             self.tree.addTopLevelItem(top)
-            for s in result.series[study.study_uid]:
+            series = result.series[study.study_uid]
+            best = preselect_series(series)
+            for s in series:
                 child = QTreeWidgetItem(
-                    [f"#{s.series_number}", s.modality, str(s.n_instances or ""), s.description, s.series_uid]
+                    [
+                        f"#{s.series_number}",
+                        s.modality,
+                        str(s.n_instances or ""),
+                        s.description,
+                        s.phase,
+                        s.series_uid,
+                    ]
                 )
                 child.setData(0, _SERIES_ROLE, s)
+                if not s.as_series_info().scoreable:
+                    child.setDisabled(
+                        True
+                    )  # a localizer, a SEG or a single image is never retrieved to score
                 top.addChild(child)
+                if best is not None and s.series_uid == best.series_uid and chosen is None:
+                    chosen = child
             top.setExpanded(True)
+        if chosen is not None:
+            self.tree.setCurrentItem(chosen)
         n = sum(len(v) for v in result.series.values())
         self.status.setText(self.tr("{0} studies, {1} series").format(len(result.studies), n))
 
