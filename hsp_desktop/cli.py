@@ -33,15 +33,20 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser with every available sub-command registered."""
+#: Sub-commands whose module alone is imported when they are run (batch throughput: ``hsp extract`` does not
+#: load the registry, reporting or segmentation modules); every other command builds the whole parser.
+FAST_COMMANDS: dict[str, str] = {"extract": "hsp_desktop.radiomics.cli"}
+
+
+def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
+    """Return the argument parser with the sub-commands of ``modules`` (default: all) registered."""
     parser = argparse.ArgumentParser(
         prog="hsp",
         description="HSP Desktop: refractory hypersplenism risk after liver transplantation (offline).",
     )
     parser.add_argument("--version", action="version", version=f"hsp-desktop {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in modules:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -68,8 +73,10 @@ def use_per_user_numba_cache() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``hsp`` command line and return the process exit code."""
     use_per_user_numba_cache()
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    fast = FAST_COMMANDS.get(words[0]) if words else None
+    parser = build_parser((fast,) if fast else COMMAND_MODULES)
+    args = parser.parse_args(words)
     if not getattr(args, "handler", None):
         parser.print_help()
         return 1

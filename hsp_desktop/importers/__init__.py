@@ -12,8 +12,10 @@ Public API::
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from hsp_desktop.domain import CtVolume
 from hsp_desktop.errors import FileFormatError
@@ -21,10 +23,19 @@ from hsp_desktop.importers.dicom import SeriesInfo, list_dicom_series, read_dico
 from hsp_desktop.importers.files import image_suffix, read_sitk, write_image
 from hsp_desktop.importers.masks import read_mask
 
+if TYPE_CHECKING:
+    import SimpleITK as sitk
+
 __all__ = ["SeriesInfo", "list_dicom_series", "read_ct", "read_mask", "write_image"]
 
 
-def read_ct(path: Path | str, *, series_uid: str | None = None, series_number: int | None = None) -> CtVolume:
+def read_ct(
+    path: Path | str,
+    *,
+    series_uid: str | None = None,
+    series_number: int | None = None,
+    stored_type: bool = False,
+) -> CtVolume:
     """Read a CT in HU from a DICOM folder or a NIfTI/NRRD/MHA file.
 
     Parameters
@@ -36,6 +47,9 @@ def read_ct(path: Path | str, *, series_uid: str | None = None, series_number: i
         The SeriesInstanceUID to read when the folder holds several CT series (:func:`list_dicom_series`).
     series_number : int, optional
         Or the SeriesNumber of that series (must be unique in the folder).
+    stored_type : bool
+        NIfTI/NRRD/MHA: keep the file's pixel type (int16 HU as stored, the image PyRadiomics reads) without
+        copying the voxels SimpleITK read; default float32 HU.
 
     Returns
     -------
@@ -77,7 +91,7 @@ def read_ct(path: Path | str, *, series_uid: str | None = None, series_number: i
             field=str(path),
         )
     image = read_sitk(path, "CT")
-    array = sitk.GetArrayFromImage(image).astype(np.float32)
+    array = _pixels(image) if stored_type else sitk.GetArrayFromImage(image).astype(np.float32)
     return CtVolume(
         array=array,
         spacing=tuple(float(v) for v in image.GetSpacing()),  # type: ignore[arg-type]
@@ -86,3 +100,18 @@ def read_ct(path: Path | str, *, series_uid: str | None = None, series_number: i
         source=str(path),
         meta={"format": image_suffix(path).lstrip(".").upper()},  # type: ignore[union-attr]
     )
+
+
+class _Pixels:
+    """Exposes a SimpleITK image's buffer to NumPy and keeps the image alive as the array's base."""
+
+    def __init__(self, image: sitk.Image) -> None:
+        import SimpleITK as sitk
+
+        self._image = image
+        self.__array_interface__ = sitk.GetArrayViewFromImage(image).__array_interface__
+
+
+def _pixels(image: sitk.Image) -> npt.NDArray[Any]:
+    """The voxels of ``image`` (z, y, x) in its pixel type, without a copy."""
+    return np.asarray(_Pixels(image))

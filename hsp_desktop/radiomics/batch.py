@@ -97,7 +97,7 @@ def extract_case(case: Case, settings: Any, mode: str | None = None, qc: bool = 
     from hsp_desktop.importers import read_ct, read_mask
     from hsp_desktop.radiomics.extractor import extract_features
 
-    ct = read_ct(case.image)
+    ct = read_ct(case.image, stored_type=True)  # int16 CT stays int16, as PyRadiomics reads it
     mask = read_mask(case.mask, reference=ct)
     # one thread per case: the batch is already parallel across cases
     fv = extract_features(ct, mask, settings, label=case.label, mode=mode, qc=qc, threads=1)
