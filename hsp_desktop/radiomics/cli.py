@@ -31,6 +31,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--out", type=Path, required=True, help="output CSV")
     p.add_argument("--jobs", type=int, default=None, help="parallel cases in batch mode (default: CPU count)")
     p.add_argument("--no-qc", action="store_true", help="skip the imaging QC gate (not for clinical use)")
+    p.add_argument(
+        "--cross-check",
+        action="store_true",
+        help="recompute one case (the first of a batch) with PyRadiomics and report the largest difference; "
+        "exit code 1 when a feature is beyond the agreement tolerance (1e-6 relative, shape 1e-4)",
+    )
     p.set_defaults(handler=run)
 
 
@@ -53,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         row = extract_case(Case(args.image, args.mask, args.label), settings, qc=not args.no_qc)
         write_csv([row], args.out)
         print(f"hsp extract: {len(row) - 3} features -> {args.out}")
-        return 0
+        return _cross_check(row, settings) if args.cross_check else 0
     cases = read_cases(args.batch)
     if args.label is not None:
         cases = [Case(c.image, c.mask, c.label if c.label is not None else args.label, c.row) for c in cases]
@@ -81,4 +87,14 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     print(f"hsp extract: {len(result.rows)} case(s) -> {args.out}")
-    return 0
+    return _cross_check(result.rows[0], settings) if args.cross_check else 0
+
+
+def _cross_check(row: dict[str, Any], settings: Any) -> int:
+    """Recompute the case of ``row`` with PyRadiomics, print the comparison; 1 when it disagrees."""
+    from hsp_desktop.radiomics.crosscheck import cross_check
+
+    features = {k: v for k, v in row.items() if k not in ("Image", "Mask", "Label")}
+    check = cross_check(Path(row["Image"]), Path(row["Mask"]), settings, int(row["Label"]), features)
+    print(f"hsp extract: {check.summary()}")
+    return 0 if check.agrees else 1

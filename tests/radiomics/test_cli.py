@@ -93,3 +93,41 @@ def test_batch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert rc == 1 and "row 3" in captured.err and "skipped" in captured.err
     assert len(_read(out)) == 1
     assert len(_read(tmp_path / "features.errors.csv")) == 1
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_cross_check_with_pyradiomics_on_int16_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the files are int16 NIfTI: PyRadiomics reads them itself and resamples with its default sitkBSpline
+    ct, mk = make_case(tmp_path / "c", 3)
+    params = tmp_path / "p.yaml"
+    params.write_text(
+        "imageType:\n  Original: {}\n  LoG: {sigma: [2.0]}\n  Wavelet: {}\n"
+        "featureClass:\n  firstorder:\n  glcm:\n  shape:\n"
+        "setting:\n  binWidth: 10\n  resampledPixelSpacing: [1, 1, 1]\n",
+        encoding="utf-8",
+    )
+    args = ["extract", "--image", str(ct), "--mask", str(mk), "--params", str(params), "--out"]
+    rc = main([*args, str(tmp_path / "f.csv"), "--cross-check"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "cross-check with PyRadiomics" in out and "agrees on" in out
+
+
+def test_cross_check_reports_the_largest_difference() -> None:
+    from hsp_desktop.radiomics.crosscheck import compare_features
+
+    ref = {
+        "original_firstorder_Mean": 100.0,
+        "original_glcm_Contrast": 2.0,
+        "original_shape_MeshVolume": 10.0,
+    }
+    same = compare_features(dict(ref), ref, "3.0.1")
+    assert same.agrees and same.compared == 3
+    ours = {**ref, "original_glcm_Contrast": 2.0 * (1 + 3e-6), "original_shape_MeshVolume": 10.0 * (1 + 5e-5)}
+    check = compare_features(ours, {**ref, "original_ngtdm_Busyness": 1.0}, "3.0.1")
+    assert not check.agrees
+    assert check.failed == ("original_glcm_Contrast",)  # shape has its own (mesh) tolerance 1e-4
+    assert check.missing == ("original_ngtdm_Busyness",)
+    assert check.worst_feature == "original_shape_MeshVolume" and "DISAGREES" in check.summary()
