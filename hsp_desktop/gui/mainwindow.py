@@ -136,7 +136,10 @@ class MainWindow(QMainWindow):
             container = QScrollArea()
             container.setWidgetResizable(True)
             container.setFrameShape(QFrame.Shape.NoFrame)
-            container.setWidget(page)
+            page.setParent(
+                container
+            )  # put into the scroll area when first shown (polishing 20 screens costs)
+            page.hide()
             self._containers[key] = container
             self.nav.addItem(title)
             self.stack.addWidget(container)
@@ -192,8 +195,11 @@ class MainWindow(QMainWindow):
 
     def _on_nav(self, row: int) -> None:
         self.stack.setCurrentIndex(row)
-        container = self.stack.currentWidget()
-        page = container.widget() if isinstance(container, QScrollArea) else container
+        key = self.current_key()
+        container, page = self._containers[key], self.pages[key]
+        if container.widget() is not page:
+            container.setWidget(page)
+            page.show()
         refresh = getattr(page, "refresh", None)
         if callable(refresh):
             try:
