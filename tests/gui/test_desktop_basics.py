@@ -258,3 +258,22 @@ def test_screenshot_script_never_touches_real_settings(tmp_path: Path) -> None:
     spec.loader.exec_module(module)
     module.isolate_settings(tmp_path / "shots")
     assert QSettings("HSP", "HSP Desktop").fileName().startswith(str(tmp_path / "shots"))
+
+
+def test_dropped_dicom_folder_and_mask_go_to_imaging(
+    qtbot, registry: Any, tmp_path: Path, monkeypatch
+) -> None:
+    window = _window(qtbot, registry, tmp_path)
+    imaging = window.pages["imaging"]
+    opened: list[tuple[str, Path]] = []
+    monkeypatch.setattr(imaging, "open_dicom_folder", lambda p: opened.append(("dicom", p)))
+    monkeypatch.setattr(imaging, "open_mask", lambda p: opened.append(("mask", p)))
+    monkeypatch.setattr(imaging, "open_ct_file", lambda p: opened.append(("ct", p)))
+    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: opened.append(("refused", Path(a[2]))))
+    folder = tmp_path / "dicom"
+    folder.mkdir()
+    window.open_dropped([folder])
+    assert opened[-1][0] == "refused"  # no recipient selected yet
+    window.ctx.select(registry.add_recipient(RECORD, by=window.ctx.user))
+    window.open_dropped([folder, tmp_path / "spleen_mask.nii.gz", tmp_path / "ct.nrrd"])
+    assert [k for k, _ in opened[1:]] == ["dicom", "mask", "ct"] and window.current_key() == "imaging"
