@@ -166,6 +166,11 @@ def _values(ds: Dataset, keyword: str) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
+def _is_localizer(ds: Dataset) -> bool:
+    image_type = _values(ds, "ImageType")
+    return len(image_type) > 2 and image_type[2].upper() == "LOCALIZER"
+
+
 def _int(ds: Dataset, keyword: str) -> int | None:
     value = ds.get(keyword)
     try:
@@ -431,7 +436,7 @@ class DicomClient:
                     modality=_text(ds, "Modality"),
                     description=_text(ds, "SeriesDescription"),
                     n_instances=_int(ds, "NumberOfSeriesRelatedInstances"),
-                    phase=series_phase(ds),
+                    phase="localizer" if _is_localizer(ds) else series_phase(ds),
                     kernel="\\".join(_values(ds, "ConvolutionKernel")),
                     slice_thickness_mm=mm,
                     image_type=_values(ds, "ImageType"),

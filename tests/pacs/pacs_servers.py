@@ -54,9 +54,11 @@ class MiniPacs:
         for p in sorted(self.folder.rglob("*")):
             if p.is_file():
                 try:
-                    out.append((p, pydicom.dcmread(p, stop_before_pixels=True)))
-                except pydicom.errors.InvalidDicomError:
-                    continue
+                    ds = pydicom.dcmread(p, stop_before_pixels=True)
+                except (pydicom.errors.InvalidDicomError, OSError, ValueError, EOFError):
+                    continue  # a truncated file or not DICOM: a PACS would not hold it either
+                if "SeriesInstanceUID" in ds and "StudyInstanceUID" in ds:  # not a DICOMDIR
+                    out.append((p, ds))
         return out
 
     def _on_find(self, event: Any) -> Any:

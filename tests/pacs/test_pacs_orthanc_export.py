@@ -72,7 +72,7 @@ def test_pacs_export_through_orthanc(pacs_registry: Any, pacs_cohort: Path, tmp_
         for expected in export["series"]:
             hit = by_uid[expected["uid"]]
             assert hit.series_number == expected["number"]
-            assert hit.phase == expected["phase"] or expected["phase"] == "localizer"
+            assert hit.phase == expected["phase"]
         localizer = by_uid[export["localizer_series_uid"]]
         assert not localizer.as_series_info().scoreable
         chosen = preselect_series(series)

@@ -316,6 +316,133 @@
     </message>
 </context>
 <context>
+    <name>ChartPage</name>
+    <message>
+        <source>Registered</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>CT</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Mask</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>CT SHA-256</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>QC</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>#</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Date</source>
+        <translation type="unfinished">日期</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation type="unfinished">模型</translation>
+    </message>
+    <message>
+        <source>Risk</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Band</source>
+        <translation type="unfinished">风险分层</translation>
+    </message>
+    <message>
+        <source>CT series</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Spleen segment</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Identity</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>By</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>PDF</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Day</source>
+        <translation type="unfinished">天数</translation>
+    </message>
+    <message>
+        <source>Platelets</source>
+        <translation type="unfinished">血小板</translation>
+    </message>
+    <message>
+        <source>WBC</source>
+        <translation type="unfinished">白细胞</translation>
+    </message>
+    <message>
+        <source>Haemoglobin</source>
+        <translation type="unfinished">血红蛋白</translation>
+    </message>
+    <message>
+        <source>&amp;Open PDF</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>&amp;Print PDF...</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Show on the &amp;Imaging screen</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Registered CT and mask</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Predictions</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Follow-up visits</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Select a recipient on the Worklist first.</source>
+        <translation type="unfinished">请先在工作列表中选择受者。</translation>
+    </message>
+    <message>
+        <source>Recipient {0} - CT {1}, transplant {2}, status {3}</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>passed</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>FAILED</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>(none)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Print {0}</source>
+        <translation type="unfinished" />
+    </message>
+</context>
+<context>
     <name>DashboardPage</name>
     <message>
         <source>Band</source>
@@ -1090,20 +1217,8 @@
         <translation>选择掩膜(&amp;M)……</translation>
     </message>
     <message>
-        <source>Series description</source>
-        <translation>序列描述</translation>
-    </message>
-    <message>
-        <source>Phase</source>
-        <translation>期相</translation>
-    </message>
-    <message>
-        <source>Slices</source>
-        <translation>层数</translation>
-    </message>
-    <message>
-        <source>Series UID</source>
-        <translation>序列 UID</translation>
+        <source>&amp;Override identity check...</source>
+        <translation type="unfinished" />
     </message>
     <message>
         <source>Check</source>
@@ -1138,6 +1253,10 @@
         <translation>请先在工作列表中选择受者。</translation>
     </message>
     <message>
+        <source>Restored the registered CT and mask of prediction #{0}.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
         <source>DICOM folder of the CT</source>
         <translation>CT 的 DICOM 文件夹</translation>
     </message>
@@ -1164,6 +1283,42 @@
     <message>
         <source>Could not read the images.</source>
         <translation>无法读取图像。</translation>
+    </message>
+    <message>
+        <source>Which segment is the spleen?</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>The mask's segment names do not say which one is the spleen: {0}</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Choose the spleen segment to continue.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Override the identity check</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Why does this CT belong to recipient {0}? (audited, printed on the report)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Override: {0}</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Identity: not checked (the CT file carries no DICOM identity).</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Identity: the CT matches recipient {0}.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Identity MISMATCH: this CT may belong to another patient ({0}).</source>
+        <translation type="unfinished" />
     </message>
     <message>
         <source>Images loaded.</source>
@@ -1509,7 +1664,7 @@
     <name>PacsPage</name>
     <message>
         <source>&amp;Test connection</source>
-        <translation type="unfinished" />
+        <translation>测试连接(&amp;T)</translation>
     </message>
     <message>
         <source>PACS node:</source>
@@ -1590,6 +1745,10 @@
     <message>
         <source>Description</source>
         <translation>描述</translation>
+    </message>
+    <message>
+        <source>Phase</source>
+        <translation>期相</translation>
     </message>
     <message>
         <source>&amp;Retrieve series and open in Imaging</source>
@@ -1904,6 +2063,18 @@ Convert them?</source>
     <message>
         <source>Recipient {0}. CT: {1}. Mask: {2}.</source>
         <translation>受者 {0}。CT：{1}。掩膜：{2}。</translation>
+    </message>
+    <message>
+        <source>Score again</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>{0} already has a prediction. Why score again? (kept in the audit trail)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Not scored: a reason is needed to score again.</source>
+        <translation type="unfinished" />
     </message>
     <message>
         <source>Cancelling at the next stage...</source>
@@ -2433,6 +2604,81 @@ Convert them?</source>
     </message>
 </context>
 <context>
+    <name>StudyBrowser</name>
+    <message>
+        <source>Patient / study / series</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Date</source>
+        <translation type="unfinished">日期</translation>
+    </message>
+    <message>
+        <source>Phase</source>
+        <translation type="unfinished">期相</translation>
+    </message>
+    <message>
+        <source>Slices</source>
+        <translation type="unfinished">层数</translation>
+    </message>
+    <message>
+        <source>Thickness</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Kernel</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Compression</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Scanning {0}...</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Scanning: {0}</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>{0} patient(s), {1} series, {2} files{3}.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source> (DICOMDIR)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Skipped {0} file(s): {1}</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Several patients: choose the recipient's series.</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>The scan failed: {0}</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>{0}  {1}  born {2}</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Study {0} (accession {1})</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>[localizer: not scored]</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>no image</source>
+        <translation type="unfinished" />
+    </message>
+</context>
+<context>
     <name>WorklistPage</name>
     <message>
         <source>Study ID</source>
@@ -2917,6 +3163,10 @@ Convert them?</source>
     <message>
         <source>Recipient</source>
         <translation>受者</translation>
+    </message>
+    <message>
+        <source>Recipient chart</source>
+        <translation type="unfinished" />
     </message>
     <message>
         <source>PACS</source>

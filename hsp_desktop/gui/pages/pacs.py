@@ -126,13 +126,14 @@ class PacsPage(QWidget):
         form.addRow(self.tr("Study dates:"), dates)
         self.tree = QTreeWidget()
         self.tree.setObjectName("pacsResults")
-        self.tree.setColumnCount(5)
+        self.tree.setColumnCount(6)
         self.tree.setHeaderLabels(
             [
                 self.tr("Study date / series"),
                 self.tr("Modality"),
                 self.tr("Images"),
                 self.tr("Description"),
+                self.tr("Phase"),
                 "UID",
             ]
         )
