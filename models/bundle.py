@@ -511,9 +511,12 @@ def load_bundle(path: Path | str) -> LockedModel:
     problems = []
     if MODEL_FILE not in manifest["files"]:
         problems.append(f"{MODEL_FILE}: not listed")
+    root = folder.resolve()
     for rel, digest in manifest["files"].items():
         fpath = folder / rel
-        if not fpath.is_file():
+        if not fpath.resolve().is_relative_to(root):  # "../x" or "/etc/x" would read outside the bundle
+            problems.append(f"{rel}: outside the bundle folder")
+        elif not fpath.is_file():
             problems.append(f"{rel}: missing")
         elif sha256_file(fpath) != digest:
             problems.append(f"{rel}: SHA-256 differs from the manifest")

@@ -859,13 +859,22 @@ _CATEGORY_SYNONYMS = {
 }
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: Characters that reorder or hide text (bidirectional overrides and isolates, zero-width characters, BOM) or
+#: control characters: refused in free text and names, where they could make a record read differently.
+UNSAFE_TEXT = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _parse_date(value: Any) -> dt.date:
+    """A date from a date object or exactly ``YYYY-MM-DD`` (``2021-04-19junk``, ``20210419``, ``2021-W16-1`` refused)."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
     text = str(value).strip()
-    return dt.date.fromisoformat(text[:10])
+    if not _ISO_DATE.fullmatch(text):
+        raise ValueError(f"not YYYY-MM-DD: {text!r}")
+    return dt.date.fromisoformat(text)
 
 
 class _Checker:
@@ -921,6 +930,15 @@ class _Checker:
     def parse(self, var: Variable, raw: Any, unit: str | None) -> Any:
         if var.type == "str":
             text = str(raw).strip()
+            if UNSAFE_TEXT.search(text):
+                self.problem(
+                    var.name,
+                    raw.encode("unicode_escape").decode("ascii") if isinstance(raw, str) else raw,
+                    "contains invisible or direction-changing characters",
+                    "retype the text without pasting it (bidirectional overrides and zero-width characters are "
+                    "refused)",
+                )
+                return None
             if var.max_length is not None and len(text) > var.max_length:
                 self.problem(
                     var.name, raw, f"longer than {var.max_length} characters", f"shorten {var.label_en}"

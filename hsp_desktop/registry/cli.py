@@ -295,10 +295,7 @@ def _user_list(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     with _open(args) as reg:
         user = _signin(reg, args)
-        report = reg.import_csv(args.csv, by=user, confirm_units=args.confirm_units)
-        reports = [report]
-        if report.ok and args.followup:
-            reports.append(reg.import_followup_csv(args.followup, by=user, confirm_units=args.confirm_units))
+        reports = reg.import_clinical(args.csv, args.followup, by=user, confirm_units=args.confirm_units)
     _out(args, [r.as_dict() for r in reports], "\n".join(r.summary() for r in reports))
     return 0 if all(r.ok for r in reports) else 1
 

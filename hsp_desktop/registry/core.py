@@ -463,6 +463,21 @@ class Registry:
 
         return import_recipients_csv(self, Path(path), by=by, confirm_units=confirm_units)
 
+    def import_clinical(
+        self,
+        clinical: Path | str,
+        followup: Path | str | None = None,
+        *,
+        by: User,
+        confirm_units: bool = False,
+    ) -> list[ImportReport]:
+        """Import clinical.csv and optionally followup.csv all-or-nothing across both files."""
+        from hsp_desktop.registry.io import import_clinical_and_followup
+
+        return import_clinical_and_followup(
+            self, Path(clinical), Path(followup) if followup else None, by=by, confirm_units=confirm_units
+        )
+
     def import_followup_csv(self, path: Path | str, *, by: User, confirm_units: bool = False) -> ImportReport:
         """Import follow-up visits (followup.csv) all-or-nothing (see ``io.import_followups_csv``)."""
         from hsp_desktop.registry.io import import_followups_csv

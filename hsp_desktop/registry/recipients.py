@@ -41,7 +41,10 @@ class Recipients(Layer):
         while True:
             counter += 1
             sid = f"{prefix}-{counter:04d}"
-            if conn.execute("SELECT 1 FROM recipients WHERE study_id = ?", (sid,)).fetchone() is None:
+            if (
+                conn.execute("SELECT 1 FROM recipients WHERE study_id = ? COLLATE NOCASE", (sid,)).fetchone()
+                is None
+            ):
                 break
         self._conn.execute(
             "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) "
@@ -56,6 +59,17 @@ class Recipients(Layer):
         mrn, name = record.get("mrn"), record.get("name")
         mrn = None if mrn is None or str(mrn).strip() == "" else str(mrn)
         name = None if name is None or str(name).strip() == "" else str(name).strip()
+        from hsp_desktop.clinical.dictionary import UNSAFE_TEXT
+
+        for col, text in (("mrn", mrn), ("name", name)):
+            if text and UNSAFE_TEXT.search(text):
+                raise ValidationError(
+                    f"The {col} contains invisible or direction-changing characters",
+                    problems=[
+                        Problem(col, "***", "bidirectional override or zero-width character", "retype it")
+                    ],
+                    field=col,
+                )
         if (mrn or name) and self._key is None:
             raise RegistryError(
                 "Names and MRNs are stored only when a site key is configured",
@@ -179,8 +193,16 @@ class Recipients(Layer):
                 rec["study_id"] = self._next_study_id(conn)
             validated, problems = self._prepare(rec, confirm_units=confirm_units, row=None)
             sid = validated.values.get("study_id")
-            if sid and conn.execute("SELECT 1 FROM recipients WHERE study_id = ?", (sid,)).fetchone():
-                problems.append(Problem("study_id", sid, "already registered", "use another study id"))
+            other = (
+                sid
+                and conn.execute(
+                    "SELECT study_id FROM recipients WHERE study_id = ? COLLATE NOCASE", (sid,)
+                ).fetchone()
+            )
+            if other:  # study ids are unique whatever their case: HSP-0001 and hsp-0001 are one recipient
+                problems.append(
+                    Problem("study_id", sid, f"already registered as {other[0]}", "use another study id")
+                )
             if problems:
                 raise ValidationError(
                     f"{len(problems)} problem(s) in the record for {sid or 'a new recipient'}",
