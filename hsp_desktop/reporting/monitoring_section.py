@@ -57,6 +57,8 @@ TEXT: dict[str, dict[str, str]] = {
         "alarms": "Alarms",
         "no_alarms": "No alarm.",
         "sub": "Subgroups",
+        "secondary": "Secondary outcomes: splenic function recovery (all scored recipients)",
+        "recovery": "recovery grade",
     },
     "zh": {
         "head": "10. 本锁定模型包的前瞻性监测",
@@ -94,6 +96,8 @@ TEXT: dict[str, dict[str, str]] = {
         "alarms": "报警",
         "no_alarms": "无报警。",
         "sub": "亚组",
+        "secondary": "次要结局：脾功能恢复（全部已评分受者）",
+        "recovery": "恢复分级",
     },
 }
 
@@ -241,6 +245,30 @@ def monitoring_flowables(
         out.append(
             KeepTogether(
                 [_png(cif_png(entry, width_in=4.5, height_in=2.4, dpi=150), CONTENT_W * 0.55), *text]
+            )
+        )
+    traj = report.get("trajectories") or {}
+    if traj.get("recipients"):
+        from hsp_desktop.validation.plots import trajectories_png
+
+        summ = traj.get("summaries", {})
+        parts = [
+            f"{label} {s['median']:.2f} ({s['q1']:.2f} to {s['q3']:.2f}, n {s['n']})"
+            for key, label in (
+                ("pct_change_plt", "%dPLT"),
+                ("pct_change_wbc", "%dWBC"),
+                ("sv_ratio", "SV6/SV0"),
+            )
+            if (s := summ.get(key)) and s.get("n")
+        ]
+        grades = ", ".join(f"{k} {v}" for k, v in sorted((traj.get("recovery_grades") or {}).items()))
+        out.append(
+            KeepTogether(
+                [
+                    p(tx["secondary"], st.h2),
+                    _png(trajectories_png(traj, width_in=7.5, height_in=2.3, dpi=150), CONTENT_W),
+                    p("; ".join(parts) + (f"; {tx['recovery']}: {grades}" if grades else ""), st.small),
+                ]
             )
         )
     mine = [a for a in report.get("alarms", []) if a.get("manifest_sha256") == sha256]

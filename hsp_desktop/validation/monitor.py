@@ -412,6 +412,10 @@ def _time_to_event(rec: Mapping[str, Any]) -> tuple[float, int] | None:
     if status == "competing":
         day = rec.get("event_day")
         return (float(day), COMPETING) if day is not None else None
+    if (
+        status == "excluded"
+    ):  # protocol exclusion after baseline (splenic-artery intervention): not in the estimand
+        return None
     return float(last or 0), CENSORED
 
 
@@ -537,6 +541,7 @@ def monitor(
             "events": sum(1 for r in outcome_known if r["outcome"] in (1, "1")),
             "pending": sum(1 for r in records if r.get("outcome") in (None, "pending")),
             "competing": sum(1 for r in records if r.get("outcome") == "competing"),
+            "excluded": sum(1 for r in records if r.get("outcome") == "excluded"),
         },
         "bundles": [],
         "alarms": [],
@@ -589,6 +594,7 @@ def monitor(
                 "events": int(y.sum()),
                 "pending": sum(1 for r, _ in scored if r.get("outcome") in (None, "pending")),
                 "competing": sum(1 for r, _ in scored if r.get("outcome") == "competing"),
+                "outcome_excluded": sum(1 for r, _ in scored if r.get("outcome") == "excluded"),
                 "excluded_predictions": len(excluded),
             },
             "excluded": excluded,

@@ -103,3 +103,28 @@ def cif_png(
     ax.set_ylabel("Cumulative incidence")
     ax.set_title("Refractory hypersplenism (Aalen-Johansen)", fontsize=9)
     return _png(fig)
+
+
+def trajectories_png(
+    trajectories: Mapping[str, Any], *, width_in: float = 7.5, height_in: float = 2.4, dpi: int = 100
+) -> bytes:
+    """Per-recipient platelets, WBC and spleen volume over the days after transplantation (secondary outcomes)."""
+    fig = _figure(width_in, height_in, dpi)
+    panels = (
+        ("platelets", "Platelets (x10^9/L)", 100.0),
+        ("wbc", "WBC (x10^9/L)", 4.0),
+        ("spleen_volume_ml", "Spleen volume (ml)", None),
+    )
+    recipients = trajectories.get("recipients", [])
+    for j, (key, label, threshold) in enumerate(panels):
+        ax = fig.add_subplot(1, 3, j + 1)
+        for r in recipients:
+            pts = r.get(key) or []
+            if len(pts) >= 2:
+                ax.plot([q[0] for q in pts], [q[1] for q in pts], color="#1f5fa8", alpha=0.35, lw=0.8)
+        if threshold is not None:
+            ax.axhline(threshold, color="#b00020", ls="--", lw=0.8)
+        ax.set_title(label, fontsize=8)
+        ax.set_xlabel("Day", fontsize=7)
+        ax.tick_params(labelsize=6)
+    return _png(fig)

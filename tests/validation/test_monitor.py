@@ -129,7 +129,8 @@ def test_unshifted_cohort_has_no_calibration_alarm(
     report = monitor_registry(reg, None, extra_bundles=bundles)
     assert not any(a["kind"] == "calibration" for a in report["alarms"]), report["alarms"]
     entry = report["bundles"][0]
-    assert entry["competing_risks"]["n"] == entry["counts"]["scored_before_transplant"]
+    k = entry["counts"]
+    assert entry["competing_risks"]["n"] == k["scored_before_transplant"] - k["outcome_excluded"]
     assert 0.0 <= entry["competing_risks"]["cif_at_horizon"] <= 1.0
     assert report["trajectories"]["recipients"]
 

@@ -84,6 +84,8 @@ class DashboardPage(QWidget):
         self.cusum = QLabel()
         self.cusum.setObjectName("cusumPlot")
         self.cusum.setMinimumSize(420, 250)
+        self.trajectories = QLabel()
+        self.trajectories.setObjectName("trajectoryPlot")
         self.bands = _table(
             "bandTable",
             [
@@ -123,6 +125,7 @@ class DashboardPage(QWidget):
         grid.addWidget(self.drift, 6, 0)
         grid.addWidget(self.competing, 7, 0)
         grid.addWidget(self.secondary, 8, 0)
+        grid.addWidget(self.trajectories, 9, 0, 1, 2)
         grid.addWidget(self.cusum, 0, 1, 5, 1)
         grid.addWidget(self.plot, 5, 1, 4, 1)
         follow = QGroupBox(self.tr("Follow-up visits due or overdue"))
@@ -235,6 +238,11 @@ class DashboardPage(QWidget):
         self.secondary.setText(
             self.tr("Secondary outcomes: {0}").format("; ".join(parts) if parts else self.tr("none yet"))
         )
+        from hsp_desktop.validation.plots import trajectories_png
+
+        pixmap = QPixmap()
+        pixmap.loadFromData(trajectories_png(report["trajectories"], width_in=9.0, height_in=2.4))
+        self.trajectories.setPixmap(pixmap)
 
     def bundle_entry(self) -> dict[str, Any] | None:
         """The monitoring entry of the bundle chosen in the selector."""
