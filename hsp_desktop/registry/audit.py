@@ -26,6 +26,21 @@ register look-alike functions.  :func:`verify` catches every such path:
    made with the triggers dropped, or the truncation of the chain's tail, leaves a row whose content no longer
    matches the chain.
 4. ``PRAGMA integrity_check`` and ``foreign_key_check``.
+5. **Anchored head** (:mod:`hsp_desktop.registry.anchor`, checked by :meth:`Registry.verify`): the chain's last entry
+   is written after every commit to a file outside the database, sealed with the site key.  Deleting the chain's
+   tail and undoing what it recorded (triggers dropped and recreated) leaves a consistent database, but the
+   anchored entry is then missing or different: reported as a rollback.
+
+What verify cannot detect
+    * Anything done by someone who holds the **site key** (they can recompute the chain and reseal the anchor), and
+      everything in an unkeyed registry (no site key: the chain is plain SHA-256 and the anchor is unsealed).
+    * A rollback of the database **and** its anchor file together to an older, consistent pair (a copy of both
+      taken earlier): only comparison with a later backup's ``.audit-head`` or the head printed on a later report
+      shows it.
+    * Writes made **through the application** by a signed-in user: they are audited, not tampering.
+    * The tail written after the anchor was last updated (a crash between commit and anchor write loses at most
+      that one transaction's anchor; the anchor is a lower bound, never ahead of the chain).
+    * Reading data: verify proves integrity, not confidentiality.
 
 Predictions and audit rows are immutable: ``BEFORE UPDATE``/``BEFORE DELETE`` triggers ``RAISE(ABORT)``.
 """

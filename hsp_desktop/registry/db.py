@@ -228,8 +228,10 @@ class Database:
                 self.put_setting("sqlite_versions", [*seen, sqlite3.sqlite_version])
         global _WARNED
         if self.sqlite_affected and not _WARNED:
+            # recorded in the database (setting sqlite_versions) and in every verify report; writes and checkpoints
+            # are serialised by the cross-process lock, so this is information, not a warning on every command
             _WARNED = True
-            log.warning(self.sqlite_message)
+            log.info(self.sqlite_message)
 
     def _register_functions(self) -> None:
         conn = self.conn
