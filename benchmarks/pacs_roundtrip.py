@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         print("Orthanc is not installed: run `bash packaging/bootstrap.sh --dev` (Debian package orthanc)")
         return 1
     pin_cores()
+    import pydicom
+
     from hsp_desktop.pacs import service
     from hsp_desktop.pacs.nodes import PacsNode
     from hsp_desktop.pipeline import run_case, run_to_end
@@ -56,6 +58,13 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         record, ct_path, mask_path, shape = make_case(folder, args.slices)
         files = sorted(p for p in ct_path.rglob("*") if p.is_file())
+        study_date = str(record["ct_date"]).replace("-", "")
+        for (
+            path
+        ) in files:  # the scanner's StudyDate: the identity guard compares it with the recipient's CT date
+            ds = pydicom.dcmread(path)
+            ds.StudyDate = ds.SeriesDate = study_date
+            ds.save_as(path)
         size_mb = sum(p.stat().st_size for p in files) / 1e6
         print(f"case: {shape[2]}x{shape[1]}x{shape[0]} voxels, {len(files)} files, {size_mb:.0f} MB "
               f"({time.perf_counter() - t0:.1f} s to render)")  # fmt: skip

@@ -323,8 +323,9 @@ def _key_input_concepts() -> dict[str, tuple[Any, Any, Any]]:
             CodedConcept("10*9/L", "UCUM", "10^9/L"),
             None,
         ),
-        "spleen_volume": (codes.SCT.Volume, CodedConcept("mL", "UCUM", "mL"), codes.SCT.Spleen),
-        "splenic_vein_diameter": (codes.SCT.Diameter, codes.UCUM.Millimeter, codes.SCT.SplenicVein),
+        "spleen_volume_ml": (codes.SCT.Volume, CodedConcept("mL", "UCUM", "mL"), codes.SCT.Spleen),
+        "splenic_vein_mm": (codes.SCT.Diameter, codes.UCUM.Millimeter, codes.SCT.SplenicVein),
+        "portal_vein_mm": (codes.SCT.Diameter, codes.UCUM.Millimeter, codes.SCT.PortalVein),
         "meld": (CodedConcept("MELD", SCHEME, "MELD score"), CodedConcept("{score}", "UCUM", "score"), None),
         "rad_score": (
             CodedConcept("RADSCORE", SCHEME, "Radiomics score (Rad-score)"),

@@ -26,7 +26,7 @@ PREDICTION = {
     "manifest_sha256": "ab" * 32,
     "output": {
         "model_version": "1",
-        "features": {"platelets": 61.0, "spleen_volume": 712.0, "rad_score": 0.3},
+        "features": {"platelets": 61.0, "spleen_volume_ml": 712.0, "splenic_vein_mm": 11.5, "rad_score": 0.3},
     },
 }
 
@@ -87,3 +87,20 @@ def test_mask_on_another_grid_and_missing_series_are_refused(
         segmentation(mask, source[:-3])  # type: ignore[arg-type]
     with pytest.raises(FileFormatError, match="not in the folder"):
         read_series_headers(dicom_folder(small_cohort, "HSP-0001"), "1.2.3.4")
+
+
+def test_sr_holds_risk_ci_band_model_and_key_inputs(case: tuple[list[pydicom.Dataset], object]) -> None:
+    source, _mask = case
+    sr = hd.sr.Comprehensive3DSR.from_dataset(risk_report_sr(PREDICTION, source, observer="Doe^Jane"))
+    [group] = sr.content.get_image_measurement_groups()
+    values = {m.name.value: (m.value, m.unit.value) for m in group.get_measurements()}
+    assert values["RHSP6M"] == (14.2, "%")
+    assert values["RHSP6M-CIL"] == (6.3, "%") and values["RHSP6M-CIU"] == (29.0, "%")
+    assert values["777-3"] == (61.0, "10*9/L")  # LOINC platelets
+    assert values["118565006"] == (712.0, "mL")  # SNOMED CT volume (of the spleen)
+    assert values["81827009"] == (11.5, "mm")  # SNOMED CT diameter (of the splenic vein)
+    [band] = group.get_qualitative_evaluations()
+    assert band.value.value == "LOW"
+    raw = risk_report_sr(PREDICTION, source, observer="Doe^Jane")
+    text = str(raw)
+    assert "hsp-demo-1 1" in text and "manifest_sha256=" + "ab" * 32 in text
