@@ -34,7 +34,6 @@ BAND_COLOURS = {"low": "#1b7f3b", "intermediate": "#a86b00", "high": "#b00020"}
 def scoring_job(ctx: AppContext) -> Callable[[Callable[[], bool]], Generator[Progress, None, Any]]:
     """The worker job: the same ``pipeline.run_case`` generator the CLI runs, then the key slices."""
     from hsp_desktop.modelstore import active_model_dir
-    from hsp_desktop.pipeline import run_case
 
     registry, user = ctx.registry, ctx.user
     study_id, ct_path, mask_path = ctx.current_study_id, ctx.ct_path, ctx.mask_path
@@ -43,6 +42,8 @@ def scoring_job(ctx: AppContext) -> Callable[[Callable[[], bool]], Generator[Pro
     ct, mask = ctx.ct_volume, ctx.mask_volume
 
     def job(cancelled: Callable[[], bool]) -> Generator[Progress, None, Any]:
+        from hsp_desktop.pipeline import run_case  # imported in the worker: ~0.1-0.4 s off the GUI thread
+
         result = yield from run_case(
             registry,
             study_id,
