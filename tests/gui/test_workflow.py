@@ -79,7 +79,7 @@ def test_ward_workflow_end_to_end(qtbot, tmp_path: Path, cohort: Path, monkeypat
         worklist = window.pages["worklist"]
         worklist.new_recipient()
         page = window.pages["recipient"]
-        assert window.stack.currentWidget() is page
+        assert window.current_key() == "recipient" and page.isVisible()
         row = _row(cohort)
         record = {k: v for k, v in row.items() if k != "study_id"}
         record["platelets"] = str(round(float(row["platelets"]) * 1000))  # typed per µL
@@ -101,7 +101,12 @@ def test_ward_workflow_end_to_end(qtbot, tmp_path: Path, cohort: Path, monkeypat
         images = cohort / "images" / row["study_id"]
         imaging.open_dicom_folder(images / "dicom")
         qtbot.waitUntil(lambda: ctx.ct_path is not None, timeout=60_000)
-        assert imaging.series.rowCount() == 1
+        tree = imaging.browser.tree_data
+        assert (
+            tree is not None
+            and len(tree.all_series()) == 1
+            and imaging.series_uid == tree.all_series()[0].series_uid
+        )
         imaging.open_mask(images / "mask.nii.gz")
         qtbot.waitUntil(
             lambda: ctx.mask_path is not None and imaging.score_button.isEnabled(), timeout=60_000
