@@ -354,9 +354,10 @@ class Coordinator:
             raise FederatedError("The election has not run", expected="an election round", found="none")
         plan = self.plan
         names = [f.name for f in plan.radiomics]
+        elected = self.elected
 
         def chosen(m: int) -> list[str]:
-            return [n for n, k in zip(names, self.elected[m], strict=True) if k > 0.5]
+            return [n for n, k in zip(names, elected[m], strict=True) if k > 0.5]
 
         w = self.rad_params[0]
         return {

@@ -296,7 +296,10 @@ def weighted_average(vectors: Sequence[Sequence[FloatArray]], weights: Sequence[
     if total <= 0 or not vectors:
         raise FederatedError("Nothing to aggregate", expected="at least one site with data", found="none")
     return [
-        sum(float(wt) * np.asarray(v[j], dtype=np.float64) for v, wt in zip(vectors, weights, strict=True))
+        np.sum(
+            [float(wt) * np.asarray(v[j], dtype=np.float64) for v, wt in zip(vectors, weights, strict=True)],
+            axis=0,
+        )
         / total
         for j in range(len(vectors[0]))
     ]
@@ -352,11 +355,11 @@ def score_histogram(eta: FloatArray, y: FloatArray, bins: int) -> FloatArray:
     ndarray of shape (2, bins)
         Event and non-event counts.
     """
-    idx = np.clip(np.searchsorted(bin_edges(bins), eta, side="right") - 1, 0, bins - 1)
-    y = np.asarray(y).astype(bool)
-    return np.vstack([np.bincount(idx[y], minlength=bins), np.bincount(idx[~y], minlength=bins)]).astype(
-        np.float64
-    )
+    idx = np.clip(np.searchsorted(bin_edges(bins), eta, side="right") - 1, 0, bins - 1).astype(np.intp)
+    event = np.asarray(y).astype(bool)
+    return np.vstack(
+        [np.bincount(idx[event], minlength=bins), np.bincount(idx[~event], minlength=bins)]
+    ).astype(np.float64)
 
 
 def binned_linear_predictor(eta: FloatArray, bins: int) -> FloatArray:

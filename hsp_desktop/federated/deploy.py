@@ -91,6 +91,47 @@ def wait_port(host: str, port: int, timeout: float) -> bool:
     return False
 
 
+def _group_ended(pgid: int, timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds for every process of group ``pgid`` to exit; True when none is left."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:  # the id now belongs to someone else's group: ours is gone
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+
+
+def _helpers(home: str) -> list[int]:
+    """Processes running with ``FLWR_HOME=home`` (Linux: read from /proc; elsewhere none are found)."""
+    marker = f"FLWR_HOME={home}\0".encode()
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if (
+                marker in (proc / "environ").read_bytes()
+                and (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+            ):
+                found.append(int(proc.name))
+        except (OSError, IndexError):  # gone meanwhile, or not ours to read
+            continue
+    return found
+
+
+def _helpers_ended(home: str, timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds until no process runs with ``FLWR_HOME=home``; True when none is left."""
+    deadline = time.monotonic() + timeout
+    while _helpers(home):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
 @dataclass
 class Process:
     """A started Flower process with its log file."""
@@ -98,6 +139,8 @@ class Process:
     name: str
     popen: subprocess.Popen[bytes]
     log: Path
+    #: Its FLWR_HOME: helpers that leave its process group (flower-superexec starts its own session) share it.
+    home: str = ""
 
     @property
     def alive(self) -> bool:
@@ -119,12 +162,21 @@ class Process:
                 except ProcessLookupError:
                     pass
                 self.popen.wait(5)
-        else:
-            # the leader exited: make sure nothing it started lingers
+        # The leader has exited; its children (ServerApp/ClientApp processes) may still be shutting down: give them
+        # the same grace, then kill whatever of the group is left, so nothing outlives ``stop``.
+        if not _group_ended(self.popen.pid, grace):
             try:
                 os.killpg(self.popen.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+            _group_ended(self.popen.pid, 5.0)
+        # flower-superexec runs in a session of its own and exits once it sees its parent gone: wait for it too
+        if self.home and not _helpers_ended(self.home, grace):
+            for pid in _helpers(self.home):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
         return self.popen.returncode
 
     def diagnose(self) -> str:
@@ -194,7 +246,7 @@ def _spawn(name: str, cmd: list[str], env: dict[str, str], log: Path, cwd: Path)
         )
     finally:
         fh.close()
-    return Process(name, popen, log)
+    return Process(name, popen, log, home=env.get("FLWR_HOME", ""))
 
 
 # --------------------------------------------------------------------------------------------- coordinator

@@ -92,7 +92,9 @@ class HspClient:
         """Not used: the coordinator initialises the parameters."""
         return []
 
-    def fit(self, parameters: list[np.ndarray], config: dict[str, Any]) -> tuple[list[np.ndarray], int, dict]:
+    def fit(
+        self, parameters: list[np.ndarray], config: dict[str, Any]
+    ) -> tuple[list[np.ndarray], int, dict[str, Any]]:
         """One round: vote, moments, radtrain, train or evaluate, as the coordinator's config says."""
         plan = Plan.from_dict(json.loads(str(config["plan"])))
         ctx = {"run": self.run_id, "round": int(config["round"])}
@@ -120,7 +122,9 @@ class HspClient:
                     arrays, n = self.worker.evaluate(plan, params, scaler, ctx, rad=rad)
         return arrays, n, {}
 
-    def evaluate(self, parameters: list[np.ndarray], config: dict[str, Any]) -> tuple[float, int, dict]:
+    def evaluate(
+        self, parameters: list[np.ndarray], config: dict[str, Any]
+    ) -> tuple[float, int, dict[str, Any]]:
         """Not used: evaluation runs as a securely aggregated fit round."""
         return 0.0, 0, {}
 

@@ -71,7 +71,7 @@ def _strategy_class() -> type:
 
         def aggregate_fit(
             self, server_round: int, results: list[Any], failures: list[Any]
-        ) -> tuple[Any, dict]:
+        ) -> tuple[Any, dict[str, Any]]:
             sites = [self.node_site[int(proxy.node_id)] for proxy, _ in results]
             if not results:
                 self.coord.absorb(server_round, [], [])  # raises: too few sites
@@ -91,7 +91,7 @@ def _strategy_class() -> type:
 
         def aggregate_evaluate(
             self, server_round: int, results: list[Any], failures: list[Any]
-        ) -> tuple[Any, dict]:
+        ) -> tuple[Any, dict[str, Any]]:
             return None, {}
 
         def evaluate(self, server_round: int, parameters: Any) -> Any:
@@ -129,7 +129,8 @@ def timed_fit_workflow(grid: Any, context: Any, timeout: float = ROUND_TIMEOUT_S
         for proxy, ins in instructions
     ]
     replies = list(grid.send_and_receive(out, timeout=timeout))
-    results, failures = [], []
+    results: list[tuple[Any, Any]] = []
+    failures: list[Any] = []
     for msg in replies:
         if msg.has_content():
             res = compat.recorddict_to_fitres(msg.content, False)

@@ -598,7 +598,8 @@ class SiteWorker:
         total = float(sum(site_n.values()))
         out = np.zeros_like(params)
         for m, left_out in self._models(plan, site_n):
-            xm = x if scores is None else self._design(plan, scaler[0], scaler[1], scores[m])
+            xm = self._design(plan, scaler[0], scaler[1], scores[m]) if scores is not None else x
+            assert xm is not None  # x is the design whenever there are no Rad-scores
             w = core.local_update(params[m], xm, self.data.y, mu=plan.mu, steps=plan.local_steps)
             if plan.dp_clip > 0:
                 w = core.clip_update(w, params[m], plan.dp_clip)
