@@ -107,7 +107,7 @@ class MiniPacs:
     def _on_assoc(self, event: Any) -> None:
         pass
 
-    def start(self) -> MiniPacs:
+    def start(self, ssl_context: Any = None) -> MiniPacs:
         ae = AE(ae_title=self.ae_title)
         ae.require_calling_aet = sorted(self.allowed_ae)
         ae.add_supported_context(Verification)
@@ -121,7 +121,9 @@ class MiniPacs:
             (evt.EVT_C_GET, self._on_get),
             (evt.EVT_C_STORE, self._on_store),
         ]
-        self._server = ae.start_server(("127.0.0.1", self.port), block=False, evt_handlers=handlers)
+        self._server = ae.start_server(
+            ("127.0.0.1", self.port), block=False, evt_handlers=handlers, ssl_context=ssl_context
+        )
         return self
 
     def stop(self) -> None:
@@ -215,3 +217,46 @@ def start_orthanc(folder: Path, *, local_ae: str = LOCAL_AE) -> Iterator[Orthanc
             proc.kill()
             proc.wait()
         log.close()
+
+
+def make_tls_files(folder: Path) -> tuple[Path, Path, Path]:
+    """A test CA and a server certificate for 127.0.0.1 signed by it: (ca.pem, server.pem, server.key)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    folder.mkdir(parents=True, exist_ok=True)
+    now = dt.datetime.now(dt.UTC)
+
+    def name(cn: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = (
+        x509.CertificateBuilder().subject_name(name("HSP test CA")).issuer_name(name("HSP test CA"))
+        .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder().subject_name(name("127.0.0.1")).issuer_name(ca.subject)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    ca_pem, cert_pem, key_pem = folder / "ca.pem", folder / "server.pem", folder / "server.key"
+    ca_pem.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    cert_pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_pem.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return ca_pem, cert_pem, key_pem

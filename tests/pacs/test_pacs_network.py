@@ -132,3 +132,30 @@ def test_unknown_workstation_unreachable_node_and_readonly_user_are_clear_errors
     node = PacsNode("Mini", mini_pacs.ae_title, "127.0.0.1", mini_pacs.port)
     with pytest.raises(AuthError, match="may not query"):
         service.query_recipient(reg, reader, node, "HSP-0001")
+
+
+def test_tls_node_is_verified_against_its_ca(small_cohort: Path, tmp_path: Path) -> None:
+    import ssl
+
+    from pacs_servers import make_tls_files
+
+    ca, cert, key = make_tls_files(tmp_path / "tls")
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    server = MiniPacs(small_cohort / "images").start(ssl_context=server_ctx)
+    try:
+        trusted = PacsNode("TLS PACS", server.ae_title, "127.0.0.1", server.port, tls=True, ca_file=str(ca))
+        assert DicomClient(trusted).echo() >= 0.0
+        found = DicomClient(trusted).find_studies(patient_id(small_cohort, "HSP-0001"))
+        assert len(found) == 1
+        # the system's CA store does not know the test CA: the connection is refused, not silently trusted
+        untrusted = PacsNode("TLS PACS", server.ae_title, "127.0.0.1", server.port, tls=True)
+        with pytest.raises(NetworkError):
+            DicomClient(untrusted, timeout=5).echo()
+        # a CA file that is not there is a clear error naming the TLS files
+        with pytest.raises(NetworkError, match="TLS files"):
+            DicomClient(
+                PacsNode("x", "X", "127.0.0.1", server.port, tls=True, ca_file=str(cert.parent / "nope.pem"))
+            ).echo()
+    finally:
+        server.stop()
