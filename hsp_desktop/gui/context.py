@@ -42,6 +42,10 @@ class AppContext:
     #: The CT and mask as loaded on the Imaging screen (CtVolume, LabelMap), for key slices.
     ct_volume: Any = None
     mask_volume: Any = None
+    #: The series chosen in the study browser, the spleen segment the user picked, an identity override's reason.
+    series_uid: str | None = None
+    spleen_label: int | str | None = None
+    identity_override: str | None = None
 
     @property
     def role(self) -> str:
@@ -56,5 +60,6 @@ class AppContext:
         """Make ``study_id`` the current recipient and tell every screen."""
         if study_id != self.current_study_id:
             self.ct_path = self.mask_path = self.ct_volume = self.mask_volume = None
+            self.series_uid = self.spleen_label = self.identity_override = None
         self.current_study_id = study_id
         self.events.recipient_selected.emit(study_id)

@@ -352,6 +352,7 @@ def run_case(
     series_number: int | None = None,
     spleen_label: int | str | None = None,
     override_identity: str | None = None,
+    rescore_reason: str | None = None,
 ) -> Generator[Progress, None, CaseResult]:
     """Score one recipient end to end; yield progress per stage and return the :class:`CaseResult`.
 
@@ -387,6 +388,8 @@ def run_case(
     override_identity : str, optional
         Reason for scoring a CT whose DICOM identity does not match the recipient (clinician or admin only;
         audited, stored with the prediction and printed on the report).
+    rescore_reason : str, optional
+        Why a recipient who already has a prediction is scored again (audited, stored with the prediction).
 
     Yields
     ------
@@ -609,6 +612,8 @@ def run_case(
             risk = to_risk_result(prediction, locked, input_sha, row)
             risk.extra["imaging_source"] = imaging_source
             risk.extra["identity"] = identity.as_dict()
+            if rescore_reason:
+                risk.extra["rescore_reason"] = rescore_reason
             if measured_from_mask:
                 risk.extra["measured_from_mask"] = measured_from_mask
             if mask_provenance is not None:
@@ -667,7 +672,15 @@ def run_case(
                 risk=risk,
                 manifest=locked.manifest,
                 report_name=final_report.name if final_report else None,
-                reason=f"identity override: {identity.override_reason}" if identity.override_reason else None,
+                reason="; ".join(
+                    text
+                    for text in (
+                        f"identity override: {identity.override_reason}" if identity.override_reason else "",
+                        f"scored again: {rescore_reason}" if rescore_reason else "",
+                    )
+                    if text
+                )
+                or None,
             )
         except Exception as exc:
             raise stage_error(stage, exc, f"registry for {study_id}") from exc

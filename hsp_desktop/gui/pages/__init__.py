@@ -15,6 +15,7 @@ def build_pages(ctx: AppContext, window: Any) -> list[tuple[str, str, QWidget]]:
     from hsp_desktop.gui.pages.about import AboutPage
     from hsp_desktop.gui.pages.admin import AdminPage
     from hsp_desktop.gui.pages.audit import AuditPage
+    from hsp_desktop.gui.pages.chart import ChartPage
     from hsp_desktop.gui.pages.dashboard import DashboardPage
     from hsp_desktop.gui.pages.federation import FederationPage
     from hsp_desktop.gui.pages.followup import FollowUpPage
@@ -35,6 +36,7 @@ def build_pages(ctx: AppContext, window: Any) -> list[tuple[str, str, QWidget]]:
         ("start", QCoreApplication.translate("pages", "Getting started"), StartPage),
         ("worklist", QCoreApplication.translate("pages", "Worklist"), WorklistPage),
         ("recipient", QCoreApplication.translate("pages", "Recipient"), RecipientPage),
+        ("chart", QCoreApplication.translate("pages", "Recipient chart"), ChartPage),
         ("pacs", QCoreApplication.translate("pages", "PACS"), PacsPage),
         ("imaging", QCoreApplication.translate("pages", "Imaging"), ImagingPage),
         ("segment", QCoreApplication.translate("pages", "Segment"), SegmentPage),

@@ -31,7 +31,9 @@ from hsp_desktop.gui.workers import Worker
 BAND_COLOURS = {"low": "#1b7f3b", "intermediate": "#a86b00", "high": "#b00020"}
 
 
-def scoring_job(ctx: AppContext) -> Callable[[Callable[[], bool]], Generator[Progress, None, Any]]:
+def scoring_job(
+    ctx: AppContext, rescore_reason: str | None = None
+) -> Callable[[Callable[[], bool]], Generator[Progress, None, Any]]:
     """The worker job: the same ``pipeline.run_case`` generator the CLI runs, then the key slices."""
     from hsp_desktop.modelstore import active_model_dir
 
@@ -40,6 +42,7 @@ def scoring_job(ctx: AppContext) -> Callable[[Callable[[], bool]], Generator[Pro
     model = active_model_dir(registry, ctx.data_dir)
     report_dir = ctx.data_dir / "reports"
     ct, mask = ctx.ct_volume, ctx.mask_volume
+    series_uid, spleen_label, override = ctx.series_uid, ctx.spleen_label, ctx.identity_override
 
     def job(cancelled: Callable[[], bool]) -> Generator[Progress, None, Any]:
         from hsp_desktop.pipeline import run_case  # imported in the worker: ~0.1-0.4 s off the GUI thread
@@ -53,6 +56,10 @@ def scoring_job(ctx: AppContext) -> Callable[[Callable[[], bool]], Generator[Pro
             model=model,
             cancel=cancelled,
             report_dir=report_dir,
+            series_uid=series_uid,
+            spleen_label=spleen_label,
+            override_identity=override,
+            rescore_reason=rescore_reason,
         )
         return ScoreOutcome(result, key_slice_pngs(ct, mask))
 
@@ -182,7 +189,21 @@ class ScorePage(QWidget):
         self.contributions.setRowCount(0)
         self.open_pdf.setEnabled(False)
         self.progress.setValue(0)
-        self.worker = Worker(scoring_job(self.ctx), self)
+        rescore_reason = None
+        if self.ctx.current_study_id and self.ctx.registry.predictions(self.ctx.current_study_id):
+            from PySide6.QtWidgets import QInputDialog
+
+            rescore_reason, ok = QInputDialog.getText(
+                self,
+                self.tr("Score again"),
+                self.tr("{0} already has a prediction. Why score again? (kept in the audit trail)").format(
+                    self.ctx.current_study_id
+                ),
+            )
+            if not ok or not rescore_reason.strip():
+                self.stage.setText(self.tr("Not scored: a reason is needed to score again."))
+                return
+        self.worker = Worker(scoring_job(self.ctx, rescore_reason), self)
         self.worker.progress.connect(self._on_progress)
         self.worker.finished.connect(self._on_finished)
         self.worker.failed.connect(self._on_failed)
