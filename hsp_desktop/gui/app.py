@@ -136,9 +136,16 @@ def start_background_warmup() -> threading.Thread:
 
 
 def warm_kernels() -> float:
-    """Load (or compile) every radiomics kernel, as the scoring pipeline will use them; returns the seconds."""
+    """Load (or compile) every radiomics kernel, as the scoring pipeline will use them; returns the seconds.
+
+    The scoring pipeline's modules are imported here too: importing them holds the GIL for long C calls (shared
+    libraries load), which stalled the event loop for 0.1-0.4 s when the first scoring imported them.
+    """
+    import importlib
+
     from hsp_desktop.radiomics import warm_up
 
+    importlib.import_module("hsp_desktop.pipeline.run")
     return warm_up()
 
 
