@@ -10,15 +10,21 @@ Outcome = 1 when, in the window day 180 +/- 30 after transplantation, all of the
    graft dysfunction, CMV/EBV/sepsis, myelotoxic drugs) recorded from ``other_cause_from_day`` to the end of the
    window.
 
-A recipient treated for hypersplenism (partial splenic embolisation, splenectomy, TPO-receptor agonist) before
-the outcome is assessed counts as 1, flagged ``treated`` (and ``treated_before_6_months`` before day 180) so that
-sensitivity analyses can exclude them.  A result that cannot be derived yet (window not closed, too few
+A recipient treated for hypersplenism (splenectomy, TPO-receptor agonist) before the outcome is assessed counts
+as 1, flagged ``treated`` (and ``treated_before_6_months`` before day 180) so that sensitivity analyses can exclude
+them.  Splenic-artery ligation during transplantation or splenic-artery embolisation after it is a protocol
+exclusion (CLINICAL.md section 1, item 4), whichever route it is entered by - the eligibility fields
+``splenic_artery_ligation`` / ``post_lt_splenic_embolisation`` or a follow-up visit's intervention ``pse`` - and the
+status is then ``"excluded"`` with the flag ``excluded:splenic_artery_intervention``.  Because that excludes on an
+event after baseline, the estimand is the risk for recipients who do not undergo splenic-artery intervention; the
+setting ``splenic_artery_intervention="event"`` counts them as 1 instead (flagged), for the sensitivity analysis.  A result that cannot be derived yet (window not closed, too few
 measurements, no spleen measurement) is ``"pending"``, never 0.  Death or re-transplantation before the window (or
 inside it, before the outcome could be derived) is ``"competing"``.
 
 Every threshold is a field of :class:`OutcomeDefinition`, a frozen dataclass validated once; its
 :attr:`~OutcomeDefinition.definition_id` names the definition (``HSP-RH6-v1`` for the defaults, with a hash of the
-non-default settings otherwise) and is stored with every derived outcome.
+non-default settings otherwise) and is stored with every derived outcome.  Versions: ``HSP-RH6-v1`` counted a
+post-transplant splenic embolisation entered at a visit as outcome 1; ``HSP-RH6-v2`` excludes it (issue 16).
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from typing import Any, Literal
 from hsp_desktop.clinical.derived import bsa_mosteller
 from hsp_desktop.errors import InputError, SettingsError
 
-DEFINITION_BASE_ID = "HSP-RH6-v1"
+DEFINITION_BASE_ID = "HSP-RH6-v2"
 SPLENOMEGALY_CRITERIA = ("volume_bsa", "volume", "length")
 OTHER_CAUSES = (
     "pv_complication",
@@ -44,9 +50,14 @@ OTHER_CAUSES = (
     "myelotoxic_drugs",
 )
 INTERVENTIONS = ("pse", "splenectomy", "tpo_agonist")
+#: Visit interventions that are splenic-artery procedures (a protocol exclusion, not a treatment outcome).
+SPLENIC_ARTERY_INTERVENTIONS = ("pse",)
+#: Eligibility fields that record a splenic-artery procedure during or after transplantation.
+SPLENIC_ARTERY_FIELDS = ("splenic_artery_ligation", "post_lt_splenic_embolisation")
+EXCLUDED_FLAG = "excluded:splenic_artery_intervention"
 COMPETING_EVENTS = ("death", "retransplant")
 
-Status = Literal[1, 0, "pending", "competing"]
+Status = Literal[1, 0, "pending", "competing", "excluded"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +95,10 @@ class OutcomeDefinition:
         Day that "before 6 months" refers to (flag ``treated_before_6_months``).
     require_window_closed : bool
         Keep the outcome pending until the window has closed (no early 0/1 from a partial window).
+    splenic_artery_intervention : {"exclude", "event"}
+        Splenic-artery ligation during or embolisation after transplantation (either entry route): a protocol
+        exclusion (default), or outcome 1 flagged ``treated`` (the sensitivity analysis of the post-baseline
+        exclusion).
     severity_cuts : (float, float)
         Platelet cut-offs of the severity grade: < first severe, < second moderate, else mild.
     recovery_plt, recovery_wbc : float
@@ -109,6 +124,7 @@ class OutcomeDefinition:
     severity_cuts: tuple[float, float] = (50.0, 75.0)
     recovery_plt: float = 100.0
     recovery_wbc: float = 4.0
+    splenic_artery_intervention: Literal["exclude", "event"] = "exclude"
 
     def __post_init__(self) -> None:
         # Coerce list inputs (from JSON settings) to tuples, then validate every constraint, all at once.
@@ -192,6 +208,11 @@ class OutcomeDefinition:
             "a whole day from 0 to the window start",
         )
         need(isinstance(self.treatment_counts, bool), "treatment_counts", "True or False")
+        need(
+            self.splenic_artery_intervention in ("exclude", "event"),
+            "splenic_artery_intervention",
+            "'exclude' or 'event'",
+        )
         need(isinstance(self.require_window_closed, bool), "require_window_closed", "True or False")
         need(
             isinstance(self.six_months_day, int) and 30 <= self.six_months_day <= 730,
@@ -290,7 +311,7 @@ class OutcomeResult:
 
     Attributes
     ----------
-    status : 1, 0, "pending" or "competing"
+    status : 1, 0, "pending", "competing" or "excluded"
     flags : tuple of str
         ``treated``, ``treated_before_6_months``, ``other_cause``, ``other_cause:<flag>``, ``competing:<event>``,
         ``window_open``, ``too_few_measurements``, ``no_spleen_measurement``.
@@ -321,8 +342,8 @@ class OutcomeResult:
 
     @property
     def label(self) -> int | None:
-        """1 or 0 when derived, None when pending or competing."""
-        return self.status if self.status in (0, 1) else None  # type: ignore[return-value]
+        """1 or 0 when derived, None when pending, competing or excluded."""
+        return self.status if isinstance(self.status, int) else None
 
     def as_dict(self) -> dict[str, Any]:
         """Return JSON-compatible values (for the registry and exports)."""
@@ -452,6 +473,18 @@ def derive_outcome(
     treat = next((v for v in vs if str(v.values.get("intervention") or "").strip() in INTERVENTIONS), None)
     event = next((v for v in vs if str(v.values.get("event") or "").strip() in COMPETING_EVENTS), None)
     event_day = event.day if event else None
+    # splenic-artery procedure, by either route: an eligibility field, or a visit before the outcome is assessed
+    sa_fields = [f for f in SPLENIC_ARTERY_FIELDS if _flag(preop.get(f)) and preop.get(f) not in (None, "")]
+    sa_visit = next(
+        (
+            v
+            for v in vs
+            if str(v.values.get("intervention") or "").strip() in SPLENIC_ARTERY_INTERVENTIONS
+            and v.day <= end
+            and (event is None or v.day <= event.day)
+        ),
+        None,
+    )
 
     # Window measurements (before a competing event inside the window).
     last_day = end if event is None else min(end, event.day)
@@ -525,6 +558,25 @@ def derive_outcome(
         "other_cause": other_cause,
         "event_day": event_day,
     }
+
+    # 4a. Splenic-artery ligation or embolisation: a protocol exclusion (or, as a sensitivity setting, 1 flagged).
+    if sa_fields or sa_visit is not None:
+        route = (
+            f"recorded at enrolment ({', '.join(sa_fields)})"
+            if sa_fields
+            else f"entered at the day-{sa_visit.day} visit ({sa_visit.values.get('intervention')})"  # type: ignore[union-attr]
+        )
+        if d.splenic_artery_intervention == "exclude":
+            reasons.append(
+                f"splenic-artery ligation or embolisation {route}: excluded by the protocol (the estimand is the "
+                "risk for recipients without splenic-artery intervention)"
+            )
+            return OutcomeResult("excluded", (EXCLUDED_FLAG,), tuple(reasons), **common)  # type: ignore[arg-type]
+        reasons.append(
+            f"splenic-artery ligation or embolisation {route}: counted as refractory hypersplenism "
+            "(sensitivity setting; flagged)"
+        )
+        return OutcomeResult(1, ("treated", "splenic_artery_intervention"), tuple(reasons), **common)  # type: ignore[arg-type]
 
     # 4. Treated for hypersplenism before the outcome assessment (and before any competing event): 1, flagged.
     if (

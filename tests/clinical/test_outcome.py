@@ -8,6 +8,7 @@ import pytest
 
 from hsp_desktop.clinical.outcome import (
     DEFINITION_BASE_ID,
+    EXCLUDED_FLAG,
     OutcomeDefinition,
     derive_outcome,
 )
@@ -48,7 +49,7 @@ def test_refractory_is_1() -> None:
     r = derive(refractory())
     assert r.status == 1 and r.label == 1 and r.cytopenia and r.splenomegaly and not r.other_cause
     assert r.plt_window == pytest.approx(71) and r.wbc_window == pytest.approx(3.55)
-    assert r.definition_id == DEFINITION_BASE_ID == "HSP-RH6-v1"
+    assert r.definition_id == DEFINITION_BASE_ID == "HSP-RH6-v2"
     assert r.window_dates == ("2024-05-30", "2024-07-29")
     assert r.secondary.severity == "moderate"  # 71 < 75
 
@@ -223,7 +224,7 @@ def test_other_cause_timing() -> None:
 
 
 # --- treatment, competing events, pending -----------------------------------------------------------------------
-@pytest.mark.parametrize("intervention", ["pse", "splenectomy", "tpo_agonist"])
+@pytest.mark.parametrize("intervention", ["splenectomy", "tpo_agonist"])
 def test_treated_before_six_months_counts_as_1_flagged(intervention: str) -> None:
     vs = [
         visit(30, platelets=40, wbc=2.5),
@@ -236,7 +237,7 @@ def test_treated_before_six_months_counts_as_1_flagged(intervention: str) -> Non
 
 
 def test_treated_in_window_after_six_months() -> None:
-    r = derive([*refractory(), visit(195, intervention="pse")])
+    r = derive([*refractory(), visit(195, intervention="tpo_agonist")])
     assert r.status == 1 and "treated" in r.flags and "treated_before_6_months" not in r.flags
 
 
@@ -270,7 +271,7 @@ def test_event_inside_window() -> None:
 
 
 def test_treated_then_died_is_1() -> None:
-    vs = [visit(100, intervention="pse"), visit(140, event="death")]
+    vs = [visit(100, intervention="splenectomy"), visit(140, event="death")]
     assert derive(vs).status == 1
 
 
@@ -323,7 +324,7 @@ def test_definition_id_versions_non_defaults() -> None:
     b = OutcomeDefinition(plt_threshold=75)
     c = OutcomeDefinition(plt_threshold=50)
     assert a.definition_id == b.definition_id != c.definition_id
-    assert a.definition_id.startswith("HSP-RH6-v1+") and a.non_defaults() == {"plt_threshold": 75}
+    assert a.definition_id.startswith("HSP-RH6-v2+") and a.non_defaults() == {"plt_threshold": 75}
     assert OutcomeDefinition.from_dict(a.to_dict()).definition_id == a.definition_id
     assert OutcomeDefinition.from_dict({"window": [150, 210]}).definition_id == DEFINITION_BASE_ID
     assert "PLT < 75" in a.describe()
@@ -388,3 +389,33 @@ def test_int_and_float_settings_name_the_same_definition() -> None:
     b = OutcomeDefinition(plt_threshold=75.0, wbc_threshold=3.0, severity_cuts=[40.0, 70.0])
     assert a.definition_id == b.definition_id and a == b
     assert OutcomeDefinition(plt_threshold=100).definition_id == DEFINITION_BASE_ID
+
+
+# --- splenic-artery intervention: a protocol exclusion by either entry route (issue 16 item 8) ----------------
+@pytest.mark.parametrize("day", [60, 120, 195])
+def test_post_transplant_embolisation_entered_at_a_visit_is_excluded(day: int) -> None:
+    vs = [*refractory(), visit(day, intervention="pse")]
+    r = derive(vs)
+    assert r.status == "excluded" and r.label is None and r.flags == (EXCLUDED_FLAG,)
+    assert "excluded by the protocol" in r.reasons[0] and f"day-{day} visit" in r.reasons[0]
+
+
+@pytest.mark.parametrize("field", ["splenic_artery_ligation", "post_lt_splenic_embolisation"])
+def test_splenic_artery_procedure_entered_at_enrolment_is_excluded(field: str) -> None:
+    r = derive(recovered(), preop={**PREOP, field: 1})
+    assert r.status == "excluded" and "recorded at enrolment" in r.reasons[0] and field in r.reasons[0]
+    assert derive(recovered(), preop={**PREOP, field: 0}).status == 0
+
+
+def test_splenic_artery_intervention_as_event_is_the_sensitivity_setting() -> None:
+    event = OutcomeDefinition(splenic_artery_intervention="event")
+    assert event.definition_id.startswith("HSP-RH6-v2+")
+    r = derive([*recovered(), visit(120, intervention="pse")], definition=event)
+    assert r.status == 1 and "splenic_artery_intervention" in r.flags
+    assert derive(recovered(), preop={**PREOP, "splenic_artery_ligation": 1}, definition=event).status == 1
+    with pytest.raises(SettingsError, match="splenic_artery_intervention"):
+        OutcomeDefinition(splenic_artery_intervention="ignore")  # type: ignore[arg-type]
+
+
+def test_embolisation_after_the_window_does_not_exclude() -> None:
+    assert derive([*recovered(), visit(300, intervention="pse")]).status == 0

@@ -340,7 +340,7 @@ def test_predictions_and_audit_rows_are_immutable(reg: Registry, admin: User) ->
 def test_outcome_derived_on_every_relevant_change(reg: Registry, admin: User) -> None:
     sid = reg.add_recipient(make_record(), by=admin)
     assert reg.outcome(sid)["status"] == "pending"
-    assert reg.outcome(sid)["definition_id"] == "HSP-RH6-v1"
+    assert reg.outcome(sid)["definition_id"] == "HSP-RH6-v2"
     reg.add_followup(
         sid, {"date": "2025-07-01", "platelets": 60, "wbc": 3.0, "spleen_volume_ml": 600}, by=admin
     )
@@ -355,7 +355,7 @@ def test_outcome_derived_on_every_relevant_change(reg: Registry, admin: User) ->
     reg.add_followup(sid, {"date": "2025-07-16", "platelets": 62, "wbc": 3.1}, by=admin)
     reg.set_setting("outcome_definition", {"plt_threshold": 50, "wbc_threshold": 2.0}, by=admin)
     out = reg.outcome(sid)
-    assert out["status"] == 0 and out["definition_id"].startswith("HSP-RH6-v1+")
+    assert out["status"] == 0 and out["definition_id"].startswith("HSP-RH6-v2+")
     assert reg.followups(sid)[0]["day"] == 172
 
 

@@ -38,7 +38,7 @@ def test_layout_and_manifest(tables: Path) -> None:
     assert names == ["clinical.csv", "followup.csv", "ground_truth.csv", "manifest.json"]
     manifest = json.loads((tables / "manifest.json").read_text())
     assert manifest["seed"] == 7 and manifest["n"] == 60 and manifest["prospective"] == 10
-    assert manifest["arguments"]["images"] is False and manifest["outcome_definition"] == "HSP-RH6-v1"
+    assert manifest["arguments"]["images"] is False and manifest["outcome_definition"] == "HSP-RH6-v2"
     assert manifest["generator_version"] and manifest["package_version"]
     files = all_hashes(tables)
     files.pop("manifest.json")

@@ -38,7 +38,7 @@ def test_label_equals_latent_outcome_when_derivable(cohort) -> None:
     derivable = oc.y.notna()
     assert derivable.mean() > 0.88
     assert (oc.y[derivable].astype(int) == pre._y[derivable]).all()
-    assert set(oc.outcome_status) <= {"0", "1", "pending", "competing"}
+    assert set(oc.outcome_status) <= {"0", "1", "pending", "competing", "excluded"}
 
 
 def test_product_derivation_matches(cohort) -> None:
@@ -78,8 +78,12 @@ def test_deviations_on_purpose(cohort) -> None:
         assert len(ev) == 1 and ev.day.iat[0] < 150
         assert fu[(fu.study_id == sid)].day.max() == ev.day.iat[0]
     treated = by[by.scenario == "treated"]
-    assert len(treated) > 10 and (treated.outcome_status == "1").all()
-    assert treated.outcome_flags.str.contains("treated").all()
+    # outcome definition v2: post-transplant splenic embolisation is a protocol exclusion (issue 16 item 8)
+    pse = set(fu.study_id[fu.intervention == "pse"])
+    embolised = treated.index.isin(list(pse))
+    assert len(treated) > 10 and (treated.outcome_status[~embolised] == "1").all()
+    assert treated.outcome_flags[~embolised].str.contains("treated").all()
+    assert (treated.outcome_status[embolised] == "excluded").all() and embolised.any()
     iv = fu[fu.intervention != ""]
     assert set(iv.intervention) <= {"pse", "splenectomy", "tpo_agonist"} and iv.day.between(60, 170).all()
     too_few = by[by.scenario == "too_few"]
