@@ -1795,6 +1795,38 @@
         <translation>正在查询 {0}...</translation>
     </message>
     <message>
+        <source>portal venous</source>
+        <translation>门静脉期</translation>
+    </message>
+    <message>
+        <source>arterial</source>
+        <translation>动脉期</translation>
+    </message>
+    <message>
+        <source>venous</source>
+        <translation>静脉期</translation>
+    </message>
+    <message>
+        <source>delayed</source>
+        <translation>延迟期</translation>
+    </message>
+    <message>
+        <source>non-contrast</source>
+        <translation>平扫</translation>
+    </message>
+    <message>
+        <source>localizer</source>
+        <translation>定位像</translation>
+    </message>
+    <message>
+        <source>contrast (phase unknown)</source>
+        <translation>增强（期相不明）</translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation>不明</translation>
+    </message>
+    <message>
         <source>{0} studies, {1} series</source>
         <translation>{0} 个检查，{1} 个序列</translation>
     </message>
@@ -2631,6 +2663,10 @@ Convert them?</source>
     </message>
     <message>
         <source>Compression</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Preselected: the portal-venous CT series (never a localizer); among several, ORIGINAL before DERIVED, soft-tissue kernel before sharp, slice thickness 0.5-5 mm, then the thinnest, then the lowest series number. Without a portal-venous series nothing is preselected.</source>
         <translation type="unfinished" />
     </message>
     <message>

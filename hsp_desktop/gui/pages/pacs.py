@@ -306,6 +306,19 @@ class PacsPage(QWidget):
             self._show_results,
         )
 
+    def _phase(self, phase: str) -> str:
+        names = {
+            "portal venous": self.tr("portal venous"),
+            "arterial": self.tr("arterial"),
+            "venous": self.tr("venous"),
+            "delayed": self.tr("delayed"),
+            "non-contrast": self.tr("non-contrast"),
+            "localizer": self.tr("localizer"),
+            "contrast (phase unknown)": self.tr("contrast (phase unknown)"),
+            "unknown": self.tr("unknown"),
+        }
+        return names.get(phase, phase)
+
     def _show_results(self, result: Any) -> None:
         from hsp_desktop.pacs.network import preselect_series
 
