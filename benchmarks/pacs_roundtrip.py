@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(args.repeats):
                 t0 = time.perf_counter()
                 found = service.query_recipient(reg, user, node, sid)
-                [series] = [s for xs in found.series.values() for s in xs]
+                # after the first send the study also holds our DOC, SEG and SR series: pick the CT
+                [series] = [s for xs in found.series.values() for s in xs if s.modality == "CT"]
                 t1 = time.perf_counter()
                 got = run_to_end(service.retrieve(reg, user, node, sid, series, folder / f"inbox{i}"))
                 t2 = time.perf_counter()
