@@ -26,6 +26,7 @@ CODES: dict[str, str] = {
     "too_few_measurements": QT_TRANSLATE_NOOP("domain", "too few measurements"),
     "no_spleen_measurement": QT_TRANSLATE_NOOP("domain", "no spleen measurement"),
     "competing": QT_TRANSLATE_NOOP("domain", "competing event"),
+    "splenic_artery_intervention": QT_TRANSLATE_NOOP("domain", "splenic-artery ligation or embolisation"),
     "pv_complication": QT_TRANSLATE_NOOP("domain", "portal-vein stenosis/thrombosis"),
     "ha_thrombosis": QT_TRANSLATE_NOOP("domain", "hepatic-artery thrombosis"),
     "rejection_or_graft_dysfunction": QT_TRANSLATE_NOOP("domain", "rejection or graft dysfunction"),
@@ -131,6 +132,44 @@ SENTENCES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(r"no spleen volume/length \(or BSA\) in the window to assess splenomegaly()"),
         QT_TRANSLATE_NOOP("domain", "no spleen volume/length (or BSA) in the window to assess splenomegaly"),
+    ),
+    (
+        re.compile(
+            r"splenic-artery ligation or embolisation recorded at enrolment \((.+)\): excluded by the protocol .*"
+        ),
+        QT_TRANSLATE_NOOP(
+            "domain",
+            "splenic-artery ligation or embolisation recorded at enrolment ({0}): excluded by the protocol (the "
+            "estimand is the risk for recipients without splenic-artery intervention)",
+        ),
+    ),
+    (
+        re.compile(
+            r"splenic-artery ligation or embolisation entered at the day-(\d+) visit \((\w+)\): excluded .*"
+        ),
+        QT_TRANSLATE_NOOP(
+            "domain",
+            "splenic-artery ligation or embolisation entered at the day-{0} visit ({1}): excluded by the protocol "
+            "(the estimand is the risk for recipients without splenic-artery intervention)",
+        ),
+    ),
+    (
+        re.compile(r"splenic-artery ligation or embolisation recorded at enrolment \((.+)\): counted as .*"),
+        QT_TRANSLATE_NOOP(
+            "domain",
+            "splenic-artery ligation or embolisation recorded at enrolment ({0}): counted as refractory "
+            "hypersplenism (sensitivity setting; flagged)",
+        ),
+    ),
+    (
+        re.compile(
+            r"splenic-artery ligation or embolisation entered at the day-(\d+) visit \((\w+)\): counted .*"
+        ),
+        QT_TRANSLATE_NOOP(
+            "domain",
+            "splenic-artery ligation or embolisation entered at the day-{0} visit ({1}): counted as refractory "
+            "hypersplenism (sensitivity setting; flagged)",
+        ),
     ),
     (
         re.compile(r"(\w+) on day (-?\d+), before the outcome could be derived"),

@@ -64,3 +64,15 @@ def test_domain_text_in_chinese(qtbot) -> None:
     finally:
         install_language(app, "en")
     assert tr_domain("too_few_measurements") == "too few measurements"
+
+
+def test_form_units_in_chinese(qtbot) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    from hsp_desktop.clinical.dictionary import VARIABLES
+    from hsp_desktop.gui.widgets.record_form import RecordForm
+
+    form = RecordForm([VARIABLES["age"], VARIABLES["meld"]], language="zh")
+    qtbot.addWidget(form)
+    units = {label.text() for label in form.findChildren(QLabel)}
+    assert {"岁", "分"} <= units and "years" not in units

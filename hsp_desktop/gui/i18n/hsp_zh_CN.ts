@@ -2845,6 +2845,10 @@ Convert them?</source>
         <translation>竞争事件</translation>
     </message>
     <message>
+        <source>splenic-artery ligation or embolisation</source>
+        <translation>脾动脉结扎或栓塞</translation>
+    </message>
+    <message>
         <source>portal-vein stenosis/thrombosis</source>
         <translation>门静脉狭窄/血栓</translation>
     </message>
@@ -3044,6 +3048,22 @@ Convert them?</source>
     <message>
         <source>no spleen volume/length (or BSA) in the window to assess splenomegaly</source>
         <translation>时间窗内无脾脏体积/长径（或体表面积），无法评估脾肿大</translation>
+    </message>
+    <message>
+        <source>splenic-artery ligation or embolisation recorded at enrolment ({0}): excluded by the protocol (the estimand is the risk for recipients without splenic-artery intervention)</source>
+        <translation>入组时记录有脾动脉结扎或栓塞（{0}）：按方案排除（估计目标为未接受脾动脉干预受者的风险）</translation>
+    </message>
+    <message>
+        <source>splenic-artery ligation or embolisation entered at the day-{0} visit ({1}): excluded by the protocol (the estimand is the risk for recipients without splenic-artery intervention)</source>
+        <translation>第 {0} 天随访录入脾动脉结扎或栓塞（{1}）：按方案排除（估计目标为未接受脾动脉干预受者的风险）</translation>
+    </message>
+    <message>
+        <source>splenic-artery ligation or embolisation recorded at enrolment ({0}): counted as refractory hypersplenism (sensitivity setting; flagged)</source>
+        <translation>入组时记录有脾动脉结扎或栓塞（{0}）：计为难治性脾功能亢进（敏感性分析设置；已标记）</translation>
+    </message>
+    <message>
+        <source>splenic-artery ligation or embolisation entered at the day-{0} visit ({1}): counted as refractory hypersplenism (sensitivity setting; flagged)</source>
+        <translation>第 {0} 天随访录入脾动脉结扎或栓塞（{1}）：计为难治性脾功能亢进（敏感性分析设置；已标记）</translation>
     </message>
     <message>
         <source>{0} on day {1}, before the outcome could be derived</source>

@@ -368,7 +368,7 @@ class FollowUpPage(QWidget):
             0: self.tr("Refractory hypersplenism at 6 months: no"),
             "pending": self.tr("Outcome pending"),
             "competing": self.tr("Competing event (death or re-transplantation): outcome not assessable"),
-        }.get(status, self.tr("Outcome: {0}").format(status))
+        }.get(status, self.tr("Outcome: {0}").format(tr_domain(str(status))))
         lines = [f"<b>{text}</b>"]
         for reason in outcome.get("reasons", []) or []:
             lines.append(f"- {tr_domain(str(reason))}")

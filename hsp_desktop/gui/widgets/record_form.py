@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hsp_desktop.reporting.i18n import unit_text
+
 GROUP_TITLES = {
     "identity": QT_TRANSLATE_NOOP("RecordForm", "Identity and dates"),
     "eligibility": QT_TRANSLATE_NOOP("RecordForm", "Enrolment and exclusion criteria"),
@@ -74,8 +76,8 @@ class RecordForm(QWidget):
                 self.widgets[var.name] = widget
                 row = QHBoxLayout()
                 row.addWidget(widget, 1)
-                if var.unit:
-                    row.addWidget(QLabel(var.unit))
+                if var.unit:  # the reports' unit table: "years" -> 岁, "points" -> 分
+                    row.addWidget(QLabel(unit_text(var.unit, "zh" if language == "zh" else "en")))
                 label = _label(var, language) + (" *" if var.required else "")
                 form.addRow(label, row)
             layout.addWidget(box, i // columns, i % columns)
