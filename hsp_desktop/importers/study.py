@@ -453,6 +453,7 @@ def scan_export(
         files = _regular_files(root)
     total = max(len(files), 1)
     yield Progress("scan", 0.0, f"{len(files)} files")
+    listed = 0
     for i, path in enumerate(files):
         if cancelled is not None and cancelled():
             break
@@ -463,8 +464,10 @@ def scan_export(
             b.skip(path, reason, _series_uid_of(path) if reason != "not DICOM" else "")
         else:
             b.add_instance(path, ds)
-        if i % 16 == 15 or i == len(files) - 1:
-            yield Progress("scan", (i + 1) / total, f"{i + 1}/{len(files)} files, {b.series_count} series")
+        found = b.series_count
+        if i % 16 == 15 or i == len(files) - 1 or found != listed:
+            listed = found  # a new series is reported at once, so a window lists it before the scan ends
+            yield Progress("scan", (i + 1) / total, f"{i + 1}/{len(files)} files, {found} series")
     tree = b.snapshot()
     if not tree.patients:
         raise InputError(
