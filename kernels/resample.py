@@ -361,6 +361,7 @@ def bspline_coefficients(
     in_size: tuple[int, int, int] | None = None,
     keep: tuple[slice, slice, slice] | None = None,
     bound: float | None = None,
+    threads: int = 1,
 ) -> npt.NDArray[np.float64]:
     """Cubic B-spline coefficients of an input block, bit-equal to ITK's for the whole image where kept.
 
@@ -376,6 +377,8 @@ def bspline_coefficients(
     bound : float, optional
         An upper bound of ``|value|`` over the whole image (needed where the block is cut inside the image;
         default: the largest value of the block's integer type, or of the block itself for floats).
+    threads : int
+        Threads sharing the x and y passes (slabs of slices; the same numbers for any count).
 
     Returns
     -------
@@ -414,11 +417,24 @@ def bspline_coefficients(
     nz, ny = arr.shape[:2]
     kx = keep[2].stop - keep[2].start
     coef = np.empty((nz, ny, kx))
-    if not _prefilter_x(arr, coef, *passes[2]):
-        raise BlockTooSmall("x")
-    for zi in range(nz):
-        if not _prefilter(coef[zi], *passes[1]):
-            raise BlockTooSmall("y")
+    cuts = [nz * k // max(1, min(threads, nz)) for k in range(max(1, min(threads, nz)) + 1)]
+
+    def x_and_y(z0: int, z1: int) -> bool:
+        # slabs of slices are independent for the x and y passes (the same operations per line)
+        if not _prefilter_x(arr[z0:z1], coef[z0:z1], *passes[2]):
+            return False
+        return all(_prefilter(coef[zi], *passes[1]) for zi in range(z0, z1))
+
+    if len(cuts) == 2:
+        proven = x_and_y(0, nz)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=len(cuts) - 1, thread_name_prefix="bspline") as pool:
+            parts = [pool.submit(x_and_y, cuts[k], cuts[k + 1]) for k in range(len(cuts) - 1)]
+            proven = all([part.result() for part in parts])
+    if not proven:
+        raise BlockTooSmall("x or y")
     coef = np.ascontiguousarray(coef[:, keep[1], :])
     ky = coef.shape[1]
     if not _prefilter(coef.reshape(nz, ky * kx), *passes[0]):
@@ -557,6 +573,7 @@ def resample(
     in_offset: tuple[int, int, int] = (0, 0, 0),
     in_size: tuple[int, int, int] | None = None,
     bound: float | None = None,
+    threads: int = 1,
 ) -> npt.NDArray[np.generic]:
     """Resample ``image`` onto an output grid (or a block of it).
 
@@ -588,6 +605,8 @@ def resample(
     bound : float, optional
         :data:`BSPLINE`: an upper bound of ``|value|`` over the whole input image (see
         :func:`bspline_coefficients`, which raises :class:`BlockTooSmall` when the block's margin is too thin).
+    threads : int
+        Threads sharing the interpolation (slabs of output slices; the same numbers for any count).
 
     Returns
     -------
@@ -638,22 +657,43 @@ def resample(
             keep.append(slice(min(max(lo, 0), n), max(min(hi, n), 0)))
         xyz = (int(offset[0]), int(offset[1]), int(offset[2]))
         kept = (keep[0], keep[1], keep[2])
-        values = bspline_coefficients(arr, xyz, (int(full[0]), int(full[1]), int(full[2])), kept, bound)
+        values = bspline_coefficients(
+            arr, xyz, (int(full[0]), int(full[1]), int(full[2])), kept, bound, threads
+        )
         offset = offset + np.array([keep[2].start, keep[1].start, keep[0].start], dtype=np.int64)
-    _resample(
-        values,
-        np.asarray(out_origin, dtype=np.float64).reshape(3),
-        o_mat,
-        size[0],
-        start,
-        np.asarray(in_origin, dtype=np.float64).reshape(3),
-        i_inv,
-        int(method),
-        float(default),
-        offset,
-        np.array(full, dtype=np.int64),
-        out64,
-    )
+    o_origin = np.asarray(out_origin, dtype=np.float64).reshape(3)
+    i_origin = np.asarray(in_origin, dtype=np.float64).reshape(3)
+    full_size = np.array(full, dtype=np.int64)
+
+    def part(z0: int, z1: int) -> None:
+        # output slabs are independent: each voxel's scan line and sum are the same as in one call
+        first = start + np.array([0, 0, z0], dtype=np.int64)
+        _resample(
+            values,
+            o_origin,
+            o_mat,
+            size[0],
+            first,
+            i_origin,
+            i_inv,
+            int(method),
+            float(default),
+            offset,
+            full_size,
+            out64[z0:z1],
+        )
+
+    nz = out64.shape[0]
+    n_parts = max(1, min(int(threads), nz))
+    if n_parts == 1:
+        part(0, nz)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        cuts = [nz * k // n_parts for k in range(n_parts + 1)]
+        with ThreadPoolExecutor(max_workers=n_parts, thread_name_prefix="resample") as pool:
+            for future in [pool.submit(part, cuts[k], cuts[k + 1]) for k in range(n_parts)]:
+                future.result()
     return cast_like_itk(out64, dtype if dtype is not None else arr.dtype)
 
 

@@ -293,8 +293,9 @@ def extract_features(
         s = replace(s, label=roi_label)
     mask = _on_ct_grid(ct, mask, s)
     report = _run_qc(ct, mask, roi_label) if qc else None
-    prep = prepare(ct, mask, s, roi_label)
-    values = compute_features(prep, threads=threads)
+    n_threads = default_threads() if threads is None else max(1, int(threads))
+    prep = prepare(ct, mask, s, roi_label, threads=n_threads)
+    values = compute_features(prep, threads=n_threads)
     clean = {
         k: (float(v) if not (isinstance(v, float) and math.isnan(v)) else math.nan) for k, v in values.items()
     }

@@ -279,7 +279,9 @@ def _resegment(values: npt.NDArray[np.floating], s: ExtractionSettings) -> npt.N
     return keep
 
 
-def prepare(ct: CtVolume, mask: LabelMap, settings: ExtractionSettings, label: int) -> Prepared:
+def prepare(
+    ct: CtVolume, mask: LabelMap, settings: ExtractionSettings, label: int, threads: int = 1
+) -> Prepared:
     """Run the preprocessing of ``settings.mode`` and return the ROI box.
 
     Parameters
@@ -292,6 +294,8 @@ def prepare(ct: CtVolume, mask: LabelMap, settings: ExtractionSettings, label: i
         Validated settings.
     label : int
         The ROI label.
+    threads : int
+        Threads sharing the resampling (the same numbers for any count).
 
     Returns
     -------
@@ -337,7 +341,7 @@ def prepare(ct: CtVolume, mask: LabelMap, settings: ExtractionSettings, label: i
         bound = None  # integer types: the type's range
     labels = np.asarray(mask.array)
     if s.resampled_spacing is not None:
-        source, roi_full = _resample(image, labels, grid, box, s, label, norm, bound)
+        source, roi_full = _resample(image, labels, grid, box, s, label, norm, bound, threads)
         n, box = label_box(roi_full, 1)
         if n == 0:
             raise _fail(
@@ -411,6 +415,7 @@ def _resample(
     label: int,
     norm: tuple[float, float, float | None, float] | None,
     bound: float | None,
+    threads: int,
 ) -> tuple[ImageSource, npt.NDArray[np.uint8]]:
     assert s.resampled_spacing is not None
     bb = [
@@ -474,7 +479,7 @@ def _resample(
     # the mask is resampled on a second thread while this one resamples the image (the kernels release the GIL)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="radiomics-mask") as pool:
         mask_future = pool.submit(resample_mask)
-        resampled = _resample_image(image, grid, dst, s, method, norm, bound)
+        resampled = _resample_image(image, grid, dst, s, method, norm, bound, threads)
         roi = mask_future.result()
     return ImageSource(np.ascontiguousarray(resampled), dst.spacing, dst.origin, dst.direction), roi
 
@@ -487,6 +492,7 @@ def _resample_block(
     dst: Grid,
     block: Slices,
     bound: float | None,
+    threads: int = 1,
 ) -> npt.NDArray[np.generic]:
     """``values`` (the input voxels of ``block``) resampled onto the whole of ``dst``."""
     zs, ys, xs = block
@@ -502,6 +508,7 @@ def _resample_block(
         in_offset=(int(xs.start), int(ys.start), int(zs.start)),
         in_size=grid.size,
         bound=bound,
+        threads=threads,
     )
 
 
@@ -513,6 +520,7 @@ def _resample_image(
     method: int,
     norm: tuple[float, float, float | None, float] | None,
     bound: float | None,
+    threads: int,
 ) -> npt.NDArray[np.generic]:
     """The image on ``dst``, read from the block of the input it needs (B-spline: plus a margin).
 
@@ -541,7 +549,7 @@ def _resample_image(
         if norm is None:
             dtype = as_float(raw[:0]).dtype if s.mode == "ibsi" else image.dtype
         try:
-            values = _resample_block(region, method, dtype, grid, dst, block, bound)
+            values = _resample_block(region, method, dtype, grid, dst, block, bound, threads)
         except BlockTooSmall:
             if raw.shape == image.shape:
                 raise

@@ -276,3 +276,21 @@ def test_integer_cast_clamps_then_truncates_like_itk() -> None:
         )
         assert f64.min() < 0 and np.any(f64 != np.trunc(f64))
         np.testing.assert_array_equal(ref, cast_like_itk(f64, dtype))
+
+
+@pytest.mark.parametrize("method", [BSPLINE, LINEAR, NEAREST])
+def test_threads_give_the_same_numbers(method: int) -> None:
+    rng = np.random.default_rng(11)
+    arr = rng.normal(0, 200, (30, 40, 50)).astype(np.int16)
+    kwargs = {
+        "in_origin": (0.3, -1.0, 2.0),
+        "in_matrix": np.diag((0.75, 0.75, 2.5)),
+        "out_origin": (5.1, 4.2, 9.3),
+        "out_matrix": np.eye(3),
+        "out_size": (20, 18, 40),
+        "method": method,
+        "dtype": np.float64,
+    }
+    one = resample(arr, **kwargs)
+    for threads in (2, 3, 64):
+        np.testing.assert_array_equal(resample(arr, threads=threads, **kwargs), one)
