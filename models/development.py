@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from sklearn.base import clone
 
 from hsp_desktop.errors import ModelArtefactError
@@ -64,7 +65,7 @@ class DevelopmentResult:
     paired: dict[str, dict[str, float]]
     metrics: dict[str, Any]
     odds_ratios: list[dict[str, Any]]
-    bands: dict[str, dict[str, float]]
+    bands: dict[str, dict[str, Any]]
     notes: list[str] = field(default_factory=list)
     selected: str = "multimodal"
     """Which candidate the pre-specified rule locked (``"multimodal"`` or ``"clinical"``)."""
@@ -374,7 +375,57 @@ def final_odds_ratios(model: MultimodalRiskModel, per: list[str]) -> list[dict[s
     return [{**o.__dict__, "scale": "shrunk"} for o in odds_ratios(fit, list(model.terms_), per)]
 
 
-def band_table(y: Any, p: Any, thresholds: tuple[float, float]) -> dict[str, dict[str, float]]:
+#: What each risk band implies (the documented setting behind ``DevelopmentConfig.band_thresholds``; CLINICAL.md
+#: section 4 asks for bands tied to an action).  The thresholds are the risks at which the team would take the next
+#: step: 15% - below it, routine follow-up; 40% - above it, early haematology review and a plan for treatment of
+#: persistent cytopenia.  :func:`band_dca_check` checks them against the decision curve.
+BAND_ACTIONS = {
+    "low": "routine post-transplant follow-up (blood counts at the scheduled visits)",
+    "intermediate": "closer follow-up: blood counts monthly and spleen imaging at 3 and 6 months",
+    "high": "early haematology review; plan treatment of persistent cytopenia; discuss at the transplant meeting",
+}
+
+
+def wilson_ci(events: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion (NaN when ``n`` is 0)."""
+    if n == 0:
+        return float("nan"), float("nan")
+    ci = stats.binomtest(int(events), int(n)).proportion_ci(confidence_level=level, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def band_dca_check(y: Any, p: Any, thresholds: tuple[float, float]) -> dict[str, Any]:
+    """Net benefit of the model, treat-all and treat-none at each band threshold.
+
+    The thresholds make sense when the model's net benefit is at least that of both defaults there.
+
+    Parameters
+    ----------
+    y, p : array-like
+        Outcome and predicted risk (nested-CV out-of-fold).
+    thresholds : tuple of float
+        Band cut-offs.
+
+    Returns
+    -------
+    dict
+        Threshold (as text) -> ``{"model", "treat_all", "useful"}``, and ``"all_useful"``.
+    """
+    yy = np.asarray(y).astype(int)
+    pp = np.asarray(p, dtype=float)
+    n, prev = len(yy), float(np.mean(yy))
+    out: dict[str, Any] = {}
+    for t in thresholds:
+        w = t / (1 - t)
+        pos = pp >= t
+        nb = float(np.sum(pos & (yy == 1)) / n - np.sum(pos & (yy == 0)) / n * w)
+        nb_all = prev - (1 - prev) * w
+        out[f"{t:g}"] = {"model": nb, "treat_all": nb_all, "useful": bool(nb >= max(nb_all, 0.0))}
+    out["all_useful"] = all(v["useful"] for v in out.values() if isinstance(v, dict))
+    return out
+
+
+def band_table(y: Any, p: Any, thresholds: tuple[float, float]) -> dict[str, dict[str, Any]]:
     """Recipients, events and observed event rate per risk band.
 
     Parameters
@@ -389,7 +440,7 @@ def band_table(y: Any, p: Any, thresholds: tuple[float, float]) -> dict[str, dic
     Returns
     -------
     dict
-        Band -> ``{"n", "events", "rate", "mean_predicted"}``.
+        Band -> ``{"n", "events", "rate", "rate_ci_wilson", "mean_predicted"}``.
     """
     yy = np.asarray(y).astype(int)
     pp = np.asarray(p, dtype=float)
@@ -398,10 +449,13 @@ def band_table(y: Any, p: Any, thresholds: tuple[float, float]) -> dict[str, dic
     for b in BANDS:
         sel = labels == b
         k = int(sel.sum())
+        events = int(yy[sel].sum())
+        lo, hi = wilson_ci(events, k)
         out[b] = {
             "n": k,
-            "events": int(yy[sel].sum()),
+            "events": events,
             "rate": float(yy[sel].mean()) if k else float("nan"),
+            "rate_ci_wilson": [lo, hi],
             "mean_predicted": float(pp[sel].mean()) if k else float("nan"),
         }
     return out
@@ -473,6 +527,12 @@ def write_bundle(
         validation["selection"] = result.model.selection_report_
         validation["shrinkage_factor"] = result.model.shrinkage_factor_
         validation["interval_inflation"] = result.model.interval_inflation_
+        validation["risk_bands"] = {
+            "thresholds": list(config.band_thresholds),
+            "actions": BAND_ACTIONS,
+            "decision_curve_check": band_dca_check(yb, oof, config.band_thresholds),
+            "setting": "DevelopmentConfig.band_thresholds (hsp develop --band-thresholds LOW HIGH)",
+        }
         validation["sample_size"] = {
             **result.sample_size.as_dict(),
             "override": (config.riley_override or "").strip() or None,

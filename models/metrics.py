@@ -681,6 +681,12 @@ def bootstrap_metric_ci(
     }
 
 
+def _calibration_errors(y: NDArray[np.int64], p: FloatArray) -> dict[str, float]:
+    from models.reporting_stats import calibration_errors
+
+    return calibration_errors(y, p)
+
+
 def evaluate_predictions(
     y: ArrayLike, p: ArrayLike, *, cuts: Sequence[float] = (0.15, 0.40), n_boot: int = 500, seed: int = 0
 ) -> dict[str, Any]:
@@ -711,7 +717,7 @@ def evaluate_predictions(
         "n": int(yy.shape[0]),
         "events": int(yy.sum()),
         "auc": auc_delong(yy, pp).as_dict(),
-        "calibration": calibration(yy, pp).as_dict(),
+        "calibration": {**calibration(yy, pp).as_dict(), **_calibration_errors(yy, pp)},
         "calibration_curve": calibration_curve(yy, pp).as_dict(),
         "decision_curve": decision_curve(yy, pp).as_dict(),
         "roc": roc_band(yy, pp, n_boot=min(n_boot, 200), seed=seed),

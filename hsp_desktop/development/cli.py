@@ -57,6 +57,15 @@ def register(subparsers: Any) -> None:
         help="lock the model although it fails Riley's sample-size criteria, for this recorded reason "
         "(printed on the validation report); without it such a model is not locked",
     )
+    dev.add_argument(
+        "--band-thresholds",
+        nargs=2,
+        type=float,
+        default=(0.15, 0.40),
+        metavar=("LOW", "HIGH"),
+        help="risk-band cut-offs (default 0.15 0.40: below LOW routine follow-up, from HIGH early haematology "
+        "review; see models.development.BAND_ACTIONS), checked against the decision curve",
+    )
     dev.add_argument("--overwrite", action="store_true", help="replace an existing bundle")
     dev.add_argument(
         "--subset",
@@ -114,6 +123,7 @@ def _develop(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         subset=args.subset,
         riley_override=args.riley_override,
+        band_thresholds=(float(args.band_thresholds[0]), float(args.band_thresholds[1])),
     )
     bars: dict[str, Any] = {}
 

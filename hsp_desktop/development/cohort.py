@@ -116,7 +116,7 @@ def derive_outcomes(cohort: Path) -> tuple[pd.DataFrame, dict[str, int], dict[st
         Outcome definition id and counts.
     """
     from hsp_desktop.clinical.eligibility import check_eligibility
-    from hsp_desktop.clinical.outcome import OutcomeDefinition, derive_outcome
+    from hsp_desktop.clinical.outcome import SPLENIC_ARTERY_FIELDS, OutcomeDefinition, derive_outcome
 
     clinical = _read_csv(cohort / "clinical.csv")
     if "study_id" not in clinical.columns:
@@ -139,6 +139,10 @@ def derive_outcomes(cohort: Path) -> tuple[pd.DataFrame, dict[str, int], dict[st
     for rec in _records(clinical):
         sid = str(rec["study_id"])
         ok, reasons = check_eligibility(rec)
+        if not ok and check_eligibility({**rec, **dict.fromkeys(SPLENIC_ARTERY_FIELDS, 0)})[0]:
+            # ineligible only for a splenic-artery procedure: the outcome definition excludes it (one reason, one
+            # count, whichever route it was entered by)
+            ok = True
         if not ok:
             excluded[sid] = "ineligible: " + "; ".join(reasons)
             counts["ineligible"] = counts.get("ineligible", 0) + 1
@@ -151,6 +155,70 @@ def derive_outcomes(cohort: Path) -> tuple[pd.DataFrame, dict[str, int], dict[st
             excluded[sid] = f"outcome {result.status}"
     summary = {"definition_id": definition.definition_id, "status_counts": counts}
     return clinical.set_index("study_id", drop=False), labels, excluded, summary
+
+
+def outcome_scenarios(
+    cohort: Path, subset: str = "all"
+) -> tuple[pd.DataFrame, dict[str, dict[str, int]], list[str], dict[str, int]]:
+    """Labels of the eligible recipients under each handling of the left-out ones (sensitivity analyses).
+
+    Parameters
+    ----------
+    cohort : Path
+        Cohort folder.
+    subset : str
+        ``"all"`` or a ``cohort`` column value.
+
+    Returns
+    -------
+    clinical : pandas.DataFrame
+        ``clinical.csv`` rows of the eligible recipients of the subset (index ``study_id``).
+    scenarios : dict
+        ``"primary"`` (derived 0/1 only), ``"competing_as_0"``, ``"competing_as_1"``, ``"splenic_artery_as_1"``:
+        study id -> label.
+    pending : list of str
+        Eligible recipients whose outcome is pending.
+    counts : dict
+        Eligible recipients by status (``"1"``, ``"0"``, ``"competing"``, ``"pending"``, ``"excluded"``).
+    """
+    from hsp_desktop.clinical.eligibility import check_eligibility
+    from hsp_desktop.clinical.outcome import SPLENIC_ARTERY_FIELDS, OutcomeDefinition, derive_outcome
+
+    clinical = _read_csv(cohort / "clinical.csv")
+    follow = _read_csv(cohort / "followup.csv")
+    visits: dict[str, list[dict[str, Any]]] = {}
+    for row in _records(follow):
+        visits.setdefault(str(row["study_id"]), []).append(row)
+    as_of = data_cutoff(cohort)
+    default, as_event = OutcomeDefinition(), OutcomeDefinition(splenic_artery_intervention="event")
+    keys = ("primary", "competing_as_0", "competing_as_1", "splenic_artery_as_1")
+    scenarios: dict[str, dict[str, int]] = {k: {} for k in keys}
+    pending: list[str] = []
+    counts: dict[str, int] = {}
+    ids = []
+    for rec in _records(clinical):
+        sid = str(rec["study_id"])
+        if subset != "all" and rec.get("cohort") not in (None, subset):
+            continue
+        if not check_eligibility({**rec, **dict.fromkeys(SPLENIC_ARTERY_FIELDS, 0)})[0]:
+            continue
+        ids.append(sid)
+        result = derive_outcome(rec, visits.get(sid, []), rec["transplant_date"], as_of, default)
+        status = str(result.status)
+        counts[status] = counts.get(status, 0) + 1
+        if status in ("0", "1"):
+            for k in keys:
+                scenarios[k][sid] = int(status)
+        elif status == "competing":
+            scenarios["competing_as_0"][sid] = 0
+            scenarios["competing_as_1"][sid] = 1
+        elif status == "pending":
+            pending.append(sid)
+        elif status == "excluded":
+            alt = derive_outcome(rec, visits.get(sid, []), rec["transplant_date"], as_of, as_event)
+            if alt.status in (0, 1):
+                scenarios["splenic_artery_as_1"][sid] = int(alt.status)
+    return clinical.set_index("study_id", drop=False).loc[ids], scenarios, pending, counts
 
 
 def _perturbed_masks(mask: Any) -> list[Any]:

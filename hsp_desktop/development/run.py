@@ -35,8 +35,18 @@ class DevelopmentRun:
     subset: str = "development"
     deep: Path | None = None
     riley_override: str | None = None
+    band_thresholds: tuple[float, float] = (0.15, 0.40)
 
     def __post_init__(self) -> None:
+        lo, hi = self.band_thresholds
+        if not 0 < lo < hi < 1:
+            raise InputError(
+                "Invalid risk-band thresholds",
+                expected="0 < low/intermediate < intermediate/high < 1",
+                found=f"{lo}, {hi}",
+                fix="use the documented defaults 0.15 0.40 (models.development.BAND_ACTIONS)",
+                field="band_thresholds",
+            )
         if self.n_boot < 1 or self.n_repeats < 1 or self.n_splits < 2:
             raise InputError(
                 "Invalid resampling sizes",
@@ -77,7 +87,52 @@ class DevelopmentRun:
             f"--n-repeats {self.n_repeats} --n-splits {self.n_splits}"
             + (f" --deep {self.deep}" if self.deep is not None else "")
             + (f" --riley-override {self.riley_override!r}" if self.riley_override else "")
+            + f" --band-thresholds {self.band_thresholds[0]:g} {self.band_thresholds[1]:g}"
         )
+
+
+def add_outcome_handling(result: Any, run: DevelopmentRun, definition_id: str) -> None:
+    """Record the estimand, the left-out recipients by reason and the sensitivity analyses in the result."""
+    from hsp_desktop.development.cohort import outcome_scenarios
+    from models.sensitivity import estimand, sensitivity_analyses
+
+    clinical, scenarios, pending, counts = outcome_scenarios(Path(run.cohort), run.subset)
+    result.metrics["estimand"] = estimand(definition_id)
+    result.metrics["outcome_status_counts"] = {
+        "eligible": sum(counts.values()),
+        "derived_1": counts.get("1", 0),
+        "derived_0": counts.get("0", 0),
+        "competing": counts.get("competing", 0),
+        "pending": counts.get("pending", 0),
+        "splenic_artery_intervention": counts.get("excluded", 0),
+        "handling": "complete-case (left out); see the sensitivity analyses",
+    }
+    result.metrics["sensitivity"] = sensitivity_analyses(
+        result.model, clinical, scenarios, pending, seed=run.seed % 2**31
+    )
+
+
+def add_report_tables(result: Any, run: DevelopmentRun, cohort: Any, *, seed: int) -> None:
+    """Table 1, subgroup performance and the decision curves of both models, for the validation report."""
+    from hsp_desktop.development.cohort import outcome_scenarios
+    from models.reporting_stats import decision_curves_compared, subgroup_performance, table_one
+
+    clinical, _, _, _ = outcome_scenarios(Path(run.cohort), run.subset)
+    rows = clinical.loc[list(cohort.table.index)]
+    y = cohort.y
+    result.metrics["table1"] = table_one(rows, y)
+    result.metrics["subgroups"] = subgroup_performance(y, result.nested[result.selected].mean_oof, rows)
+    compared = {k: result.nested[k].mean_oof for k in ("clinical", "multimodal") if k in result.nested}
+    result.metrics["dca_compare"] = decision_curves_compared(y, compared, n_boot=200, seed=seed)
+    result.metrics["missing_data"] = {
+        "method": "median imputation of predictors, fitted inside every resample on training rows only; "
+        "platelets, white cells, spleen volume and the DL-score must be measured (never imputed)",
+        "missing_per_predictor": {
+            str(c): int(cohort.table[c].isna().sum())
+            for c in cohort.table.columns
+            if "__" not in str(c) and int(cohort.table[c].isna().sum()) > 0
+        },
+    }
 
 
 def develop_bundle(
@@ -134,8 +189,12 @@ def develop_bundle(
         n_jobs=run.jobs,
         comparators=run.comparators,
         riley_override=run.riley_override,
+        band_thresholds=run.band_thresholds,
     )
     result = develop(cohort.table, cohort.y, replicates=cohort.replicates, config=config, progress=stage)
+    check()
+    add_outcome_handling(result, run, cohort.outcome_definition_id)
+    add_report_tables(result, run, cohort, seed=run.seed % 2**31)
     check()
     extra: dict[str, Any] = {
         "radiomics": {

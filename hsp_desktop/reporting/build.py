@@ -93,6 +93,9 @@ def model_summary(model: Any) -> ModelSummary:
         events_development=integer("training.events", "validation.multimodal_oof.events", "metrics.events"),
         distribution=CohortDistribution(tuple(risks)) if risks else None,
         choice=model_info.find(m, "validation.model_choice", default=None),
+        estimand=model_info.find(m, "validation.estimand", default=None),
+        outcome_definition_id=model_info.find(m, "outcome_definition_id", default=None),
+        intended_use=model_info.find(m, "intended_use", default=None),
         shrinkage=num("validation.shrinkage_factor"),
         interval_inflation=num("validation.interval_inflation"),
     )
@@ -592,4 +595,7 @@ def validation_inputs(model: Any, *, registry: Any = None, report_date: str | No
         prospective=prospective,
         roc_png=_bundle_figure(model, "roc") if roc is None else None,
         sample_size=dict(sample) or None,
+        outcome_counts=v.get("outcome_status_counts"),
+        risk_bands=v.get("risk_bands"),
+        sensitivity=v.get("sensitivity"),
     )

@@ -91,6 +91,11 @@ class ModelSummary:
     """Uniform shrinkage factor of the locked model's slopes."""
     interval_inflation: float | None = None
     """Factor by which a bootstrap of the whole procedure widened the final model's Wald intervals."""
+    outcome_definition_id: str | None = None
+    estimand: str | None = None
+    """What the model estimates (population, outcome, handling of left-out recipients), from the manifest."""
+    intended_use: str | None = None
+    """The bundle's own intended-use statement (manifest ``intended_use``)."""
     choice: Mapping[str, Any] | None = None
     """The pre-specified model-choice rule's result (``selected``, ``difference``, ``ci_low``, ``ci_high``,
     ``p_value``), from the manifest's ``validation.model_choice``."""
@@ -305,6 +310,12 @@ class ValidationReportInputs:
     prospective: ProspectiveSummary | None = None
     roc_png: bytes | None = None
     """The bundle's own ROC figure (hash-verified), used when the manifest has no ROC points."""
+    risk_bands: Mapping[str, Any] | None = None
+    """Band setting with its decision-curve check (manifest ``validation.risk_bands``)."""
+    outcome_counts: Mapping[str, Any] | None = None
+    """Eligible development recipients by outcome status (manifest ``validation.outcome_status_counts``)."""
+    sensitivity: Mapping[str, Any] | None = None
+    """Sensitivity analyses of the outcome handling (manifest ``validation.sensitivity``)."""
     sample_size: Mapping[str, Any] | None = None
     """Riley et al. check (``required_overall``, ``max_parameters``, ...), when the manifest carries it."""
     app_version: str = __version__

@@ -75,6 +75,22 @@ def auc_others_sentence(m: ModelSummary, lang: Language) -> str | None:
     return t(lang, "auc_others", harrell=f(m.auc_corrected), p632=f(m.auc_632plus), oob=f(m.auc_oob))
 
 
+def ci_band_span(low: float, high: float, thresholds: tuple[float, float]) -> tuple[str, str] | None:
+    """The bands at the two ends of a CI when it crosses a threshold (None when it lies in one band)."""
+    a, b = band_of(low, thresholds), band_of(high, thresholds)
+    return None if a == b else (a, b)
+
+
+def band_rate_text(events: int, n: int, lang: Language) -> str:
+    """Observed rate of a band with its Wilson 95% CI."""
+    if not n:
+        return t(lang, "not_applicable")
+    from scipy import stats
+
+    ci = stats.binomtest(int(events), int(n)).proportion_ci(method="wilson")
+    return t(lang, "band_rate_ci", rate=fmt_pct(events / n), lo=fmt_pct(ci.low), hi=fmt_pct(ci.high))
+
+
 def band_of(probability: float, thresholds: tuple[float, float]) -> str:
     """The band a probability falls in (lower bound inclusive)."""
     lo, hi = thresholds
@@ -191,7 +207,12 @@ def _risk_block(inp: PatientReportInputs, lang: Language, st: Styles, fonts: Fon
     big = p(fmt_risk(r.probability), st.big)
     ci = p(f"{t(lang, 'ci95')} {fmt_risk(r.ci_low)} - {fmt_risk(r.ci_high)}", st.body)
     band_par = p(f"{t(lang, 'band')}: {t(lang, 'band_' + band)}", st.h2)
-    left = Table([[big], [ci], [band_par]], colWidths=[0.30 * CONTENT_W])
+    cells: list[list[Any]] = [[big], [ci], [band_par]]
+    spans = ci_band_span(r.ci_low, r.ci_high, inp.model.band_thresholds)
+    if spans is not None:
+        a, b = (t(lang, "band_" + x) for x in spans)
+        cells.append([p(t(lang, "ci_spans", a=a, b=b), st.caution)])
+    left = Table(cells, colWidths=[0.30 * CONTENT_W])
     left.setStyle(
         TableStyle(
             [
@@ -205,18 +226,28 @@ def _risk_block(inp: PatientReportInputs, lang: Language, st: Styles, fonts: Fon
     ranges = band_ranges(inp.model.band_thresholds)
     head = [
         p(t(lang, k), st.cell_bold)
-        for k in ("band_table_band", "band_table_range", "band_table_observed", "band_table_events")
+        for k in (
+            "band_table_band",
+            "band_table_range",
+            "band_table_observed",
+            "band_table_events",
+            "band_table_action",
     ]
     rows: list[list[Any]] = [head]
     for b in BANDS:
         events, n = inp.model.band_event_rates[b]
-        rate = fmt_pct(events / n) if n else t(lang, "not_applicable")
-        rows.append([t(lang, "band_" + b), ranges[b], rate, f"{events} / {n}"])
+            [
+                t(lang, "band_" + b),
+                ranges[b],
+                p(band_rate_text(events, n, lang), st.cell),
+                f"{events} / {n}",
+                p(t(lang, "band_action_" + b), st.cell),
+            ]
     w = 0.66 * CONTENT_W
     row_index = 1 + BANDS.index(band)
     band_tbl = table(
         rows,
-        [0.20 * w, 0.26 * w, 0.30 * w, 0.24 * w],
+        [0.15 * w, 0.17 * w, 0.24 * w, 0.14 * w, 0.30 * w],
         fonts,
         size=7.5,
         extra=[
@@ -225,7 +256,12 @@ def _risk_block(inp: PatientReportInputs, lang: Language, st: Styles, fonts: Fon
             ("BOX", (0, row_index), (-1, row_index), 0.8, colour),
         ],
     )
-    right: list[Flowable] = [p(t(lang, "risk_sentence"), st.body), Spacer(1, 2 * mm), band_tbl]
+    right: list[Flowable] = [
+        p(t(lang, "risk_sentence"), st.body),
+        p(t(lang, "about_n_of_100", k=round(100 * r.probability)), st.body),
+        Spacer(1, 2 * mm),
+        band_tbl,
+    ]
     for key, message in (
         ("measured_from_mask", "note_measured"),
         ("imputed", "caution_imputed"),
@@ -448,10 +484,33 @@ def _use_and_signatures(
         p(t(lang, "intended_use_heading"), st.h2),
         *([p(t(lang, "intended_use_translation"), st.small)] if t(lang, "intended_use_translation") else []),
         p(inp.intended_use, st.small),
+        *bundle_use(inp.model, lang, st),
         p(t(lang, "limitations_heading"), st.h2),
         p(t(lang, "limitations"), st.small),
         KeepTogether([p(t(lang, "signature_heading"), st.h2), sig]),
     ]
+
+
+def bundle_use(m: ModelSummary, lang: Language, st: Styles) -> list[Flowable]:
+    """The model bundle's own intended-use statement (a demo bundle says it is synthetic), printed as written."""
+    if not m.intended_use:
+        return []
+    return [p(t(lang, "bundle_use_heading"), st.cell_bold), p(m.intended_use, st.caution)]
+
+
+def _estimand(inp: PatientReportInputs, lang: Language, st: Styles) -> list[Flowable]:
+    """What the estimate means (the bundle's estimand statement)."""
+    text = estimand_text(inp.model, lang)
+    return [p(t(lang, "estimand_heading"), st.h2), p(text, st.small)] if text else []
+
+
+def estimand_text(m: ModelSummary, lang: Language) -> str | None:
+    """The bundle's estimand (English as recorded; Chinese from the outcome definition id)."""
+    if not m.estimand:
+        return None
+    if lang == "zh":
+        return t(lang, "estimand_text", definition=m.outcome_definition_id or "-")
+    return m.estimand
 
 
 def render_patient_report(inputs: PatientReportInputs, path: Path | str, *, language: str = "en") -> Path:
@@ -479,6 +538,7 @@ def render_patient_report(inputs: PatientReportInputs, path: Path | str, *, lang
     story += _risk_block(inputs, lang, st, fonts)
     story += _distribution(inputs, lang, st, fonts)
     story += _contributions(inputs, lang, st, fonts)
+    story += _estimand(inputs, lang, st)
     story += _inputs_and_qc(inputs, lang, st, fonts)
     story += _images(inputs, lang, st, fonts)
     story += _model(inputs, lang, st, fonts)

@@ -8,18 +8,27 @@ Sections: model under report; 1 participants (cohort flow with exclusion counts)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
 
 from hsp_desktop.reporting import charts
+from hsp_desktop.reporting.charts import fmt_pct
 from hsp_desktop.reporting.fonts import FontSet, fonts_for
 from hsp_desktop.reporting.i18n import Language, check_language, input_label, t
 from hsp_desktop.reporting.inputs import ValidationReportInputs
 from hsp_desktop.reporting.layout import CONTENT_W, Styles, any_text, build_pdf, numbered_canvas, p, table
 from hsp_desktop.reporting.monitoring_section import monitoring_flowables
-from hsp_desktop.reporting.patient import auc_others_sentence, band_ranges, choice_sentence
+from hsp_desktop.reporting.patient import (
+    auc_others_sentence,
+    band_ranges,
+    band_rate_text,
+    bundle_use,
+    choice_sentence,
+    estimand_text,
+)
 
 PER_ZH = {
     "per doubling": "每倍增",
@@ -44,7 +53,8 @@ def _model_block(inp: ValidationReportInputs, lang: Language, st: Styles, fonts:
         auc = f"{m.auc:.3f}" + (f" ({m.auc_ci[0]:.3f} - {m.auc_ci[1]:.3f})" if m.auc_ci else "")
     ranges = band_ranges(m.band_thresholds)
     bands = "; ".join(
-        f"{t(lang, 'band_' + b)} {ranges[b]}: {m.band_event_rates[b][0]}/{m.band_event_rates[b][1]}"
+        f"{t(lang, 'band_' + b)} {ranges[b]}: {m.band_event_rates[b][0]}/{m.band_event_rates[b][1]} = "
+        f"{band_rate_text(m.band_event_rates[b][0], m.band_event_rates[b][1], lang)}"
         for b in ("low", "intermediate", "high")
     )
     rows = [
@@ -69,6 +79,7 @@ def _model_block(inp: ValidationReportInputs, lang: Language, st: Styles, fonts:
         ),
         p(t(lang, "intended_use_heading"), st.h2),
         p(inp.intended_use, st.small),
+        *bundle_use(m, lang, st),
     ]
 
 
@@ -84,6 +95,67 @@ def _flow(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: FontSe
         p(t(lang, "v_flow"), st.h2),
         table(rows, [0.38 * CONTENT_W, 0.12 * CONTENT_W, 0.50 * CONTENT_W], fonts),
     ]
+
+
+def _outcome_handling(
+    inp: ValidationReportInputs, lang: Language, st: Styles, fonts: FontSet
+) -> list[Flowable]:
+    """Estimand, recipients left out by reason, and the sensitivity analyses of that handling."""
+    out: list[Flowable] = [p(t(lang, "v_outcome_heading"), st.h2)]
+    estimand = estimand_text(inp.model, lang)
+    if estimand:
+        out.append(p(estimand, st.body))
+    c = inp.outcome_counts
+    if c:
+        out.append(
+            p(
+                t(
+                    lang,
+                    "v_outcome_counts",
+                    eligible=c.get("eligible", "-"),
+                    derived=int(c.get("derived_0", 0)) + int(c.get("derived_1", 0)),
+                    events=c.get("derived_1", "-"),
+                    competing=c.get("competing", 0),
+                    pending=c.get("pending", 0),
+                    splenic=c.get("splenic_artery_intervention", 0),
+                ),
+                st.body,
+            )
+        )
+    sens = inp.sensitivity
+    if not sens or not sens.get("rows"):
+        return out if len(out) > 1 else [*out, p(t(lang, "v_none"), st.body)]
+    rows: list[list[Any]] = [
+        [t(lang, k) for k in ("v_sens_scenario", "v_sens_n", "v_sens_auc", "v_sens_ors")]
+    ]
+    for r in sens["rows"]:
+        ors = "; ".join(
+            f"{(input_label(k, lang) or (k, ''))[0]} {v[0]:.2f} ({v[1]:.2f}-{v[2]:.2f})"
+            for k, v in r["odds_ratios"].items()
+        )
+        events = r.get("events")
+        n_text = (
+            f"{r['n']} ({events})" if events is not None else f"{r['n']} (+{r.get('imputed', 0)} imputed)"
+        )
+        rows.append(
+            [p(str(r["label"]), st.cell), n_text, f"{float(r['auc_nested_cv']):.3f}", p(ors, st.cell)]
+        )
+    out += [
+        p(t(lang, "v_sens_heading"), st.h2),
+        table(
+            rows, [0.32 * CONTENT_W, 0.14 * CONTENT_W, 0.12 * CONTENT_W, 0.42 * CONTENT_W], fonts, size=7.5
+        ),
+        p(
+            t(
+                lang,
+                "v_sens_procedure",
+                procedure=str(sens.get("procedure", "")),
+                note=str(sens.get("note", "")),
+            ),
+            st.small,
+        ),
+    ]
+    return out
 
 
 def _table1(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: FontSet) -> list[Flowable]:
@@ -197,11 +269,20 @@ def _decision(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: Fo
     if inp.decision is None:
         return [p(t(lang, "v_dca"), st.h2), p(t(lang, "v_none"), st.body)]
     prevalence = inp.n_with / max(inp.n_with + inp.n_without, 1)
-    return [
+    out: list[Flowable] = [
         KeepTogether(
             [p(t(lang, "v_dca"), st.h2), charts.decision_chart(inp.decision, prevalence, lang, fonts.regular)]
         )
     ]
+    check = (inp.risk_bands or {}).get("decision_curve_check")
+    if check:
+        parts = [
+            f"{fmt_pct(float(k))}: {v['model']:.3f} vs treat-all {v['treat_all']:.3f}"
+            for k, v in check.items()
+            if isinstance(v, Mapping)
+        ]
+        out.append(p(t(lang, "band_dca", checks="; ".join(parts)), st.small))
+    return out
 
 
 def _odds(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: FontSet) -> list[Flowable]:
@@ -328,6 +409,7 @@ def render_validation_report(
     story: list[Flowable] = []
     story += _model_block(inputs, lang, st, fonts)
     story += _flow(inputs, lang, st, fonts)
+    story += _outcome_handling(inputs, lang, st, fonts)
     story += _table1(inputs, lang, st, fonts)
     story += _candidates(inputs, lang, st, fonts)
     story += _curves(inputs, lang, st, fonts)

@@ -38,9 +38,45 @@ def test_load_cohort_derives_outcomes_without_ground_truth(cohorts):
     c = load_cohort(root / "dev", radiomics=False)
     derived = outcomes.set_index("study_id")["y"]
     assert c.y.tolist() == derived.loc[c.table.index].astype(int).tolist()
-    assert len(c.excluded) == int(derived.isna().sum())  # pending / competing left out, never 0
+    # pending / competing left out (never 0), and splenic embolisation after transplant excluded by the protocol
+    embolised = set(pd.read_csv(root / "dev" / "followup.csv").query("intervention == 'pse'")["study_id"])
+    assert embolised and not embolised & set(c.table.index)
+    assert len(c.excluded) == int(derived.isna().sum())
+    assert 0 < c.summary["outcome"]["status_counts"]["excluded"] <= len(embolised)
     assert "platelets" in c.table.columns and "study_id" not in c.table.columns
     assert c.summary["events"] == int(c.y.sum()) and c.outcome_definition_id
+
+
+def test_outcome_scenarios_and_sensitivity_analyses(cohorts):
+    from hsp_desktop.development.cohort import outcome_scenarios
+    from models.multimodal import MultimodalRiskModel
+    from models.sensitivity import SCENARIO_LABELS, estimand, sensitivity_analyses
+
+    root, _pre, _ = cohorts
+    clinical, scenarios, pending, counts = outcome_scenarios(root / "dev")
+    c = load_cohort(root / "dev", radiomics=False)
+    assert scenarios["primary"] == dict(zip(c.table.index, c.y.tolist(), strict=True))
+    n0, n1 = counts.get("0", 0), counts.get("1", 0)
+    assert len(scenarios["competing_as_1"]) == n0 + n1 + counts["competing"]
+    assert sum(scenarios["competing_as_1"].values()) == n1 + counts["competing"]
+    assert sum(scenarios["competing_as_0"].values()) == n1
+    assert len(scenarios["splenic_artery_as_1"]) == n0 + n1 + counts["excluded"]
+    assert sum(scenarios["splenic_artery_as_1"].values()) == n1 + counts["excluded"]
+    assert len(pending) == counts.get("pending", 0)
+    model = MultimodalRiskModel(clinical=("platelets", "spleen_volume_ml"), radiomics=False, deep=False).fit(
+        c.table, c.y
+    )
+    pending = pending or [next(iter(scenarios["primary"]))]  # the imputation path runs even without pending
+    out = sensitivity_analyses(model, clinical, scenarios, pending, seed=3, n_imputations=5)
+    rows = {r["scenario"]: r for r in out["rows"]}
+    assert set(rows) == set(SCENARIO_LABELS)
+    assert rows["primary"]["n"] == len(c.y) and rows["primary"]["events"] == int(c.y.sum())
+    assert rows["competing_as_1"]["events"] == n1 + counts["competing"]
+    for r in rows.values():
+        assert 0.5 < r["auc_nested_cv"] < 1
+        lo_ok = [v[1] < v[0] < v[2] for v in r["odds_ratios"].values()]
+        assert all(lo_ok) and set(r["odds_ratios"]) == {"platelets", "spleen_volume_ml"}
+    assert "do not undergo splenic-artery ligation or embolisation" in estimand("HSP-RH6-v2")
 
 
 def test_missing_files_are_clear_errors(tmp_path):
@@ -79,6 +115,15 @@ def test_develop_and_validate_commands(cohorts, tmp_path, capsys):
     assert text.index("Sample-size check") < text.index("Nested CV AUC")
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["training"]["recipients_used"] > 150
+    v = manifest["validation"]
+    assert "alive without re-transplantation at 6 months" in v["estimand"]
+    counts = v["outcome_status_counts"]
+    assert counts["derived_0"] + counts["derived_1"] == manifest["training"]["recipients_used"]
+    assert {r["scenario"] for r in v["sensitivity"]["rows"]} >= {
+        "primary",
+        "competing_as_1",
+        "splenic_artery_as_1",
+    }
     assert main(args) == 2  # refuses to overwrite
     assert "already exists" in capsys.readouterr().err
     report = tmp_path / "val.json"

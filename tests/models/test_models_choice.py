@@ -45,3 +45,23 @@ def test_odds_ratios_are_the_locked_models(dev_table):
     unshrunk = np.exp(model.unshrunk_.coef[1:])
     assert all(abs(np.log(o["odds_ratio"])) < abs(np.log(u)) for o, u in zip(ors, unshrunk, strict=True))
     assert {o["scale"] for o in ors} == {"shrunk"}
+
+
+def test_band_table_has_wilson_cis_and_the_thresholds_are_checked_on_the_decision_curve():
+    import numpy as np
+    from scipy import stats
+
+    from models.development import BAND_ACTIONS, band_dca_check, band_table
+
+    rng = np.random.default_rng(4)
+    p = rng.beta(2, 5, 400)
+    y = (rng.random(400) < p).astype(int)
+    table = band_table(y, p, (0.15, 0.40))
+    for b, row in table.items():
+        ci = stats.binomtest(row["events"], row["n"]).proportion_ci(method="wilson")
+        assert row["rate_ci_wilson"] == [ci.low, ci.high] and b in BAND_ACTIONS
+    check = band_dca_check(y, p, (0.15, 0.40))
+    assert check["0.15"]["useful"] and check["all_useful"]
+    # a useless model (noise) at a low threshold does not beat treat-all
+    noise = band_dca_check(y, rng.random(400) * 0.3, (0.05, 0.40))
+    assert not noise["0.05"]["useful"] and not noise["all_useful"]

@@ -120,3 +120,99 @@ def test_validation_report_prints_a_riley_override_and_how_scores_are_counted(tm
     assert "The criteria are NOT met" in val
     assert "recorded override. Reason given: pilot model; external validation planned" in val
     assert "rad_score built from 107 candidate features (3 selected) is counted as 1 parameter" in val
+
+
+ESTIMAND = (
+    "The model estimates, before transplantation, the probability of refractory hypersplenism at 6 months "
+    "(outcome definition HSP-RH6-v2) for adult recipients who are alive without re-transplantation at 6 months "
+    "and do not undergo splenic-artery ligation or embolisation."
+)
+SENSITIVITY = {
+    "procedure": "the locked model's clinical procedure (platelets, spleen_volume_ml)",
+    "note": "imputation assumes missing at random given the predictors",
+    "rows": [
+        {
+            "scenario": "primary",
+            "label": "Primary: derived outcomes only",
+            "n": 185,
+            "events": 38,
+            "auc_nested_cv": 0.805,
+            "odds_ratios": {"platelets": [0.33, 0.20, 0.54]},
+        },
+        {
+            "scenario": "splenic_artery_as_1",
+            "label": "Splenic-artery interventions counted as events",
+            "n": 189,
+            "events": 42,
+            "auc_nested_cv": 0.767,
+            "odds_ratios": {"platelets": [0.38, 0.25, 0.60]},
+        },
+        {
+            "scenario": "pending_imputed",
+            "label": "Pending outcomes multiply imputed",
+            "n": 190,
+            "events": None,
+            "imputed": 5,
+            "auc_nested_cv": 0.799,
+            "odds_ratios": {"platelets": [0.33, 0.20, 0.54]},
+        },
+    ],
+}
+COUNTS = {
+    "eligible": 200,
+    "derived_0": 147,
+    "derived_1": 38,
+    "competing": 6,
+    "pending": 5,
+    "splenic_artery_intervention": 4,
+}
+
+
+def test_estimand_counts_and_sensitivity_analyses_are_printed(tmp_path: Path) -> None:
+    summary = replace(model_summary(), estimand=ESTIMAND, outcome_definition_id="HSP-RH6-v2")
+    pat = text_of(render_patient_report(patient_inputs(model=summary), tmp_path / "p.pdf"))
+    assert (
+        "What the estimate means (estimand)" in pat and "alive without re-transplantation at 6 months" in pat
+    )
+    val = text_of(
+        render_validation_report(
+            validation_inputs(model=summary, outcome_counts=COUNTS, sensitivity=SENSITIVITY),
+            tmp_path / "v.pdf",
+        )
+    )
+    assert "do not undergo splenic-artery ligation or embolisation" in val
+    assert "Eligible recipients 200: outcome derived 185 (38 events)" in val
+    assert "competing event (death or re-transplantation before the outcome) 6" in val
+    assert "pending (not yet derivable) 5, splenic-artery intervention (protocol exclusion) 4" in val
+    assert "Splenic-artery interventions counted as events 189 (42) 0.767" in val
+    assert "190 (+5 imputed)" in val
+    zh = text_of(render_patient_report(patient_inputs(model=summary), tmp_path / "z.pdf", language="zh"))
+    assert "结局定义 HSP-RH6-v2" in zh and "估计目标" in zh
+
+
+def test_risk_bands_wording_wilson_cis_and_ci_spanning_a_threshold(tmp_path: Path) -> None:
+    from hsp_desktop.reporting.patient import ci_band_span
+
+    assert ci_band_span(0.10, 0.30, (0.15, 0.40)) == ("low", "intermediate")
+    assert ci_band_span(0.20, 0.30, (0.15, 0.40)) is None
+    # risk 42.1% (CI 28.7-57.1%) with bands 15/35%: the CI spans INTERMEDIATE-HIGH
+    pat = text_of(render_patient_report(patient_inputs(), tmp_path / "p.pdf"))
+    assert "95% CI spans INTERMEDIATE-HIGH" in pat
+    assert "About 42 of 100 similar recipients" in pat
+    # Wilson CI of 6/71 events (scipy binomtest, method="wilson"): 3.9% to 17%
+    assert "8.5% (95% CI 3.9%-17%)" in pat
+    assert "routine follow-up" in pat and "early haematology review" in pat
+    bands = {"decision_curve_check": {"0.15": {"model": 0.071, "treat_all": 0.012, "useful": True}}}
+    val = text_of(render_validation_report(validation_inputs(risk_bands=bands), tmp_path / "v.pdf"))
+    assert "15%: 0.071 vs treat-all 0.012" in val and "8.5% (95% CI 3.9%-17%)" in val
+
+
+def test_both_reports_print_the_bundles_own_intended_use(tmp_path: Path) -> None:
+    use = "Demonstration model trained on synthetic data: not for clinical decisions."
+    summary = replace(model_summary(), intended_use=use)
+    for render, inputs in (
+        (render_patient_report, patient_inputs(model=summary)),
+        (render_validation_report, validation_inputs(model=summary)),
+    ):
+        text = text_of(render(inputs, tmp_path / "r.pdf"))  # type: ignore[operator]
+        assert "Intended use of this model (as stated by its bundle)" in text and use in text
