@@ -232,10 +232,12 @@ def _risk_block(inp: PatientReportInputs, lang: Language, st: Styles, fonts: Fon
             "band_table_observed",
             "band_table_events",
             "band_table_action",
+        )
     ]
     rows: list[list[Any]] = [head]
     for b in BANDS:
         events, n = inp.model.band_event_rates[b]
+        rows.append(
             [
                 t(lang, "band_" + b),
                 ranges[b],
@@ -243,6 +245,7 @@ def _risk_block(inp: PatientReportInputs, lang: Language, st: Styles, fonts: Fon
                 f"{events} / {n}",
                 p(t(lang, "band_action_" + b), st.cell),
             ]
+        )
     w = 0.66 * CONTENT_W
     row_index = 1 + BANDS.index(band)
     band_tbl = table(
@@ -434,11 +437,6 @@ def _model(inp: PatientReportInputs, lang: Language, st: Styles, fonts: FontSet)
         [p(t(lang, "model_cohort"), st.cell_bold), cohort],
         [p(t(lang, "input_hash"), st.cell_bold), p(inp.risk.input_sha256, st.small)],
     ]
-    if inp.risk.extra.get("mask_provenance"):
-        # a mask made in the app: how it was made and who reviewed it
-        rows.append(
-            [p(t(lang, "mask_provenance"), st.cell_bold), p(str(inp.risk.extra["mask_provenance"]), st.small)]
-        )
     choice = choice_sentence(m.choice, lang)
     if choice is not None:
         rows.append([p(t(lang, "choice_heading"), st.cell_bold), p(choice, st.small)])
