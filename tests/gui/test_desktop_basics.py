@@ -277,3 +277,30 @@ def test_dropped_dicom_folder_and_mask_go_to_imaging(
     window.ctx.select(registry.add_recipient(RECORD, by=window.ctx.user))
     window.open_dropped([folder, tmp_path / "spleen_mask.nii.gz", tmp_path / "ct.nrrd"])
     assert [k for k, _ in opened[1:]] == ["dicom", "mask", "ct"] and window.current_key() == "imaging"
+
+
+def test_file_dialogs_remember_their_folder(qtbot, tmp_path: Path, monkeypatch) -> None:
+    from PySide6.QtWidgets import QFileDialog, QWidget
+
+    from hsp_desktop.gui.folders import choose_file, choose_folder
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    cd = tmp_path / "cd-export" / "DICOM"
+    cd.mkdir(parents=True)
+    starts: list[str] = []
+    monkeypatch.setattr(
+        QFileDialog, "getExistingDirectory", lambda _p, _t, start: starts.append(start) or str(cd)
+    )
+    assert choose_folder(parent, "DICOM", "dicom-test") == cd
+    choose_folder(parent, "DICOM", "dicom-test")
+    assert starts[-1] == str(cd)
+    mask = tmp_path / "masks" / "m.nii.gz"
+    mask.parent.mkdir()
+    mask.touch()
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", lambda _p, _t, start, _f: (starts.append(start), (str(mask), ""))[1]
+    )
+    assert choose_file(parent, "Mask", "mask-test", "*.nii.gz") == mask
+    choose_file(parent, "Mask", "mask-test", "*.nii.gz")
+    assert starts[-1] == str(mask.parent)

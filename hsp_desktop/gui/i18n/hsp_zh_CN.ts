@@ -1,10 +1,11 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>AboutPage</name>
     <message>
         <source>Build {0}. Python {1}, SQLite {2}, {3}.</source>
-        <extracomment>The runtime dependencies of pyproject.toml, both ONNX Runtime flavours (one is installed) and flwr (tests/packaging/test_dependencies.py keeps this list equal to pyproject.toml's).</extracomment>
+        <extracomment>The runtime dependencies of pyproject.toml, both ONNX Runtime flavours (one is installed) and flwr (tests/packaging/test_dependencies.py keeps this list equal to pyproject.toml&apos;s).</extracomment>
         <translation>构建 {0}。Python {1}，SQLite {2}，{3}。</translation>
     </message>
     <message>
@@ -151,7 +152,7 @@
         <translation>停用账户</translation>
     </message>
     <message>
-        <source>Why is {0}'s account deactivated?</source>
+        <source>Why is {0}&apos;s account deactivated?</source>
         <translation>停用 {0} 账户的原因：</translation>
     </message>
     <message>
@@ -299,7 +300,7 @@
         <translation>全部用户</translation>
     </message>
     <message>
-        <source>{0} entries shown (times in this workstation's time zone)</source>
+        <source>{0} entries shown (times in this workstation&apos;s time zone)</source>
         <translation>显示 {0} 条记录（时间为本工作站时区）</translation>
     </message>
     <message>
@@ -319,27 +320,27 @@
     <name>ChartPage</name>
     <message>
         <source>Registered</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>CT</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Mask</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>CT SHA-256</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>QC</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>#</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Date</source>
@@ -351,7 +352,7 @@
     </message>
     <message>
         <source>Risk</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Band</source>
@@ -359,23 +360,23 @@
     </message>
     <message>
         <source>CT series</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Spleen segment</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Identity</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>By</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>PDF</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Day</source>
@@ -395,27 +396,27 @@
     </message>
     <message>
         <source>&amp;Open PDF</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>&amp;Print PDF...</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Show on the &amp;Imaging screen</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Registered CT and mask</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Predictions</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Follow-up visits</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Select a recipient on the Worklist first.</source>
@@ -423,23 +424,23 @@
     </message>
     <message>
         <source>Recipient {0} - CT {1}, transplant {2}, status {3}</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>passed</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>FAILED</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>(none)</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Print {0}</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -636,7 +637,7 @@
         <translation>协调方提供的文件夹（含 ca.crt 和 node.key）</translation>
     </message>
     <message>
-        <source>this centre's registry (.db) or a cohort folder</source>
+        <source>this centre&apos;s registry (.db) or a cohort folder</source>
         <translation>本中心的登记库（.db）或队列文件夹</translation>
     </message>
     <message>
@@ -684,7 +685,7 @@
         <translation>批准本中心执行此计划(&amp;A)</translation>
     </message>
     <message>
-        <source>Coordinator's plan</source>
+        <source>Coordinator&apos;s plan</source>
         <translation>协调方的计划</translation>
     </message>
     <message>
@@ -979,7 +980,7 @@
         <translation>双击某次随访，将其目标日期填入表单</translation>
     </message>
     <message>
-        <source>Double-click a row to open that recipient's follow-up</source>
+        <source>Double-click a row to open that recipient&apos;s follow-up</source>
         <translation>双击一行，打开该受者的随访</translation>
     </message>
     <message>
@@ -1123,7 +1124,7 @@
         <translation>更正此次随访的原因：</translation>
     </message>
     <message>
-        <source>This recipient's data are locked. Reason for the change:</source>
+        <source>This recipient&apos;s data are locked. Reason for the change:</source>
         <translation>该受者的数据已锁定。修改原因：</translation>
     </message>
 </context>
@@ -1146,7 +1147,7 @@
         <translation>评分：在后台运行质控、影像组学、CNN 和锁定模型（可取消，未完成的结果不会保存），并生成用于病历的 PDF 报告。</translation>
     </message>
     <message>
-        <source>Follow-up: record visits at days 30, 90 and 180 (targets and windows are shown); correct or delete a visit with a reason. The 6-month outcome is derived by the protocol's definition.</source>
+        <source>Follow-up: record visits at days 30, 90 and 180 (targets and windows are shown); correct or delete a visit with a reason. The 6-month outcome is derived by the protocol&apos;s definition.</source>
         <translation>随访：记录第 30、90、180 天随访（显示目标日期和时间窗）；更正或删除随访需填写原因。6 个月结局按方案定义自动判定。</translation>
     </message>
     <message>
@@ -1198,7 +1199,7 @@
         <translation>操作</translation>
     </message>
     <message>
-        <source>On the command line, `hsp --help` lists every command and `hsp registry --help` the registry's; the About screen runs the self-test.</source>
+        <source>On the command line, `hsp --help` lists every command and `hsp registry --help` the registry&apos;s; the About screen runs the self-test.</source>
         <translation>命令行中，`hsp --help` 列出所有命令，`hsp registry --help` 列出登记库命令；“关于”界面可运行自检。</translation>
     </message>
 </context>
@@ -1218,7 +1219,7 @@
     </message>
     <message>
         <source>&amp;Override identity check...</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Check</source>
@@ -1254,7 +1255,7 @@
     </message>
     <message>
         <source>Restored the registered CT and mask of prediction #{0}.</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>DICOM folder of the CT</source>
@@ -1286,39 +1287,39 @@
     </message>
     <message>
         <source>Which segment is the spleen?</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>The mask's segment names do not say which one is the spleen: {0}</source>
-        <translation type="unfinished" />
+        <source>The mask&apos;s segment names do not say which one is the spleen: {0}</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Choose the spleen segment to continue.</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Override the identity check</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Why does this CT belong to recipient {0}? (audited, printed on the report)</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Override: {0}</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Identity: not checked (the CT file carries no DICOM identity).</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Identity: the CT matches recipient {0}.</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Identity MISMATCH: this CT may belong to another patient ({0}).</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Images loaded.</source>
@@ -1425,7 +1426,7 @@
     <name>MaskEditor</name>
     <message>
         <source>Click seed</source>
-        <extracomment>Editing tools: (key, label). "seed" adds a click for the semi-automatic growing.</extracomment>
+        <extracomment>Editing tools: (key, label). &quot;seed&quot; adds a click for the semi-automatic growing.</extracomment>
         <translation>点击种子点</translation>
     </message>
     <message>
@@ -1628,7 +1629,7 @@
         <translation>保存结局定义(&amp;S)……</translation>
     </message>
     <message>
-        <source>The study protocol's definition is the default. A change re-derives every recipient's outcome and is recorded in the audit log with its reason.</source>
+        <source>The study protocol&apos;s definition is the default. A change re-derives every recipient&apos;s outcome and is recorded in the audit log with its reason.</source>
         <translation>默认采用研究方案的定义。修改后将重新判定所有受者的结局，并连同原因记入审计日志。</translation>
     </message>
     <message>
@@ -1707,7 +1708,7 @@
         <translation>设置</translation>
     </message>
     <message>
-        <source>This workstation's AE title:</source>
+        <source>This workstation&apos;s AE title:</source>
         <translation>本工作站的 AE 标题：</translation>
     </message>
     <message>
@@ -2098,15 +2099,15 @@ Convert them?</source>
     </message>
     <message>
         <source>Score again</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>{0} already has a prediction. Why score again? (kept in the audit trail)</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Not scored: a reason is needed to score again.</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Cancelling at the next stage...</source>
@@ -2164,15 +2165,15 @@ Convert them?</source>
         <translation>继续评分(&amp;C)</translation>
     </message>
     <message>
-        <source>Load the recipient's CT on the Imaging screen first.</source>
+        <source>Load the recipient&apos;s CT on the Imaging screen first.</source>
         <translation>请先在影像界面载入受者的CT。</translation>
     </message>
     <message>
-        <source>Recipient {0}: click inside the spleen with 'Click seed', then 'Segment'.</source>
+        <source>Recipient {0}: click inside the spleen with &apos;Click seed&apos;, then &apos;Segment&apos;.</source>
         <translation>受者 {0}：用“点击种子点”在脾脏内点击，然后点击“分割”。</translation>
     </message>
     <message>
-        <source>Click inside the organ with 'Click seed'.</source>
+        <source>Click inside the organ with &apos;Click seed&apos;.</source>
         <translation>用“点击种子点”在器官内点击。</translation>
     </message>
     <message>
@@ -2563,7 +2564,7 @@ Convert them?</source>
 <context>
     <name>StartPage</name>
     <message>
-        <source>Create the ward's user accounts</source>
+        <source>Create the ward&apos;s user accounts</source>
         <translation>创建病区用户账户</translation>
     </message>
     <message>
@@ -2587,11 +2588,11 @@ Convert them?</source>
         <translation>导入 clinical.csv（管理），或逐例登记受者（受者）。</translation>
     </message>
     <message>
-        <source>Install the centre's locked model bundle</source>
+        <source>Install the centre&apos;s locked model bundle</source>
         <translation>安装本中心的锁定模型包</translation>
     </message>
     <message>
-        <source>The shipped demo model is trained on synthetic data; install and activate the centre's own.</source>
+        <source>The shipped demo model is trained on synthetic data; install and activate the centre&apos;s own.</source>
         <translation>随附的演示模型基于合成数据训练；请安装并启用本中心的模型。</translation>
     </message>
     <message>
@@ -2639,7 +2640,7 @@ Convert them?</source>
     <name>StudyBrowser</name>
     <message>
         <source>Patient / study / series</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Date</source>
@@ -2655,63 +2656,63 @@ Convert them?</source>
     </message>
     <message>
         <source>Thickness</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Kernel</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Compression</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Preselected: the portal-venous CT series (never a localizer); among several, ORIGINAL before DERIVED, soft-tissue kernel before sharp, slice thickness 0.5-5 mm, then the thinnest, then the lowest series number. Without a portal-venous series nothing is preselected.</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Scanning {0}...</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Scanning: {0}</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>{0} patient(s), {1} series, {2} files{3}.</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source> (DICOMDIR)</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Skipped {0} file(s): {1}</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Several patients: choose the recipient's series.</source>
-        <translation type="unfinished" />
+        <source>Several patients: choose the recipient&apos;s series.</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>The scan failed: {0}</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>{0}  {1}  born {2}</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Study {0} (accession {1})</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>[localizer: not scored]</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>no image</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -2750,7 +2751,7 @@ Convert them?</source>
     </message>
     <message>
         <source>enrolled</source>
-        <extracomment>The registry's recipient statuses ("" = all).</extracomment>
+        <extracomment>The registry&apos;s recipient statuses (&quot;&quot; = all).</extracomment>
         <translation>已入组</translation>
     </message>
     <message>
@@ -2985,7 +2986,7 @@ Convert them?</source>
         <translation>无有损压缩</translation>
     </message>
     <message>
-        <source>spleen on the patient's left</source>
+        <source>spleen on the patient&apos;s left</source>
         <translation>脾脏位于患者左侧</translation>
     </message>
     <message>
@@ -3026,7 +3027,7 @@ Convert them?</source>
         <translation>评估时间窗（第 {0}-{1} 天）于 {2} 结束；今天是第 {3} 天</translation>
     </message>
     <message>
-        <source>no cytopenia in the window (platelets {0}, WBC {1}; thresholds {2} / {3}, rule '{4}')</source>
+        <source>no cytopenia in the window (platelets {0}, WBC {1}; thresholds {2} / {3}, rule &apos;{4}&apos;)</source>
         <translation>时间窗内无血细胞减少（血小板 {0}，白细胞 {1}；阈值 {2} / {3}，规则“{4}”）</translation>
     </message>
     <message>
@@ -3093,7 +3094,7 @@ Convert them?</source>
         <translation>登记库问题</translation>
     </message>
     <message>
-        <source>the recipient's record</source>
+        <source>the recipient&apos;s record</source>
         <extracomment>Scoring stages (``pipeline.run``) as the title of a dialog names them.</extracomment>
         <translation>受者记录</translation>
     </message>
@@ -3222,7 +3223,7 @@ Convert them?</source>
     </message>
     <message>
         <source>Recipient chart</source>
-        <translation type="unfinished" />
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>PACS</source>

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from hsp_desktop.errors import HspError
 from hsp_desktop.gui.context import AppContext
+from hsp_desktop.gui.folders import remember_folder, remembered_folder
 from hsp_desktop.gui.noop import QT_TRANSLATE_NOOP
 
 ROLES = (
@@ -43,18 +44,6 @@ USER_HEADERS = (
     QT_TRANSLATE_NOOP("AdminPage", "Locked until"),
     QT_TRANSLATE_NOOP("AdminPage", "Last sign-in"),
 )
-
-
-def remembered_folder(key: str, fallback: Path) -> str:
-    """The folder last used for ``key`` (file dialogs open where the user was last time)."""
-    value = QSettings("HSP", "HSP Desktop").value(f"folders/{key}")
-    return str(value) if isinstance(value, str) and Path(value).is_dir() else str(fallback)
-
-
-def remember_folder(key: str, path: str | Path) -> None:
-    """Remember the folder of a chosen file or folder."""
-    p = Path(path)
-    QSettings("HSP", "HSP Desktop").setValue(f"folders/{key}", str(p if p.is_dir() else p.parent))
 
 
 class AdminPage(QWidget):

@@ -15,7 +15,6 @@ from typing import Any
 
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 from hsp_desktop.domain import Progress
 from hsp_desktop.gui.context import AppContext
 from hsp_desktop.gui.domain_text import tr_code
+from hsp_desktop.gui.folders import choose_file, choose_folder
 from hsp_desktop.gui.widgets.slice_viewer import SliceViewer
 from hsp_desktop.gui.widgets.study_browser import StudyBrowser
 from hsp_desktop.gui.workers import Worker
@@ -206,9 +206,9 @@ class ImagingPage(QWidget):
 
     # -- choosing files -----------------------------------------------------------------------------------------
     def _choose_dicom(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, self.tr("DICOM folder of the CT"))
+        folder = choose_folder(self, self.tr("DICOM folder of the CT"), "dicom")
         if folder:
-            self.open_dicom_folder(Path(folder))
+            self.open_dicom_folder(folder)
 
     def open_dicom_folder(self, folder: Path) -> None:
         """Scan a DICOM folder (PACS/CD export) in the study browser; the portal-venous series is preselected."""
@@ -226,11 +226,11 @@ class ImagingPage(QWidget):
         self._load()
 
     def _choose_ct_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, self.tr("CT image"), "", self.tr("Images (*.nii *.nii.gz *.nrrd *.mha *.mhd)")
+        path = choose_file(
+            self, self.tr("CT image"), "ct", self.tr("Images (*.nii *.nii.gz *.nrrd *.mha *.mhd)")
         )
         if path:
-            self.open_ct_file(Path(path))
+            self.open_ct_file(path)
 
     def open_ct_file(self, path: Path) -> None:
         """Use an image file as the CT."""
@@ -241,14 +241,14 @@ class ImagingPage(QWidget):
         self._load()
 
     def _choose_mask(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
+        path = choose_file(
             self,
             self.tr("Mask (label map or DICOM SEG/RTSTRUCT)"),
-            "",
+            "mask",
             self.tr("Masks (*.nii *.nii.gz *.nrrd *.mha *.dcm)"),
         )
         if path:
-            self.open_mask(Path(path))
+            self.open_mask(path)
 
     def open_mask(self, path: Path) -> None:
         """Use a mask (label map, SEG, RTSTRUCT, ...; the spleen found by segment name) and run QC."""
