@@ -46,12 +46,9 @@ class Grid:
     def of(cls, volume: CtVolume | LabelMap) -> Grid:
         """The grid of a volume."""
         z, y, x = volume.shape
-        return cls(
-            (x, y, z),
-            tuple(map(float, volume.spacing)),
-            tuple(map(float, volume.origin)),
-            tuple(map(float, volume.direction)),
-        )  # type: ignore[arg-type]
+        sx, sy, sz = (float(v) for v in volume.spacing)
+        ox, oy, oz = (float(v) for v in volume.origin)
+        return cls((x, y, z), (sx, sy, sz), (ox, oy, oz), tuple(map(float, volume.direction)))
 
     @property
     def matrix(self) -> npt.NDArray[np.float64]:
@@ -175,7 +172,7 @@ def resample_array(
     method: str = "linear",
     block_start: Sequence[int] = (0, 0, 0),
     block_shape: Sequence[int] | None = None,
-    dtype: npt.DTypeLike = None,
+    dtype: npt.DTypeLike | None = None,
 ) -> npt.NDArray[np.generic]:
     """Resample ``array`` (on ``src``) onto ``dst`` (or a block of it), SimpleITK-equal.
 
@@ -291,14 +288,16 @@ def resample_ct(
         )
     src = Grid.of(ct)
     dst = ibsi_grid(src, _new_spacing(ct, spacing))
-    out = resample_array(ct.array, src, dst, method=interpolator, dtype=np.float64)
+    out = np.asarray(
+        resample_array(ct.array, src, dst, method=interpolator, dtype=np.float64), dtype=np.float64
+    )
     if round_hu:
         out = np.round(out)
     return CtVolume(
         array=out.astype(np.float32),
         spacing=dst.spacing,
         origin=dst.origin,
-        direction=ct.direction,  # type: ignore[arg-type]
+        direction=ct.direction,
         source=ct.source,
         meta=dict(ct.meta),
     )
@@ -323,6 +322,7 @@ def resample_mask(mask: LabelMap, reference: CtVolume | Grid, *, partial_volume:
     """
     src = Grid.of(mask)
     dst = reference if isinstance(reference, Grid) else Grid.of(reference)
+    d = tuple(float(v) for v in dst.direction)
     if not partial_volume:
         out = resample_array(mask.array, src, dst, method="nearest", dtype=np.uint8)
     else:
@@ -331,12 +331,12 @@ def resample_mask(mask: LabelMap, reference: CtVolume | Grid, *, partial_volume:
             if label == 0:
                 continue
             frac = resample_array((mask.array == label).astype(np.float64), src, dst, method="linear")
-            out[frac >= 0.5] = label
+            out[np.asarray(frac, dtype=np.float64) >= 0.5] = label
     return LabelMap(
-        array=out,
+        array=np.asarray(out, dtype=np.uint8),
         spacing=dst.spacing,
         origin=dst.origin,
-        direction=dst.direction,  # type: ignore[arg-type]
+        direction=(d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8]),
         labels=dict(mask.labels),
         source=mask.source,
     )

@@ -57,7 +57,7 @@ def _run_qc(ct: CtVolume, mask: LabelMap, label: int) -> QcReport | None:
 
 def _filter_jobs(s: ExtractionSettings) -> list[tuple[str, ExtractionSettings]]:
     """One job per image type, and one per LoG sigma (independent, so they can run side by side)."""
-    jobs = []
+    jobs: list[tuple[str, ExtractionSettings]] = []
     for image_type, _ in s.image_types:
         ts = s.for_image_type(image_type)
         if image_type == "LoG":

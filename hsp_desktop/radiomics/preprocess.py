@@ -353,13 +353,9 @@ def prepare(
             )
         diagnostics["resampled_grid"] = source.shape
     else:
-        source = ImageSource(
-            image,
-            tuple(map(float, ct.spacing)),
-            tuple(map(float, ct.origin)),
-            tuple(map(float, ct.direction)),
-            norm,
-        )  # type: ignore[arg-type]
+        sx, sy, sz = (float(v) for v in ct.spacing)
+        ox, oy, oz = (float(v) for v in ct.origin)
+        source = ImageSource(image, (sx, sy, sz), (ox, oy, oz), tuple(map(float, ct.direction)), norm)
         roi_full = None
     _check_roi(n, box, s, "")
     region = _box_slices(box)
