@@ -3,8 +3,10 @@
 Import
     The whole file is read and validated against the data dictionary first; every problem becomes a
     :class:`~hsp_desktop.registry.models.Rejection` naming the spreadsheet row (the header is row 1), the column,
-    the value and the reason.  Only a file without a single rejection is written, in one transaction; a failure
-    while writing (a database constraint, a full disk) rolls everything back and is reported the same way.
+    the value and the reason.  Only a file without a single rejection is written, in batches of :data:`BATCH_ROWS`
+    rows (the write lock is released between batches, so sign-in elsewhere is never starved); a failure while
+    writing (a database constraint, a full disk) removes the earlier batches again (audited) and is reported the
+    same way.  Files are streamed and capped at :data:`MAX_ROWS` data rows.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ IDENTIFIER_COLUMNS = ("mrn", "name")
 #: the cap bounds the import's memory and the time it holds the write lock (about 10 s for 10,000 recipients, so
 #: sign-in elsewhere waits, within its 60 s, instead of failing).
 MAX_ROWS = 50_000
+#: Rows written per transaction: the write lock is released between batches, so sign-in and other writes wait for
+#: one batch (well under a second) instead of the whole import.  A failure part-way removes the earlier batches
+#: again (audited), so an import stays all-or-nothing.
+BATCH_ROWS = 500
 
 
 class _Abort(Exception):
@@ -273,28 +279,71 @@ def import_recipients_csv(
         report.rejected.sort(key=lambda r: (r.row, r.column))
         return report
     today = dt.date.today()
+    written: list[str] = []
     try:
-        with reg._db.tx(by, f"import {path.name}") as conn:
-            for line, clinical, values, validated, ident in prepared:
-                try:
-                    identity = reg._recipients.identity(ident, values["study_id"])
-                    eligible, reasons = reg._recipients.insert_recipient(
-                        conn, values, identity, reg._recipients.entered(clinical, validated)
-                    )
-                    reg._outcomes.derive(values["study_id"], today)
-                except (sqlite3.IntegrityError, RegistryError) as exc:
-                    report.rejected.append(
-                        Rejection(line, "(row)", values.get("study_id"), str(exc), "fix the row")
-                    )
-                    raise _Abort from exc
-                if not eligible:
-                    report.excluded.append(f"{values['study_id']}: {'; '.join(reasons)}")
-    except _Abort:
+        for start in range(0, len(prepared), BATCH_ROWS):
+            with reg._db.tx(by, f"import {path.name}") as conn:
+                for line, clinical, values, validated, ident in prepared[start : start + BATCH_ROWS]:
+                    try:
+                        identity = reg._recipients.identity(ident, values["study_id"])
+                        eligible, reasons = reg._recipients.insert_recipient(
+                            conn, values, identity, reg._recipients.entered(clinical, validated)
+                        )
+                        reg._outcomes.derive(values["study_id"], today)
+                    except (sqlite3.IntegrityError, RegistryError) as exc:
+                        report.rejected.append(
+                            Rejection(line, "(row)", values.get("study_id"), str(exc), "fix the row")
+                        )
+                        raise _Abort from exc
+                    if not eligible:
+                        report.excluded.append(f"{values['study_id']}: {'; '.join(reasons)}")
+            written += [values["study_id"] for _, _, values, _, _ in prepared[start : start + BATCH_ROWS]]
+    except BaseException as exc:
+        if written:
+            undo_recipients(reg, written, by=by, reason=f"import {path.name} failed: rolled back")
         report.excluded.clear()
-        return report
+        if isinstance(exc, _Abort):
+            return report
+        raise
     report.ok = True
     report.imported = len(prepared)
+    report.written = written
     return report
+
+
+def undo_recipients(reg: Registry, study_ids: Sequence[str], *, by: User, reason: str) -> None:
+    """Delete recipients an import wrote in earlier batches (audited, with ``reason``), children first.
+
+    Only rows the import itself created are touched; a recipient scored meanwhile (an immutable prediction refers
+    to it) cannot be deleted and is reported.
+    """
+    for start in range(0, len(study_ids), BATCH_ROWS):
+        chunk = list(study_ids[start : start + BATCH_ROWS])
+        marks = ", ".join("?" * len(chunk))
+        try:
+            with reg._db.tx(by, reason) as conn:
+                for table in ("outcomes", "followups", "preop", "enrolment", "recipients"):
+                    conn.execute(f"DELETE FROM {table} WHERE study_id IN ({marks})", chunk)
+        except sqlite3.IntegrityError as exc:
+            raise RegistryError(
+                "The failed import could not be rolled back completely",
+                expected="no other use of the imported recipients before the rollback",
+                found=str(exc),
+                fix="check the worklist for the recipients of this file and correct them by hand",
+            ) from exc
+
+
+def undo_visits(
+    reg: Registry, visit_ids: Sequence[int], study_ids: set[str], *, by: User, reason: str
+) -> None:
+    """Delete follow-up visits an import wrote in earlier batches and re-derive those recipients' outcomes."""
+    today = dt.date.today()
+    with reg._db.tx(by, reason) as conn:
+        for start in range(0, len(visit_ids), BATCH_ROWS):
+            chunk = list(visit_ids[start : start + BATCH_ROWS])
+            conn.execute(f"DELETE FROM followups WHERE id IN ({', '.join('?' * len(chunk))})", chunk)
+        for sid in sorted(study_ids):
+            reg._outcomes.derive(sid, today)
 
 
 def _existing(conn: sqlite3.Connection, table: str, column: str, values: list[str]) -> list[str]:
@@ -387,25 +436,32 @@ def import_followups_csv(reg: Registry, path: Path, *, by: User, confirm_units: 
         report.rejected.sort(key=lambda r: (r.row, r.column))
         return report
     today = dt.date.today()
+    visit_ids: list[int] = []
+    touched: set[str] = set()
     try:
-        with reg._db.tx(by, f"import {path.name}") as conn:
-            for line, sid, values in prepared:
-                try:
-                    reg._followup.insert_visit(conn, sid, values)
-                except sqlite3.IntegrityError as exc:
-                    report.rejected.append(Rejection(line, "(row)", sid, str(exc), "fix the row"))
-                    raise _Abort from exc
-            for sid in sorted({sid for _, sid, _ in prepared}):
-                reg._outcomes.derive(sid, today)
-    except _Abort:
-        return report
+        for start in range(0, len(prepared), BATCH_ROWS):
+            batch = prepared[start : start + BATCH_ROWS]
+            with reg._db.tx(by, f"import {path.name}") as conn:
+                ids = []
+                for line, sid, values in batch:
+                    try:
+                        ids.append(reg._followup.insert_visit(conn, sid, values))
+                    except sqlite3.IntegrityError as exc:
+                        report.rejected.append(Rejection(line, "(row)", sid, str(exc), "fix the row"))
+                        raise _Abort from exc
+                for sid in sorted({sid for _, sid, _ in batch}):
+                    reg._outcomes.derive(sid, today)
+            visit_ids += ids
+            touched |= {sid for _, sid, _ in batch}
+    except BaseException as exc:
+        if visit_ids:
+            undo_visits(reg, visit_ids, touched, by=by, reason=f"import {path.name} failed: rolled back")
+        if isinstance(exc, _Abort):
+            return report
+        raise
     report.ok = True
     report.imported = len(prepared)
     return report
-
-
-class _Rollback(Exception):
-    """Raised inside the combined import's transaction to undo the recipients when the follow-up fails."""
 
 
 def import_clinical_and_followup(
@@ -413,26 +469,30 @@ def import_clinical_and_followup(
 ) -> list[ImportReport]:
     """Import ``clinical.csv`` and (optionally) ``followup.csv`` all-or-nothing across both files.
 
-    Both imports run inside one transaction: when the follow-up file has a single rejected cell, the recipients
-    of the first file are rolled back too (the first report then says so).
+    When the follow-up file has a single rejected cell, the recipients of the first file are removed again
+    (audited, reason "... rolled back"), and the first report says so.  Both files are written in batches of
+    :data:`BATCH_ROWS` rows, so sign-in and other writes proceed between batches.
 
     Returns
     -------
     list of ImportReport
         One report per file (the second absent when the first failed).
     """
-    reports: list[ImportReport] = []
+    reports = [import_recipients_csv(reg, clinical, by=by, confirm_units=confirm_units)]
+    if not reports[0].ok or followup is None:
+        return reports
     try:
-        with reg.transaction(
-            by=by, reason=f"import {clinical.name}" + (f" + {followup.name}" if followup else "")
-        ):
-            reports.append(import_recipients_csv(reg, clinical, by=by, confirm_units=confirm_units))
-            if reports[0].ok and followup is not None:
-                reports.append(import_followups_csv(reg, followup, by=by, confirm_units=confirm_units))
-                if not reports[1].ok:
-                    raise _Rollback
-    except _Rollback:
-        first = reports[0]
-        first.ok, first.imported = False, 0
-        first.warnings.append(f"rolled back: nothing imported because {followup} was rejected")
+        reports.append(import_followups_csv(reg, followup, by=by, confirm_units=confirm_units))
+    finally:
+        if len(reports) == 1 or not reports[1].ok:
+            first = reports[0]
+            undo_recipients(
+                reg,
+                first.written,
+                by=by,
+                reason=f"import {followup.name} rejected: rolled back",
+            )
+            first.ok, first.imported = False, 0
+            first.excluded.clear()
+            first.warnings.append(f"rolled back: nothing imported because {followup} was rejected")
     return reports

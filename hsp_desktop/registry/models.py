@@ -78,10 +78,13 @@ class ImportReport:
     conversions: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
+    #: Study ids written by a recipients import (used to roll a combined import back; not in :meth:`as_dict`).
+    written: list[str] = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the report as plain data (for JSON output and the GUI)."""
         out = asdict(self)
+        out.pop("written")
         out["rejected"] = [asdict(r) for r in self.rejected]
         return out
 

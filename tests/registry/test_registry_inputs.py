@@ -104,3 +104,63 @@ def test_manifest_paths_stay_inside_the_bundle(tmp_path: Path) -> None:
     (bundle / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelArtefactError, match="outside the bundle folder"):
         load_bundle(bundle)
+
+
+def test_batched_import_failure_removes_earlier_batches(
+    reg: Registry, admin: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hole 8: written in batches (the write lock is released between them), still all-or-nothing."""
+    import sqlite3
+
+    monkeypatch.setattr(io_mod, "BATCH_ROWS", 2)
+    real = reg._recipients.insert_recipient
+    calls = {"n": 0}
+
+    def failing(*args: Any, **kw: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise sqlite3.IntegrityError("disk I/O error (simulated)")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(reg._recipients, "insert_recipient", failing)
+    rows = [make_record(f"HSP-{i:04d}") for i in range(1, 6)]
+    report = reg.import_csv(_csv(tmp_path / "c.csv", rows, list(BASE_RECORD)), by=admin)
+    assert not report.ok and report.rejected[0].row == 5
+    assert reg.count() == 0  # the first batch (2 recipients) was committed, then removed again
+    assert any("rolled back" in (a["reason"] or "") for a in reg.audit_log(20, "recipients"))
+    assert reg.verify().ok
+
+
+def test_sign_in_proceeds_during_a_long_import(
+    reg: Registry, admin: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, site_key: bytes
+) -> None:
+    """Hole 8: sign-in elsewhere waited for the whole import (and failed after 60 s); now for one batch."""
+    import threading
+    import time
+
+    from hsp_desktop.registry.passwords import TEST_PARAMS
+
+    reg.add_user("nurse", "nurse-pass-1", "coordinator", by=admin)
+    monkeypatch.setattr(io_mod, "BATCH_ROWS", 5)
+    real = reg._outcomes.derive
+
+    def slow(*args: Any) -> None:
+        time.sleep(0.05)  # 40 rows x 50 ms = a 2 s import
+        real(*args)
+
+    monkeypatch.setattr(reg._outcomes, "derive", slow)
+    rows = [make_record(f"HSP-{i:04d}") for i in range(1, 41)]
+    path = _csv(tmp_path / "c.csv", rows, list(BASE_RECORD))
+    other = Registry.open(reg.path, site_key=site_key, argon2_params=TEST_PARAMS)
+    worker = threading.Thread(target=lambda: reg.import_csv(path, by=admin))
+    worker.start()
+    while reg.count() == 0:  # the first batch is in
+        time.sleep(0.01)
+    t = time.perf_counter()
+    other.authenticate("nurse", "nurse-pass-1")
+    waited = time.perf_counter() - t
+    still_importing = worker.is_alive()
+    worker.join()
+    other.close()
+    assert reg.count() == 40
+    assert still_importing and waited < 1.5, waited  # one batch (~0.25 s), not the whole import
