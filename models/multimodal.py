@@ -342,7 +342,8 @@ class MultimodalRiskModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             raise ValueError(f"radiomics requested but the table has no columns of ROIs {list(self.rois)}")
         # size-shape features would count spleen size twice beside the clinical spleen volume/length
         self.size_duplicates_ = size_duplicates(rad_cols, self.clinical)
-        rad_cols = [c for c in rad_cols if c not in self.size_duplicates_]
+        kept_idx = [i for i, c in enumerate(rad_cols) if c not in self.size_duplicates_]
+        all_rad_cols, rad_cols = rad_cols, [rad_cols[i] for i in kept_idx]
         deep_emb = [c for c in blocks["deep"] if c.startswith("deep_emb_")] if self.deep else []
         self.uses_deep_score_ = bool(self.deep and "deep_score" in X.columns and not deep_emb)
         if self.deep and not (deep_emb or self.uses_deep_score_):
@@ -352,6 +353,8 @@ class MultimodalRiskModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         rep = None
         if replicates is not None and rad_cols:
             rep = np.asarray(replicates, dtype=np.float64)
+            if rep.ndim == 3 and rep.shape[2] == len(all_rad_cols):
+                rep = rep[:, :, kept_idx]  # the replicates are column-aligned with every radiomics column
         # clinical
         meds = []
         for name in self.clinical:

@@ -24,6 +24,20 @@ def test_size_duplicates_by_name():
     assert size_duplicates(cols, ["spleen_length_cm"]) == cols[:2]
 
 
+def test_perturbation_replicates_follow_the_excluded_columns(dev_table):
+    from models.features import radiomics_columns
+
+    X, y, rep = dev_table
+    assert rep is not None
+    cols = radiomics_columns(X.columns)
+    renamed = {cols[0]: "spleen__original_shape_MeshVolume"}
+    Xs = X.rename(columns=renamed)
+    model = MultimodalRiskModel(**FAST).fit(Xs, y, replicates=rep)
+    report = model.selection_report_["rad_score"]
+    assert report["excluded_size_duplicates"] == ["spleen__original_shape_MeshVolume"]
+    assert report["icc_assessed"] and report["candidates"] == len(cols) - 1
+
+
 def test_rad_score_beside_spleen_volume_has_no_size_shape(dev_table):
     X, y, _ = dev_table
     rng = np.random.default_rng(0)
