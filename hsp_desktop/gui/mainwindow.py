@@ -178,7 +178,12 @@ class MainWindow(QMainWindow):
         )
 
     def show_error(self, exc: BaseException) -> None:
-        """Show an error the way every screen does."""
+        """Show an error the way every screen does (a cancellation the user asked for is no error: status bar)."""
+        from hsp_desktop.errors import CancelledError
+
+        if isinstance(exc, CancelledError):
+            self.statusBar().showMessage(describe(exc)[0] + ": " + str(exc), 8000)
+            return
         show_error(self, exc)
 
     # -- navigation -------------------------------------------------------------------------------------------

@@ -304,3 +304,12 @@ def test_file_dialogs_remember_their_folder(qtbot, tmp_path: Path, monkeypatch) 
     assert choose_file(parent, "Mask", "mask-test", "*.nii.gz") == mask
     choose_file(parent, "Mask", "mask-test", "*.nii.gz")
     assert starts[-1] == str(mask.parent)
+
+
+def test_a_cancellation_is_not_an_error_dialog(qtbot, registry: Any, tmp_path: Path) -> None:
+    from hsp_desktop.errors import CancelledError
+
+    window = _window(qtbot, registry, tmp_path)
+    window.show_error(CancelledError("Loading cancelled by the user; nothing was saved"))
+    assert window.findChild(QMessageBox, "errorBox") is None
+    assert "cancelled" in window.statusBar().currentMessage()
