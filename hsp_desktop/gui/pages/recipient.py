@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
@@ -146,7 +147,7 @@ class RecipientPage(QWidget):
     def _provenance_text(self, field: str, value: Any, p: dict[str, Any]) -> str:
         var = self.form.variables[field]
         return self.tr("{0} = {1} {2}: CT ruler on {3} slice {4}, series {5}, by {6} at {7} (UTC)").format(
-            var.label_en if not _ui_is_chinese() else var.label_zh, value, var.unit, p.get("plane"),
+            var.label_en if not _ui_is_chinese() else var.label_zh, value, var.unit, QCoreApplication.translate("SliceViewer", str(p.get("plane", "")).capitalize()),
             p.get("slice"), p.get("series"), p.get("by"), p.get("at"),
         )  # fmt: skip
 
