@@ -324,13 +324,16 @@ def warm_up() -> float:
     rng = np.random.default_rng(0)
     z, y, x = np.mgrid[:12, :16, :16]
     labels = ((((z - 6) / 4.5) ** 2 + ((y - 8) / 6.0) ** 2 + ((x - 8) / 6.0) ** 2) < 1).astype(np.uint8)
-    image = rng.normal(100, 20, labels.shape).astype(np.float32)
-    ct = CtVolume(array=image, spacing=(1.0, 1.0, 2.0))
+    image = rng.normal(100, 20, labels.shape)
     mask = LabelMap(array=labels, spacing=(1.0, 1.0, 2.0))
-    params: dict[str, Any] = {
-        "imageType": {"Original": {}, "LoG": {"sigma": [1.0]}, "Wavelet": {}},
-        "setting": {"resampledPixelSpacing": [1.5, 1.5, 1.5], "interpolator": "sitkLinear"},
-    }
-    extract_features(ct, mask, params, qc=False)
-    extract_features(ct, mask, None, qc=False)
+    for interpolator in ("sitkBSpline", "sitkLinear"):
+        params: dict[str, Any] = {
+            "imageType": {"Original": {}, "LoG": {"sigma": [1.0]}, "Wavelet": {}},
+            "setting": {"resampledPixelSpacing": [1.5, 1.5, 1.5], "interpolator": interpolator},
+        }
+        # CT as files store it (int16, what `hsp extract` reads) and as DICOM import gives it (float32 HU)
+        for dtype in (np.int16, np.float32):
+            ct = CtVolume(array=image.astype(dtype), spacing=(1.0, 1.0, 2.0))
+            extract_features(ct, mask, params, qc=False)
+    extract_features(CtVolume(array=image.astype(np.float32), spacing=(1.0, 1.0, 2.0)), mask, None, qc=False)
     return time.perf_counter() - start
