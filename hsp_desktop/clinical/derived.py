@@ -1,4 +1,7 @@
-"""Derived clinical quantities: BMI, body-surface area (Mosteller) and the Child-Pugh score.
+"""Derived clinical quantities: BMI, body-surface area (Mosteller), MELD and the Child-Pugh score.
+
+:func:`score_disagreements` recomputes MELD and Child-Pugh from the entered labs and names an entered score that
+disagrees beyond a tolerance, so a MELD of 40 typed beside labs that imply 26 is flagged before scoring.
 
 Each function accepts scalars or NumPy arrays (vectorised), so the synthetic generator, the data dictionary and the
 registry compute the derived values with one formula.
@@ -85,3 +88,111 @@ def child_pugh(bilirubin: Any, albumin: Any, inr: Any, ascites: Any, encephalopa
             raise ValueError("Child-Pugh needs bilirubin, albumin, INR, ascites and encephalopathy")
         return int(pts)
     return pts
+
+
+#: Disagreement tolerances: MELD points (the score is rounded, and labs drift between draws) and Child-Pugh points.
+MELD_TOLERANCE = 3
+CHILD_PUGH_TOLERANCE = 1
+BILIRUBIN_UMOL_PER_MG_DL = 17.1
+CREATININE_UMOL_PER_MG_DL = 88.4
+
+
+def meld(bilirubin: Any, inr: Any, creatinine: Any, dialysis: Any = 0) -> Any:
+    """Return the MELD score (UNOS, 6-40) from canonical-unit values.
+
+    ``MELD = 10 (0.957 ln(creatinine) + 0.378 ln(bilirubin) + 1.120 ln(INR) + 0.643)`` with bilirubin and
+    creatinine in mg/dL (``umol/L / 17.1`` and ``/ 88.4``); values below 1 are set to 1, creatinine is capped at 4
+    (and set to 4 with dialysis twice in the past week); the result is rounded and bounded to 6-40 (Kamath et al.,
+    Hepatology 2001; UNOS policy).
+
+    Parameters
+    ----------
+    bilirubin : float or ndarray
+        Total bilirubin, umol/L.
+    inr : float or ndarray
+        International normalised ratio.
+    creatinine : float or ndarray
+        Creatinine, umol/L.
+    dialysis : int or ndarray
+        1 when dialysed at least twice in the past week.
+
+    Returns
+    -------
+    int or ndarray
+        The score (NaN where an input is missing, arrays only; scalars raise ``ValueError``).
+    """
+    b = np.maximum(np.asarray(bilirubin, dtype=float) / BILIRUBIN_UMOL_PER_MG_DL, 1.0)
+    i = np.maximum(np.asarray(inr, dtype=float), 1.0)
+    c = np.clip(np.asarray(creatinine, dtype=float) / CREATININE_UMOL_PER_MG_DL, 1.0, 4.0)
+    c = np.where(np.asarray(dialysis, dtype=float) > 0, 4.0, c)
+    raw = 10.0 * (0.957 * np.log(c) + 0.378 * np.log(b) + 1.120 * np.log(i) + 0.643)
+    out = np.clip(np.round(raw), 6, 40)
+    missing = np.isnan(b) | np.isnan(i) | np.isnan(c)
+    out = np.where(missing, np.nan, out)
+    if out.ndim == 0:
+        if missing:
+            raise ValueError("MELD needs bilirubin, INR and creatinine")
+        return int(out)
+    return out
+
+
+def _value(record: Any, name: str) -> float | None:
+    v = record.get(name)
+    if v is None or isinstance(v, bool) or v == "":
+        return None
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if np.isnan(x) else x
+
+
+def score_disagreements(record: Any) -> list[dict[str, Any]]:
+    """Entered MELD / Child-Pugh that disagree with the value recomputed from the entered labs.
+
+    Parameters
+    ----------
+    record : mapping
+        Pre-operative record in canonical units (``meld``, ``child_pugh``, ``bilirubin``, ``inr``,
+        ``creatinine``, ``albumin``, ``ascites``, ``encephalopathy``/``he``, optional ``dialysis``).
+
+    Returns
+    -------
+    list of dict
+        One entry per disagreement: ``field``, ``entered``, ``computed``, ``tolerance`` and ``message`` (what to
+        check); empty when the scores agree or cannot be recomputed (a lab missing).
+    """
+    out: list[dict[str, Any]] = []
+    bili, inr, creat = (_value(record, k) for k in ("bilirubin", "inr", "creatinine"))
+    entered = _value(record, "meld")
+    if entered is not None and None not in (bili, inr, creat):
+        computed = meld(bili, inr, creat, _value(record, "dialysis") or 0)
+        if abs(entered - computed) > MELD_TOLERANCE:
+            out.append(
+                {
+                    "field": "meld",
+                    "entered": entered,
+                    "computed": computed,
+                    "tolerance": MELD_TOLERANCE,
+                    "message": f"MELD entered {entered:g} but the entered labs (bilirubin {bili:g} umol/L, INR "
+                    f"{inr:g}, creatinine {creat:g} umol/L) give {computed}: check the score, the labs and their "
+                    "units (mg/dL typed as umol/L?) before scoring",
+                }
+            )
+    he = _value(record, "encephalopathy")
+    he = he if he is not None else _value(record, "he")
+    alb, asc, cp = _value(record, "albumin"), _value(record, "ascites"), _value(record, "child_pugh")
+    if cp is not None and None not in (bili, alb, inr, asc, he):
+        computed_cp = child_pugh(bili, alb, inr, asc, he)
+        if abs(cp - computed_cp) > CHILD_PUGH_TOLERANCE:
+            out.append(
+                {
+                    "field": "child_pugh",
+                    "entered": cp,
+                    "computed": computed_cp,
+                    "tolerance": CHILD_PUGH_TOLERANCE,
+                    "message": f"Child-Pugh entered {cp:g} but bilirubin, albumin, INR, ascites and encephalopathy "
+                    f"give {computed_cp}: check the score and the labs before scoring",
+                }
+            )
+    return out

@@ -25,7 +25,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from hsp_desktop.clinical.derived import bmi as _bmi
-from hsp_desktop.clinical.derived import bsa_mosteller, child_pugh
+from hsp_desktop.clinical.derived import bsa_mosteller, child_pugh, score_disagreements
 from hsp_desktop.clinical.units import (
     BILIRUBIN_MG_DL_TO_UMOL_L,
     CREATININE_MG_DL_TO_UMOL_L,
@@ -1115,6 +1115,17 @@ def _cross_checks(chk: _Checker) -> None:
                 f"differs from the score computed from bilirubin, albumin, INR, ascites and HE ({computed}); "
                 "graded ascites or encephalopathy can explain a difference",
                 "check the components or the entered score",
+                warning=True,
+            )
+    # MELD recomputed from the entered labs (issue 16 item 11): a disagreement is flagged before scoring
+    for d in score_disagreements(v):
+        if d["field"] == "meld":
+            chk.problem(
+                "meld",
+                v["meld"],
+                f"differs from the MELD computed from bilirubin, INR and creatinine ({d['computed']}) by more than "
+                f"{d['tolerance']} points",
+                "check the entered MELD, the labs and their units before scoring",
                 warning=True,
             )
     components = ("child_pugh", "bilirubin", "albumin", "inr", "ascites", "encephalopathy")

@@ -19,6 +19,7 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Image, KeepTogether, Spacer, Table, TableStyle
 
+from hsp_desktop.clinical.derived import score_disagreements
 from hsp_desktop.domain import Contribution, QcReport
 from hsp_desktop.reporting import charts
 from hsp_desktop.reporting.charts import fmt_pct, fmt_risk, fmt_value
@@ -273,6 +274,17 @@ def _risk_block(inp: PatientReportInputs, lang: Language, st: Styles, fonts: Fon
         names = [feature_name(n, lang) for n in r.extra.get(key, [])]
         if names:
             right += [Spacer(1, 1.5 * mm), p(t(lang, message, names=", ".join(names)), st.caution)]
+    for d in score_disagreements(inp.clinical):
+        name = "MELD" if d["field"] == "meld" else ("Child-Pugh" if lang == "en" else "Child-Pugh评分")
+        text = t(
+            lang,
+            "caution_scores",
+            name=name,
+            entered=f"{d['entered']:g}",
+            computed=d["computed"],
+            tol=d["tolerance"],
+        )
+        right += [Spacer(1, 1.5 * mm), p(text, st.caution)]
     outer = Table([[left, right]], colWidths=[0.32 * CONTENT_W, 0.68 * CONTENT_W])
     outer.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
     return [p(t(lang, "risk_heading"), st.h2), outer]
@@ -437,6 +449,11 @@ def _model(inp: PatientReportInputs, lang: Language, st: Styles, fonts: FontSet)
         [p(t(lang, "model_cohort"), st.cell_bold), cohort],
         [p(t(lang, "input_hash"), st.cell_bold), p(inp.risk.input_sha256, st.small)],
     ]
+    if inp.risk.extra.get("mask_provenance"):
+        # a mask made in the app: how it was made and who reviewed it
+        rows.append(
+            [p(t(lang, "mask_provenance"), st.cell_bold), p(str(inp.risk.extra["mask_provenance"]), st.small)]
+        )
     choice = choice_sentence(m.choice, lang)
     if choice is not None:
         rows.append([p(t(lang, "choice_heading"), st.cell_bold), p(choice, st.small)])

@@ -267,8 +267,9 @@ def test_synthetic_rows_validate_clean() -> None:
     results = validate_records(public.to_dict("records"))
     problems = [p for r in results for p in r.problems]
     assert not problems, problems[:5]
-    # Child-Pugh recomputed from the (rounded) labs agrees for nearly every row with complete labs
-    assert sum(bool(r.warnings) for r in results) <= 15
+    # Child-Pugh recomputed from the (rounded) labs agrees for nearly every row with complete labs (the synthetic
+    # MELD is drawn beside its labs, not from them, so its recomputation warnings are not counted here)
+    assert sum(bool([w for w in r.warnings if w.field != "meld"]) for r in results) <= 15
 
 
 def test_visit_validation() -> None:
@@ -317,3 +318,27 @@ def test_labels_by_language() -> None:
     assert sex.choice_label("F", "zh") == "女" and sex.choice_label("F") == "F"
     with pytest.raises(KeyError):
         sex.choice_label("X")
+
+
+def test_meld_recomputed_from_labs_flags_a_disagreement_before_scoring() -> None:
+    """Issue 16 item 11: a MELD of 40 typed beside labs that imply about 26 does not pass silently."""
+    from hsp_desktop.clinical.derived import meld, score_disagreements
+
+    # bilirubin 8 mg/dL, INR 2.0, creatinine 1.5 mg/dL: MELD 10*(0.957 ln1.5 + 0.378 ln8 + 1.12 ln2 + 0.643) = 26
+    labs = {"bilirubin": 8 * 17.1, "inr": 2.0, "creatinine": 1.5 * 88.4}
+    assert meld(**labs) == 26
+    assert meld(5.0, 0.9, 40.0) == 6 and meld(800.0, 9.0, 1400.0) == 40  # floors at 1, creatinine cap 4, 6-40
+    flags = score_disagreements({**labs, "meld": 40})
+    assert [f["field"] for f in flags] == ["meld"] and flags[0]["computed"] == 26
+    assert "MELD entered 40" in flags[0]["message"] and "units" in flags[0]["message"]
+    assert score_disagreements({**labs, "meld": 28}) == []  # within 3 points
+    assert score_disagreements({"meld": 40, "inr": 2.0}) == []  # not recomputable: no flag
+    rec = good_record()
+    computed = meld(rec["bilirubin"], rec["inr"], rec["creatinine"])
+    res = validate_record(rec | {"meld": min(40, computed + 10)})
+    assert res.ok and [w.field for w in res.warnings if w.field == "meld"] == ["meld"]
+    assert (
+        "computed from bilirubin, INR and creatinine"
+        in next(w for w in res.warnings if w.field == "meld").reason
+    )
+    assert not [w for w in validate_record(rec | {"meld": computed}).warnings if w.field == "meld"]

@@ -216,3 +216,13 @@ def test_both_reports_print_the_bundles_own_intended_use(tmp_path: Path) -> None
     ):
         text = text_of(render(inputs, tmp_path / "r.pdf"))  # type: ignore[operator]
         assert "Intended use of this model (as stated by its bundle)" in text and use in text
+
+
+def test_patient_report_flags_a_meld_that_disagrees_with_the_labs(tmp_path: Path) -> None:
+    from report_samples import CLINICAL
+
+    wrong = {**CLINICAL, "meld": 40, "bilirubin": 8 * 17.1, "inr": 2.0, "creatinine": 1.5 * 88.4}
+    text = text_of(render_patient_report(patient_inputs(clinical=wrong), tmp_path / "p.pdf"))
+    assert "Entered MELD 40 disagrees with 26 recomputed from the entered labs" in text
+    fine = text_of(render_patient_report(patient_inputs(), tmp_path / "q.pdf"))
+    assert "recomputed from the entered labs" not in fine
