@@ -320,127 +320,127 @@
     <name>ChartPage</name>
     <message>
         <source>Registered</source>
-        <translation type="unfinished"></translation>
+        <translation>登记时间</translation>
     </message>
     <message>
         <source>CT</source>
-        <translation type="unfinished"></translation>
+        <translation>CT</translation>
     </message>
     <message>
         <source>Mask</source>
-        <translation type="unfinished"></translation>
+        <translation>分割</translation>
     </message>
     <message>
         <source>CT SHA-256</source>
-        <translation type="unfinished"></translation>
+        <translation>CT SHA-256</translation>
     </message>
     <message>
         <source>QC</source>
-        <translation type="unfinished"></translation>
+        <translation>质控</translation>
     </message>
     <message>
         <source>#</source>
-        <translation type="unfinished"></translation>
+        <translation>#</translation>
     </message>
     <message>
         <source>Date</source>
-        <translation type="unfinished">日期</translation>
+        <translation>日期</translation>
     </message>
     <message>
         <source>Model</source>
-        <translation type="unfinished">模型</translation>
+        <translation>模型</translation>
     </message>
     <message>
         <source>Risk</source>
-        <translation type="unfinished"></translation>
+        <translation>风险</translation>
     </message>
     <message>
         <source>Band</source>
-        <translation type="unfinished">风险分层</translation>
+        <translation>风险等级</translation>
     </message>
     <message>
         <source>CT series</source>
-        <translation type="unfinished"></translation>
+        <translation>CT 序列</translation>
     </message>
     <message>
         <source>Spleen segment</source>
-        <translation type="unfinished"></translation>
+        <translation>脾脏分割段</translation>
     </message>
     <message>
         <source>Identity</source>
-        <translation type="unfinished"></translation>
+        <translation>身份核对</translation>
     </message>
     <message>
         <source>By</source>
-        <translation type="unfinished"></translation>
+        <translation>操作者</translation>
     </message>
     <message>
         <source>PDF</source>
-        <translation type="unfinished"></translation>
+        <translation>PDF</translation>
     </message>
     <message>
         <source>Day</source>
-        <translation type="unfinished">天数</translation>
+        <translation>术后天数</translation>
     </message>
     <message>
         <source>Platelets</source>
-        <translation type="unfinished">血小板</translation>
+        <translation>血小板</translation>
     </message>
     <message>
         <source>WBC</source>
-        <translation type="unfinished">白细胞</translation>
+        <translation>白细胞</translation>
     </message>
     <message>
         <source>Haemoglobin</source>
-        <translation type="unfinished">血红蛋白</translation>
+        <translation>血红蛋白</translation>
     </message>
     <message>
         <source>&amp;Open PDF</source>
-        <translation type="unfinished"></translation>
+        <translation>打开 PDF(&amp;O)</translation>
     </message>
     <message>
         <source>&amp;Print PDF...</source>
-        <translation type="unfinished"></translation>
+        <translation>打印 PDF(&amp;P)...</translation>
     </message>
     <message>
         <source>Show on the &amp;Imaging screen</source>
-        <translation type="unfinished"></translation>
+        <translation>在影像界面显示(&amp;I)</translation>
     </message>
     <message>
         <source>Registered CT and mask</source>
-        <translation type="unfinished"></translation>
+        <translation>已登记的 CT 与分割</translation>
     </message>
     <message>
         <source>Predictions</source>
-        <translation type="unfinished"></translation>
+        <translation>预测记录</translation>
     </message>
     <message>
         <source>Follow-up visits</source>
-        <translation type="unfinished"></translation>
+        <translation>随访记录</translation>
     </message>
     <message>
         <source>Select a recipient on the Worklist first.</source>
-        <translation type="unfinished">请先在工作列表中选择受者。</translation>
+        <translation>请先在工作列表中选择受者。</translation>
     </message>
     <message>
         <source>Recipient {0} - CT {1}, transplant {2}, status {3}</source>
-        <translation type="unfinished"></translation>
+        <translation>受者 {0} - CT {1}，移植 {2}，状态 {3}</translation>
     </message>
     <message>
         <source>passed</source>
-        <translation type="unfinished"></translation>
+        <translation>通过</translation>
     </message>
     <message>
         <source>FAILED</source>
-        <translation type="unfinished"></translation>
+        <translation>未通过</translation>
     </message>
     <message>
         <source>(none)</source>
-        <translation type="unfinished"></translation>
+        <translation>（无）</translation>
     </message>
     <message>
         <source>Print {0}</source>
-        <translation type="unfinished"></translation>
+        <translation>打印 {0}</translation>
     </message>
 </context>
 <context>
@@ -1219,7 +1219,7 @@
     </message>
     <message>
         <source>&amp;Override identity check...</source>
-        <translation type="unfinished"></translation>
+        <translation>覆盖身份核对(&amp;O)...</translation>
     </message>
     <message>
         <source>Check</source>
@@ -1255,7 +1255,7 @@
     </message>
     <message>
         <source>Restored the registered CT and mask of prediction #{0}.</source>
-        <translation type="unfinished"></translation>
+        <translation>已恢复预测 #{0} 登记的 CT 与分割。</translation>
     </message>
     <message>
         <source>DICOM folder of the CT</source>
@@ -1282,44 +1282,56 @@
         <translation>正在读取图像……</translation>
     </message>
     <message>
+        <source>Identity: checking...</source>
+        <translation>身份核对：正在检查...</translation>
+    </message>
+    <message>
+        <source>QC: not run yet.</source>
+        <translation>质控：尚未运行。</translation>
+    </message>
+    <message>
         <source>Could not read the images.</source>
         <translation>无法读取图像。</translation>
     </message>
     <message>
+        <source>Identity: not checked (the images could not be read).</source>
+        <translation>身份核对：未检查（无法读取影像）。</translation>
+    </message>
+    <message>
         <source>Which segment is the spleen?</source>
-        <translation type="unfinished"></translation>
+        <translation>哪个分割段是脾脏？</translation>
     </message>
     <message>
         <source>The mask&apos;s segment names do not say which one is the spleen: {0}</source>
-        <translation type="unfinished"></translation>
+        <translation>分割段名称无法确定哪一个是脾脏：{0}</translation>
     </message>
     <message>
         <source>Choose the spleen segment to continue.</source>
-        <translation type="unfinished"></translation>
+        <translation>请选择脾脏分割段以继续。</translation>
     </message>
     <message>
         <source>Override the identity check</source>
-        <translation type="unfinished"></translation>
+        <translation>覆盖身份核对</translation>
     </message>
     <message>
         <source>Why does this CT belong to recipient {0}? (audited, printed on the report)</source>
-        <translation type="unfinished"></translation>
+        <translation>为什么此 CT 属于受者 {0}？（将记入审计日志并打印在报告上）</translation>
     </message>
     <message>
         <source>Override: {0}</source>
-        <translation type="unfinished"></translation>
+        <translation>已覆盖：{0}</translation>
     </message>
     <message>
         <source>Identity: not checked (the CT file carries no DICOM identity).</source>
-        <translation type="unfinished"></translation>
+        <translation>身份核对：未检查（该 CT 文件不含 DICOM 身份信息）。</translation>
     </message>
     <message>
         <source>Identity: the CT matches recipient {0}.</source>
-        <translation type="unfinished"></translation>
+        <translation>身份核对：CT 与受者 {0} 一致。</translation>
     </message>
     <message>
         <source>Identity MISMATCH: this CT may belong to another patient ({0}).</source>
-        <translation type="unfinished"></translation>
+        <translation>身份不一致：此 CT 可能属于另一位患者（{0}）。</translation>
     </message>
     <message>
         <source>Images loaded.</source>
@@ -1336,6 +1348,10 @@
     <message>
         <source>QC failed: {0}. Fix the images before scoring.</source>
         <translation>质控未通过：{0}。请先修正图像再评分。</translation>
+    </message>
+    <message>
+        <source>QC passed, but the identity check blocks scoring (see above).</source>
+        <translation>质控通过，但身份核对阻止评分（见上方）。</translation>
     </message>
 </context>
 <context>
@@ -2099,15 +2115,15 @@ Convert them?</source>
     </message>
     <message>
         <source>Score again</source>
-        <translation type="unfinished"></translation>
+        <translation>重新评分</translation>
     </message>
     <message>
         <source>{0} already has a prediction. Why score again? (kept in the audit trail)</source>
-        <translation type="unfinished"></translation>
+        <translation>{0} 已有预测。为什么要重新评分？（将记入审计日志）</translation>
     </message>
     <message>
         <source>Not scored: a reason is needed to score again.</source>
-        <translation type="unfinished"></translation>
+        <translation>未评分：重新评分需要填写原因。</translation>
     </message>
     <message>
         <source>Cancelling at the next stage...</source>
@@ -2640,79 +2656,79 @@ Convert them?</source>
     <name>StudyBrowser</name>
     <message>
         <source>Patient / study / series</source>
-        <translation type="unfinished"></translation>
+        <translation>患者 / 检查 / 序列</translation>
     </message>
     <message>
         <source>Date</source>
-        <translation type="unfinished">日期</translation>
+        <translation>日期</translation>
     </message>
     <message>
         <source>Phase</source>
-        <translation type="unfinished">期相</translation>
+        <translation>期相</translation>
     </message>
     <message>
         <source>Slices</source>
-        <translation type="unfinished">层数</translation>
+        <translation>层数</translation>
     </message>
     <message>
         <source>Thickness</source>
-        <translation type="unfinished"></translation>
+        <translation>层厚</translation>
     </message>
     <message>
         <source>Kernel</source>
-        <translation type="unfinished"></translation>
+        <translation>重建核</translation>
     </message>
     <message>
         <source>Compression</source>
-        <translation type="unfinished"></translation>
+        <translation>压缩</translation>
     </message>
     <message>
         <source>Preselected: the portal-venous CT series (never a localizer); among several, ORIGINAL before DERIVED, soft-tissue kernel before sharp, slice thickness 0.5-5 mm, then the thinnest, then the lowest series number. Without a portal-venous series nothing is preselected.</source>
-        <translation type="unfinished"></translation>
+        <translation>预选规则：门静脉期 CT 序列（从不选择定位像）；若有多个，原始图像优先于派生图像，软组织重建核优先于锐利重建核，层厚 0.5-5 mm 优先，其次最薄，再次序列号最小。没有门静脉期序列时不预选。</translation>
     </message>
     <message>
         <source>Scanning {0}...</source>
-        <translation type="unfinished"></translation>
+        <translation>正在扫描 {0}...</translation>
     </message>
     <message>
         <source>Scanning: {0}</source>
-        <translation type="unfinished"></translation>
+        <translation>扫描中：{0}</translation>
     </message>
     <message>
         <source>{0} patient(s), {1} series, {2} files{3}.</source>
-        <translation type="unfinished"></translation>
+        <translation>{0} 位患者，{1} 个序列，{2} 个文件{3}。</translation>
     </message>
     <message>
         <source> (DICOMDIR)</source>
-        <translation type="unfinished"></translation>
+        <translation>（DICOMDIR）</translation>
     </message>
     <message>
         <source>Skipped {0} file(s): {1}</source>
-        <translation type="unfinished"></translation>
+        <translation>跳过 {0} 个文件：{1}</translation>
     </message>
     <message>
         <source>Several patients: choose the recipient&apos;s series.</source>
-        <translation type="unfinished"></translation>
+        <translation>包含多位患者：请选择该受者的序列。</translation>
     </message>
     <message>
         <source>The scan failed: {0}</source>
-        <translation type="unfinished"></translation>
+        <translation>扫描失败：{0}</translation>
     </message>
     <message>
         <source>{0}  {1}  born {2}</source>
-        <translation type="unfinished"></translation>
+        <translation>{0}  {1}  出生 {2}</translation>
     </message>
     <message>
         <source>Study {0} (accession {1})</source>
-        <translation type="unfinished"></translation>
+        <translation>检查 {0}（检查号 {1}）</translation>
     </message>
     <message>
         <source>[localizer: not scored]</source>
-        <translation type="unfinished"></translation>
+        <translation>[定位像：不评分]</translation>
     </message>
     <message>
         <source>no image</source>
-        <translation type="unfinished"></translation>
+        <translation>无图像</translation>
     </message>
 </context>
 <context>
@@ -3223,7 +3239,7 @@ Convert them?</source>
     </message>
     <message>
         <source>Recipient chart</source>
-        <translation type="unfinished"></translation>
+        <translation>受者病历</translation>
     </message>
     <message>
         <source>PACS</source>
