@@ -18,12 +18,17 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import sys
 import tempfile
+import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hsp_desktop import build_id
+from hsp_desktop.datadir import user_data_dir
 from hsp_desktop.domain import Progress
 
 DATA = Path(__file__).resolve().parent / "selftest_data"
@@ -261,3 +266,84 @@ def _cli(args: argparse.Namespace) -> int:
         print(f"ONNX Runtime provider: {report.provider}")
         print("Self-test PASSED" if report.passed else "Self-test FAILED")
     return 0 if report.passed else 1
+
+
+# --------------------------------------------------------------------------------- the record of this build's run
+def is_frozen() -> bool:
+    """Return True when running from the PyInstaller bundle rather than the source tree."""
+    return bool(getattr(sys, "frozen", False))
+
+
+def selftest_marker() -> Path:
+    """Return the file that records this build's self-test on this account (under the per-user data folder)."""
+    safe = "".join(c if c.isalnum() or c in "-._" else "_" for c in build_id())
+    return user_data_dir() / "selftest" / f"{safe}.json"
+
+
+def first_start_selftest_due(*, frozen_only: bool = True) -> bool:
+    """Return True when this build has not yet recorded a passed self-test on this account.
+
+    Parameters
+    ----------
+    frozen_only : bool, default True
+        In a source checkout the self-test is never due on start (developers run ``hsp selftest``).
+
+    Returns
+    -------
+    bool
+        True when the GUI should run :func:`first_start_selftest_job` now.
+    """
+    if frozen_only and not is_frozen():
+        return False
+    marker = selftest_marker()
+    if not marker.is_file():
+        return True
+    try:
+        return not bool(json.loads(marker.read_text(encoding="utf-8")).get("passed"))
+    except (OSError, ValueError):
+        return True
+
+
+def record_selftest(report: Any, *, via: str = "gui") -> Path:
+    """Record a self-test result for this build (``report`` is a SelfTestReport or a plain dict).
+
+    Parameters
+    ----------
+    report : SelfTestReport or dict
+        The finished self-test; a dict needs at least ``"passed"``.
+    via : str, default "gui"
+        Where it ran (``"gui"`` or ``"cli"``), kept in the record.
+
+    Returns
+    -------
+    pathlib.Path
+        The marker file written (atomically: a temporary file renamed into place).
+    """
+    data = dict(report) if isinstance(report, dict) else dict(report.as_dict())
+    data.update(
+        {"build": build_id(), "via": via, "recorded_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    )
+    marker = selftest_marker()
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    tmp = marker.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, marker)
+    return marker
+
+
+def first_start_selftest_job() -> Callable[[Callable[[], bool]], Generator[Progress, None, Any]]:
+    """Return the self-test as a GUI worker job that also records its result for this build.
+
+    Returns
+    -------
+    callable
+        ``job(cancelled) -> generator of Progress`` returning the SelfTestReport, the shape
+        :class:`hsp_desktop.gui.workers.Worker` runs.
+    """
+
+    def job(cancelled: Callable[[], bool]) -> Generator[Progress, None, Any]:
+        report = yield from run_selftest()
+        record_selftest(report, via="gui")
+        return report
+
+    return job

@@ -103,7 +103,7 @@ def run_app(argv: Sequence[str]) -> int:
     collector.start()  # Qt wrappers are only ever freed on the GUI thread
     window = MainWindow(ctx)
     window.show()
-    from hsp_desktop.frozen import first_start_selftest_due, first_start_selftest_job
+    from hsp_desktop.selftest import first_start_selftest_due, first_start_selftest_job
 
     if first_start_selftest_due():  # the installed app checks itself on its first start
         window.show_page("about").run_selftest(job=first_start_selftest_job())  # type: ignore[attr-defined]

@@ -39,7 +39,7 @@ def _start_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[threadin
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "numba"))
     monkeypatch.setattr("hsp_desktop.gui.signin.SignInDialog", _SignedIn)
     monkeypatch.setattr("hsp_desktop.gui.mainwindow.MainWindow", _Window)
-    monkeypatch.setattr("hsp_desktop.frozen.first_start_selftest_due", lambda: False)
+    monkeypatch.setattr("hsp_desktop.selftest.first_start_selftest_due", lambda: False)
     monkeypatch.setattr(QApplication, "exec", lambda self: 0)
     started: list[threading.Thread] = []
     real_start = app_module.start_background_warmup

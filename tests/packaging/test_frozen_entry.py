@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hsp_desktop import frozen
+from hsp_desktop import frozen, selftest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,18 +42,18 @@ def test_first_start_selftest_is_due_until_a_pass_is_recorded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HSP_DATA_DIR", str(tmp_path))
-    assert frozen.first_start_selftest_due() is False  # source tree: never on start
-    monkeypatch.setattr(frozen, "is_frozen", lambda: True)
-    assert frozen.first_start_selftest_due() is True
-    marker = frozen.record_selftest({"passed": False}, via="cli")
+    assert selftest.first_start_selftest_due() is False  # source tree: never on start
+    monkeypatch.setattr(selftest, "is_frozen", lambda: True)
+    assert selftest.first_start_selftest_due() is True
+    marker = selftest.record_selftest({"passed": False}, via="cli")
     assert marker.parent == tmp_path / "selftest"
-    assert frozen.first_start_selftest_due() is True  # a failed self-test runs again next start
-    frozen.record_selftest({"passed": True, "risk": 0.25})
-    assert frozen.first_start_selftest_due() is False
+    assert selftest.first_start_selftest_due() is True  # a failed self-test runs again next start
+    selftest.record_selftest({"passed": True, "risk": 0.25})
+    assert selftest.first_start_selftest_due() is False
     saved = json.loads(marker.read_text(encoding="utf-8"))
-    assert saved["build"] == frozen.build_id() and saved["via"] == "gui" and saved["risk"] == 0.25
+    assert saved["build"] == selftest.build_id() and saved["via"] == "gui" and saved["risk"] == 0.25
     marker.write_text("{not json", encoding="utf-8")
-    assert frozen.first_start_selftest_due() is True
+    assert selftest.first_start_selftest_due() is True
 
 
 def test_build_id_depends_only_on_version_commit_and_source_date() -> None:

@@ -132,7 +132,7 @@ class AboutPage(QWidget):
         self.worker.start()
 
     def _done(self, report: Any) -> None:
-        from hsp_desktop.frozen import record_selftest
+        from hsp_desktop.selftest import record_selftest
 
         self.selftest_button.setEnabled(True)
         for check in getattr(report, "checks", []):

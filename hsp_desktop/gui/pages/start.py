@@ -73,8 +73,8 @@ STEPS = (
 
 def checklist(ctx: AppContext) -> dict[str, bool]:
     """Which first-run steps are done on this installation."""
-    from hsp_desktop.frozen import first_start_selftest_due
     from hsp_desktop.modelstore import SETTING
+    from hsp_desktop.selftest import first_start_selftest_due
 
     registry = ctx.registry
     return {
