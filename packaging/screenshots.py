@@ -97,7 +97,7 @@ def _shoot_every_screen(app: object, tmp: Path, result: object, out: Path, prefi
             page.open_dicom_folder(ct)  # type: ignore[attr-defined]
             _wait(lambda: ctx.ct_path is not None)
             page.open_mask(mask)  # type: ignore[attr-defined]
-            _wait(lambda p=page: bool(p.score_button.isEnabled()))  # type: ignore[misc, attr-defined]
+            _wait(lambda p=page: bool(p.score_button.isEnabled()))  # type: ignore[misc]
             viewer = page.viewer  # type: ignore[attr-defined]
             viewer.set_tool("ruler")
             rect = viewer.panes["Coronal"].image_rect()
@@ -137,7 +137,7 @@ def _shoot_every_screen(app: object, tmp: Path, result: object, out: Path, prefi
     while scroll is not None and not hasattr(scroll, "ensureWidgetVisible"):
         scroll = scroll.parentWidget()
     if scroll is not None:
-        scroll.ensureWidgetVisible(field)  # type: ignore[attr-defined]
+        scroll.ensureWidgetVisible(field)
     QApplication.processEvents()
     target = out / f"{prefix}_{len(shown) + 1:02d}_recipient_caliper.png"
     screen.grabWindow(0).save(str(target))
