@@ -3,6 +3,13 @@
 Slices are sorted by their position along the slice normal (never by file name) and the series is refused, with
 the file and the fix named, when slices are missing, unevenly spaced, tilted, oblique, of mixed sizes or without
 pixel data.  HU = stored value x RescaleSlope + RescaleIntercept, per slice.
+
+Compressed pixel data are decoded by pydicom's plugins: RLE natively, JPEG 2000 by pylibjpeg-openjpeg, JPEG-LS by
+pyjpegls (CharLS).  Chosen over GDCM (python-gdcm) because the same permissively licensed wheels also *encode*
+through pydicom 3 (``hsp synth --pacs`` writes lossless RLE / JPEG-LS / JPEG 2000 and lossy JPEG 2000 series with
+them), they are pydicom's native decoding path, and GDCM stays available independently inside SimpleITK, which
+the tests use to cross-check the HU we decode.  pylibjpeg-libjpeg (GPL-3) is not used, so the old lossless JPEG
+process 14 (``1.2.840.10008.1.2.4.57/.70``) is refused with a typed error naming the transfer syntax.
 """
 
 from __future__ import annotations
