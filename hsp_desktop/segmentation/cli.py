@@ -75,8 +75,9 @@ def register(subparsers: Any) -> None:
     )
     t.add_argument("--cohort", type=Path, required=True, help="hsp synth output folder")
     t.add_argument("--out", type=Path, required=True, help="model folder to write")
-    t.add_argument("--epochs", type=int, default=40, help="training epochs (default 40)")
-    t.add_argument("--cases", type=int, default=24, help="training cases (default 24)")
+    t.add_argument("--steps", type=int, default=600, help="training steps of two crops each (default 600)")
+    t.add_argument("--cases", type=int, default=16, help="training cases (default 16)")
+    t.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     t.add_argument("--seed", type=int, default=0, help="random seed")
     t.set_defaults(handler=_train)
 
@@ -134,7 +135,13 @@ def _train(args: argparse.Namespace) -> int:
             field="torch",
         ) from exc
     folder = train_and_export(
-        args.cohort, args.out, epochs=args.epochs, cases=args.cases, seed=args.seed, log=print
+        args.cohort,
+        args.out,
+        steps=args.steps,
+        cases=args.cases,
+        seed=args.seed,
+        threads=args.threads,
+        log=print,
     )
     print(f"wrote {folder}")
     return 0
