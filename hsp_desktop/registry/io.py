@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,8 @@ MAX_ROWS = 50_000
 #: one batch (well under a second) instead of the whole import.  A failure part-way removes the earlier batches
 #: again (audited), so an import stays all-or-nothing.
 BATCH_ROWS = 500
+#: Pause after each batch: longer than the 50 ms a waiting writer sleeps between tries for the write lock.
+PAUSE_S = 0.08
 
 
 class _Abort(Exception):
@@ -298,6 +301,7 @@ def import_recipients_csv(
                     if not eligible:
                         report.excluded.append(f"{values['study_id']}: {'; '.join(reasons)}")
             written += [values["study_id"] for _, _, values, _, _ in prepared[start : start + BATCH_ROWS]]
+            _yield_lock(start, len(prepared))
     except BaseException as exc:
         if written:
             undo_recipients(reg, written, by=by, reason=f"import {path.name} failed: rolled back")
@@ -309,6 +313,15 @@ def import_recipients_csv(
     report.imported = len(prepared)
     report.written = written
     return report
+
+
+def _yield_lock(start: int, total: int) -> None:
+    """Pause between batches so that the write lock goes to a waiting sign-in or save, not back to the import.
+
+    The lock is not fair: without the pause the import would take it again before a waiter's next try.
+    """
+    if start + BATCH_ROWS < total:
+        time.sleep(PAUSE_S)
 
 
 def undo_recipients(reg: Registry, study_ids: Sequence[str], *, by: User, reason: str) -> None:
@@ -453,6 +466,7 @@ def import_followups_csv(reg: Registry, path: Path, *, by: User, confirm_units: 
                     reg._outcomes.derive(sid, today)
             visit_ids += ids
             touched |= {sid for _, sid, _ in batch}
+            _yield_lock(start, len(prepared))
     except BaseException as exc:
         if visit_ids:
             undo_visits(reg, visit_ids, touched, by=by, reason=f"import {path.name} failed: rolled back")
