@@ -31,7 +31,9 @@ class Transfers(Layer):
             raise ValidationError(
                 "A DICOM transfer needs a direction and a node",
                 problems=[
-                    Problem("direction", direction, f"not one of {', '.join(DIRECTIONS)}", "log what was done"),
+                    Problem(
+                        "direction", direction, f"not one of {', '.join(DIRECTIONS)}", "log what was done"
+                    ),
                     Problem("node", node, "required", "name the PACS node"),
                 ],
                 field="direction",
