@@ -1274,8 +1274,8 @@
         <translation>掩膜（标签图或 DICOM SEG/RTSTRUCT）</translation>
     </message>
     <message>
-        <source>Masks (*.nii *.nii.gz *.nrrd *.mha *.dcm)</source>
-        <translation>掩膜 (*.nii *.nii.gz *.nrrd *.mha *.dcm)</translation>
+        <source>Masks (*.nii *.nii.gz *.nrrd *.mha *.dcm);;All files, e.g. a DICOM SEG without extension (*)</source>
+        <translation>掩膜 (*.nii *.nii.gz *.nrrd *.mha *.dcm);;所有文件，例如无扩展名的 DICOM SEG (*)</translation>
     </message>
     <message>
         <source>Reading images...</source>

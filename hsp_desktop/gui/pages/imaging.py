@@ -245,7 +245,9 @@ class ImagingPage(QWidget):
             self,
             self.tr("Mask (label map or DICOM SEG/RTSTRUCT)"),
             "mask",
-            self.tr("Masks (*.nii *.nii.gz *.nrrd *.mha *.dcm)"),
+            self.tr(
+                "Masks (*.nii *.nii.gz *.nrrd *.mha *.dcm);;All files, e.g. a DICOM SEG without extension (*)"
+            ),
         )
         if path:
             self.open_mask(path)
@@ -264,6 +266,7 @@ class ImagingPage(QWidget):
             self.worker.cancel()
             self.worker.wait()
         self.status.setText(self.tr("Reading images..."))
+        self._clear_verdicts(self.tr("Identity: checking..."))
         from hsp_desktop.pipeline.model_info import registry_setting
 
         lossy = str(registry_setting(self.ctx.registry, "qc_lossy_compression", "fail") or "fail")
@@ -282,9 +285,18 @@ class ImagingPage(QWidget):
         self.worker.failed.connect(self._failed)
         self.worker.start()
 
+    def _clear_verdicts(self, identity: str) -> None:
+        """Forget the previous series' identity verdict and QC report (never shown for other images)."""
+        self.identity.setText(identity)
+        self.identity.setStyleSheet("")
+        self.override_button.setVisible(False)
+        self.qc.setRowCount(0)
+        self.qc_summary.setText(self.tr("QC: not run yet."))
+        self.score_button.setEnabled(False)
+
     def _failed(self, exc: BaseException) -> None:
         self.status.setText(self.tr("Could not read the images."))
-        self.score_button.setEnabled(False)
+        self._clear_verdicts(self.tr("Identity: not checked (the images could not be read)."))
         self.window_.show_error(exc)
 
     def ask_spleen_segment(self, exc: BaseException, segments: dict[int, str]) -> bool:
@@ -387,6 +399,8 @@ class ImagingPage(QWidget):
                 )
             )
         self._qc_passed = qc.passed
+        if qc.passed and not identity_ok and not self.ctx.identity_override:
+            self.qc_summary.setText(self.tr("QC passed, but the identity check blocks scoring (see above)."))
         self.score_button.setEnabled(
             qc.passed and self.ctx.can_write() and (identity_ok or bool(self.ctx.identity_override))
         )
