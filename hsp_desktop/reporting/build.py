@@ -458,6 +458,75 @@ def _term_label(term: str) -> str:
     return f"{label} ({unit})" if unit else label
 
 
+def model_equation(spec: Mapping[str, Any], manifest: Mapping[str, Any]) -> list[str]:
+    """The locked model written out: linear predictor, transforms, imputation medians, scores, shrinkage."""
+    meta = spec.get("meta") or {}
+    terms, coef = list(meta.get("terms", [])), list(meta.get("coef", []))
+    if not terms:
+        return []
+    clinical = {c["name"]: c for c in spec.get("clinical", [])}
+    parts, notes = [f"{float(meta['intercept']):+.4f}"], []
+    for term, b in zip(terms, coef, strict=True):
+        c = clinical.get(term)
+        if c is not None:
+            x = (
+                f"log2({term} [{c.get('unit', '')}])"
+                if c["transform"] == "log2"
+                else f"{term} [{c.get('unit', '')}]"
+            )
+            notes.append(
+                f"{term}: missing values imputed with the development median {float(c['median']):.4g}"
+            )
+        else:
+            x = term
+        parts.append(f"{float(b):+.4f} x {x}")
+    lines = ["logit(risk) = " + " ".join(parts)]
+    for score in spec.get("scores", []):
+        feats = " ".join(
+            f"{float(c):+.4g} x {name}" for name, c in zip(score["inputs"], score["coef"], strict=True)
+        )
+        lines.append(f"{score['name']} = {float(score['intercept']):+.4g} {feats}")
+    if spec.get("deep_score"):
+        lines.append("dl_score = the CNN's logit for the recipient's CT (log-odds)")
+    s = meta.get("shrinkage_factor")
+    if s is not None:
+        lines.append(
+            f"Slopes are the maximum-likelihood slopes times the uniform shrinkage factor {float(s):.3f} "
+            "((LR chi2 - df) / LR chi2, van Houwelingen and le Cessie 1990); the intercept was then re-estimated. "
+            f"Per-recipient 95% CIs: Wald on the log-odds scale with the final model's covariance x "
+            f"{float(meta.get('interval_inflation') or 1.0):.2f} (bootstrap of the whole procedure)."
+        )
+    lines += notes
+    return lines
+
+
+def tripod_record(model: Any) -> Any:
+    """The TRIPOD+AI sections' inputs from a loaded bundle (manifest and coefficients)."""
+    from hsp_desktop.clinical.outcome import DEFINITION_BASE_ID, OutcomeDefinition
+    from hsp_desktop.reporting.tripod import TripodRecord
+
+    m = model.manifest
+    v: Mapping[str, Any] = model_info.find(m, "validation", default={}) or {}
+    definition_id = str(m.get("outcome_definition_id", ""))
+    definition = (
+        OutcomeDefinition().describe() if definition_id == DEFINITION_BASE_ID else definition_id or None
+    )
+    spec = getattr(model, "spec", None) or {}
+    return TripodRecord(
+        outcome_definition=definition,
+        missing_data=v.get("missing_data"),
+        equation=model_equation(spec, m) if spec else (),
+        calibration=model_info.find(v, "selected_oof.calibration", "multimodal_oof.calibration"),
+        dca_compare=v.get("dca_compare"),
+        subgroups=tuple(v.get("subgroups") or ()),
+        radiomics=m.get("radiomics"),
+        deep=m.get("deep"),
+        class_weighting="Class imbalance: stratified folds everywhere; the logistic model is not re-weighted or "
+        "resampled (that would distort calibration).",
+        command=m.get("command"),
+    )
+
+
 def _bundle_figure(model: Any, stem: str) -> bytes | None:
     rel = f"figures/{stem}.png"
     if rel not in model_info.find(model.manifest, "files", default={}):
@@ -485,6 +554,7 @@ def validation_inputs(model: Any, *, registry: Any = None, report_date: str | No
         FlowStep,
         OddsRatio,
         RocCurve,
+        Table1Row,
         ValidationReportInputs,
     )
 
@@ -564,6 +634,51 @@ def validation_inputs(model: Any, *, registry: Any = None, report_date: str | No
             if r0 + r1 > 0:
                 n0, n1 = r0, r1
         prospective = prospective_summary(_cohort_rows(registry, "validation"))
+    if not table1 and v.get("table1"):
+        table1 = [
+            Table1Row(
+                f"{r['label']} (missing {r['missing']})" if r.get("missing") else str(r["label"]),
+                str(r["without"]),
+                str(r["with"]),
+                r.get("p"),
+            )
+            for r in v["table1"]
+        ]
+    counts: Mapping[str, Any] = v.get("outcome_status_counts") or {}
+    if not flow and counts and training.get("recipients_in_file") is not None:
+        eligible = int(counts.get("eligible", 0))
+        left_out = (
+            ("competing event (death or re-transplantation)", int(counts.get("competing", 0))),
+            ("outcome pending", int(counts.get("pending", 0))),
+            (
+                "splenic-artery intervention (protocol exclusion)",
+                int(counts.get("splenic_artery_intervention", 0)),
+            ),
+        )
+        flow = [
+            FlowStep(
+                "Recipients in the cohort file",
+                int(training["recipients_in_file"]),
+                label_zh="队列文件中的受者",
+            ),
+            FlowStep(
+                f"Eligible recipients of the {training.get('subset', 'development')} subset",
+                eligible,
+                (
+                    (
+                        "other subset (prospective validation) or ineligible",
+                        int(training["recipients_in_file"]) - eligible,
+                    ),
+                ),
+                label_zh="建模子集中符合入选标准的受者",
+            ),
+            FlowStep(
+                "Analysed (6-month outcome derived)",
+                n_used,
+                tuple((r, c) for r, c in left_out if c),
+                label_zh="纳入分析（已得出6个月结局）",
+            ),
+        ]
     if not flow and training.get("recipients_in_file") is not None:
         flow = [
             FlowStep(
@@ -597,5 +712,6 @@ def validation_inputs(model: Any, *, registry: Any = None, report_date: str | No
         sample_size=dict(sample) or None,
         outcome_counts=v.get("outcome_status_counts"),
         risk_bands=v.get("risk_bands"),
+        tripod=tripod_record(model),
         sensitivity=v.get("sensitivity"),
     )

@@ -310,6 +310,8 @@ class ValidationReportInputs:
     prospective: ProspectiveSummary | None = None
     roc_png: bytes | None = None
     """The bundle's own ROC figure (hash-verified), used when the manifest has no ROC points."""
+    tripod: Any = None
+    """:class:`hsp_desktop.reporting.tripod.TripodRecord` of the bundle (None: those sections are left out)."""
     risk_bands: Mapping[str, Any] | None = None
     """Band setting with its decision-curve check (manifest ``validation.risk_bands``)."""
     outcome_counts: Mapping[str, Any] | None = None

@@ -29,6 +29,7 @@ from hsp_desktop.reporting.patient import (
     choice_sentence,
     estimand_text,
 )
+from hsp_desktop.reporting.tripod import calibration_sentence
 
 PER_ZH = {
     "per doubling": "每倍增",
@@ -102,6 +103,13 @@ def _outcome_handling(
 ) -> list[Flowable]:
     """Estimand, recipients left out by reason, and the sensitivity analyses of that handling."""
     out: list[Flowable] = [p(t(lang, "v_outcome_heading"), st.h2)]
+    rec = inp.tripod
+    if rec is not None and rec.outcome_definition:
+        out.append(p(t(lang, "t_outcome_def", definition=rec.outcome_definition), st.body))
+    if rec is not None and rec.missing_data:
+        md = rec.missing_data
+        counts = ", ".join(f"{k} {v}" for k, v in (md.get("missing_per_predictor") or {}).items()) or "none"
+        out.append(p(t(lang, "t_missing", counts=counts, method=md.get("method", "-")), st.small))
     estimand = estimand_text(inp.model, lang)
     if estimand:
         out.append(p(estimand, st.body))
@@ -245,6 +253,12 @@ def _curves(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: Font
                         brier=f"{c.brier:.3f}",
                     ),
                     st.small,
+                ),
+                *(
+                    [p(sentence, st.small)]
+                    if inp.tripod is not None
+                    and (sentence := calibration_sentence(inp.tripod, lang)) is not None
+                    else []
                 ),
             ]
         )
@@ -406,18 +420,74 @@ def render_validation_report(
     lang = check_language(language)
     fonts = fonts_for(lang)
     st = Styles(fonts, lang)
-    story: list[Flowable] = []
-    story += _model_block(inputs, lang, st, fonts)
-    story += _flow(inputs, lang, st, fonts)
-    story += _outcome_handling(inputs, lang, st, fonts)
-    story += _table1(inputs, lang, st, fonts)
-    story += _candidates(inputs, lang, st, fonts)
-    story += _curves(inputs, lang, st, fonts)
+    # two passes: the first finds the page of every section, the second prints them in the TRIPOD+AI checklist
+    import tempfile
+
+    found: dict[str, int] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        _build(inputs, Path(tmp) / "pass1.pdf", lang, st, fonts, monitoring, found, {})
+    return _build(inputs, Path(path), lang, st, fonts, monitoring, {}, found)
+
+
+def _story(
+    inputs: ValidationReportInputs,
+    lang: Language,
+    st: Styles,
+    fonts: FontSet,
+    monitoring: Any,
+    marks: dict[str, int],
+    pages: Mapping[str, int],
+) -> list[Flowable]:
+    """The report's sections in order, each preceded by a page mark for the checklist."""
+    from hsp_desktop.reporting.tripod import (
+        PageMark,
+        checklist_section,
+        dca_section,
+        equation_section,
+        imaging_section,
+        open_science_section,
+        subgroup_section,
+    )
+
+    rec = inputs.tripod
+
+    def mark(key: str) -> list[Flowable]:
+        return [PageMark(key, marks)]
+
+    story: list[Flowable] = mark("model") + _model_block(inputs, lang, st, fonts)
+    story += mark("flow") + _flow(inputs, lang, st, fonts)
+    story += mark("outcome") + _outcome_handling(inputs, lang, st, fonts)
+    story += mark("table1") + _table1(inputs, lang, st, fonts)
+    story += mark("candidates") + _candidates(inputs, lang, st, fonts)
+    story += mark("curves") + _curves(inputs, lang, st, fonts)
     story += _decision(inputs, lang, st, fonts)
+    if rec is not None:
+        story += dca_section(rec, lang, st, fonts, marks)
     story += _odds(inputs, lang, st, fonts)
-    story += _sample_size(inputs, lang, st)
-    story += _prospective(inputs, lang, st)
+    if rec is not None:
+        story += equation_section(rec, lang, st, marks)
+    story += mark("sample") + _sample_size(inputs, lang, st)
+    if rec is not None:
+        story += subgroup_section(rec, lang, st, fonts, marks)
+        story += imaging_section(rec, lang, st, marks)
+        story += open_science_section(rec, lang, st, marks)
+    story += mark("prospective") + _prospective(inputs, lang, st)
     story += monitoring_flowables(monitoring, inputs.model.sha256, lang, st, fonts)  # `hsp monitor` report
+    story += checklist_section(lang, st, fonts, pages, marks)
+    return story
+
+
+def _build(
+    inputs: ValidationReportInputs,
+    path: Path,
+    lang: Language,
+    st: Styles,
+    fonts: FontSet,
+    monitoring: Any,
+    marks: dict[str, int],
+    pages: Mapping[str, int],
+) -> Path:
+    story = _story(inputs, lang, st, fonts, monitoring, marks, pages)
     m = inputs.model
     footer_left = (
         f"{t(lang, 'footer', version=inputs.app_version, build=inputs.app_build)} | "

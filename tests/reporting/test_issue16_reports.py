@@ -8,6 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import pytest
 from report_helpers import pdf_pages_text
 from report_samples import model_summary, patient_inputs, validation_inputs
 
@@ -226,3 +227,53 @@ def test_patient_report_flags_a_meld_that_disagrees_with_the_labs(tmp_path: Path
     assert "Entered MELD 40 disagrees with 26 recomputed from the entered labs" in text
     fine = text_of(render_patient_report(patient_inputs(), tmp_path / "q.pdf"))
     assert "recomputed from the entered labs" not in fine
+
+
+@pytest.mark.slow
+def test_tripod_sections_and_checklist_pages_from_a_developed_bundle(tmp_path: Path) -> None:
+    """A bundle written by `hsp develop` (tiny settings) gives every TRIPOD+AI section and a checklist whose pages
+    are the pages the sections are printed on."""
+    import json
+
+    from hsp_desktop.cli import main
+    from hsp_desktop.reporting.build import validation_inputs as inputs_for
+    from hsp_desktop.reporting.tripod import CHECKLIST
+    from hsp_desktop.synthetic import simulate_followup, simulate_preop
+    from models.bundle import load_bundle
+
+    cohort = tmp_path / "cohort"
+    cohort.mkdir()
+    pre = simulate_preop(200, seed=31)
+    fu, _ = simulate_followup(pre, seed=31)
+    pre[[c for c in pre.columns if not c.startswith("_")]].to_csv(cohort / "clinical.csv", index=False)
+    fu.to_csv(cohort / "followup.csv", index=False)
+    bundle = tmp_path / "tripod-bundle"
+    args = ["develop", "--cohort", str(cohort), "--out", str(bundle), "--no-radiomics", "--no-comparators"]
+    args += ["--n-boot", "3", "--n-repeats", "1", "--n-splits", "3", "--jobs", "1", "--seed", "4"]
+    assert main(args) == 0
+    model = load_bundle(bundle)
+    inputs = inputs_for(model, report_date="2026-12-08")
+    path = render_validation_report(inputs, tmp_path / "v.pdf")
+    pages = pdf_pages_text(path)
+    text = " ".join(pages)
+    for heading in (
+        "1b. Outcome, estimand",
+        "Outcome definition and time frame: HSP-RH6-v2",
+        "6b. Decision curves: clinical-only and multimodal",
+        "7b. Full model equation",
+        "logit(risk) =",
+        "10. Subgroups (fairness)",
+        "11. CT, segmentation, radiomics and the CNN",
+        "IBSI compliance",
+        "ChiCTR2600121618",
+        "integrated calibration index (ICI)",
+        "TRIPOD+AI checklist",
+        "Recipients in the cohort file",
+        "splenic-artery intervention (protocol exclusion)",
+    ):
+        assert heading in text, heading
+    # the checklist's page for the equation (item 22) is the page that prints the equation
+    eq_page = next(i for i, pg in enumerate(pages, start=1) if "7b. Full model equation" in pg)
+    last = pages[-1] if "TRIPOD+AI checklist" in pages[-1] else pages[-2] + " " + pages[-1]
+    assert f"22 Model specification: full equation {eq_page}" in last
+    assert len(CHECKLIST) >= 20 and json.loads((bundle / "manifest.json").read_text())["validation"]["table1"]
