@@ -100,7 +100,9 @@ def check_for_scoring(registry: Any, folder: Path | str, model: Any) -> None:
     """
     digest, _kid = verify_bundle(registry, folder)
     loaded = getattr(model, "sha256", None)
-    if hasattr(model, "path") and isinstance(loaded, str) and loaded != digest:  # a LockedModel (not a test double)
+    if (
+        hasattr(model, "path") and isinstance(loaded, str) and loaded != digest
+    ):  # a LockedModel (not a test double)
         raise ModelArtefactError(
             f"The manifest of {Path(folder).name} changed after the model was loaded",
             fix="score again; if it persists, restore the bundle from its source",

@@ -100,4 +100,3 @@ def test_forged_signature_file_is_refused(reg: Registry, copy: Path) -> None:
     (copy / "manifest.sig").write_text(json.dumps(record))
     with pytest.raises(ModelArtefactError):
         check_for_scoring(reg, copy, load_bundle(copy))
-
