@@ -279,6 +279,26 @@ def m0004_dicom_transfers(db: Database) -> None:
     audit.install_triggers(db.conn)
 
 
+@MIGRATIONS(name="0005_outcome_excluded")
+def m0005_outcome_excluded(db: Database) -> None:
+    """Outcome status ``excluded`` (outcome definition v2: splenic-artery intervention after baseline).
+
+    SQLite cannot change a CHECK constraint in place: the table is rebuilt with the same rows in the same
+    transaction, and its audit triggers are installed again (the rows are not re-audited: nothing changed).
+    """
+    conn = db.conn
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'outcomes'").fetchone()
+    old_check = "CHECK (status IN ('1', '0', 'pending', 'competing'))"
+    if row is None or old_check not in row[0]:
+        return
+    new_sql = row[0].replace(old_check, "CHECK (status IN ('1', '0', 'pending', 'competing', 'excluded'))")
+    conn.execute(new_sql.replace("CREATE TABLE outcomes", "CREATE TABLE outcomes_v5", 1))
+    conn.execute("INSERT INTO outcomes_v5 SELECT * FROM outcomes")
+    conn.execute("DROP TABLE outcomes")
+    conn.execute("ALTER TABLE outcomes_v5 RENAME TO outcomes")
+    audit.install_triggers(conn)
+
+
 def apply_migrations(conn: sqlite3.Connection, *, stop_before: str | None = None) -> list[str]:
     """Apply pending migrations on ``conn`` (the caller holds a write transaction); return the names applied.
 

@@ -17,6 +17,7 @@ KNOWN_MIGRATIONS: tuple[str, ...] = (
     "0002_export_log",
     "0003_federation_messages",
     "0004_dicom_transfers",
+    "0005_outcome_excluded",
 )
 
 ELIGIBILITY_FLAGS = (

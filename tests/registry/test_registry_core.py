@@ -540,3 +540,35 @@ def test_read_only_open_leaves_a_backup_untouched(reg: Registry, admin: User, tm
             copy.add_recipient(make_record("HSP-0002"), by=admin)
     assert backup.read_bytes() == before
     assert not Path(str(backup) + "-wal").exists()
+
+
+def test_upgrade_to_outcome_status_excluded_keeps_rows_and_audit(tmp_path: Path) -> None:
+    """0005 rebuilds the outcomes table so that 'excluded' (outcome definition v2) can be stored; rows survive."""
+    from hsp_desktop.registry import audit, schema
+    from hsp_desktop.registry.connection import connect
+
+    path = tmp_path / "v4.db"
+    conn = connect(path)
+    conn.create_function("hsp_user_id", 0, lambda: None)
+    conn.create_function("hsp_username", 0, lambda: "system:old-version")
+    conn.create_function("hsp_reason", 0, lambda: None)
+    conn.create_function("hsp_chain", 11, audit.make_chain_function(None))
+    conn.execute("BEGIN IMMEDIATE")
+    assert schema.apply_migrations(conn, stop_before="0005_outcome_excluded")[-1] == "0004_dicom_transfers"
+    conn.execute("COMMIT")
+    old_sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'outcomes'").fetchone()[0]
+    conn.close()
+    assert "'excluded'" not in old_sql
+    with Registry.open(path, argon2_params=TEST_PARAMS) as reg:
+        assert reg.schema_version == list(KNOWN_MIGRATIONS)
+        reg.add_user("admin", "admin-pass-1", "admin", by=None)
+        admin = reg.authenticate("admin", "admin-pass-1")
+        sid = reg.add_recipient(make_record(), by=admin)
+        before = reg.outcome(sid)
+        raw = reg._db.conn
+        new_sql = raw.execute("SELECT sql FROM sqlite_master WHERE name = 'outcomes'").fetchone()[0]
+        assert "'excluded'" in new_sql
+        triggers = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'outcomes'")}
+        assert any(t.startswith("hsp_audit_outcomes") for t in triggers)
+        assert reg.outcome(sid) == before
+        assert reg.verify().ok
