@@ -41,11 +41,30 @@ def main() -> int:
     )
     parser.add_argument("--out", type=Path, default=Path("screenshots"))
     parser.add_argument("--language", choices=("en", "zh_CN", "both"), default="both")
+    parser.add_argument("--demo", type=Path, help=argparse.SUPPRESS)  # a demo folder built by the parent run
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="hsp-shots-"))
     os.environ.setdefault("HSP_DATA_DIR", str(tmp / "data"))
     isolate_settings(tmp / "settings")
+    if args.demo is None:
+        import pickle
+        import subprocess
+
+        from hsp_desktop.pipeline.demo import run_demo
+
+        result = run_demo(tmp / "demo")
+        (tmp / "demo" / "result.pickle").write_bytes(pickle.dumps(result))
+        languages = ["en", "zh_CN"] if args.language == "both" else [args.language]
+        for language in languages:  # one process per language: every window starts from a fresh Qt
+            command = [sys.executable, __file__, "--out", str(args.out), "--language", language]
+            subprocess.run([*command, "--demo", str(tmp / "demo")], check=True)
+        return 0
+    return _shoot_one_language(args.demo, args.language, args.out, tmp)
+
+
+def _shoot_one_language(demo: Path, language: str, out: Path, tmp: Path) -> int:
+    import pickle
 
     from PySide6.QtWidgets import QApplication
 
@@ -55,21 +74,16 @@ def main() -> int:
 
     collector = GuiThreadGarbageCollector(parent=app)
     collector.start()  # as the app does: Qt wrappers are freed on the GUI thread only (a worker's GC pass crashes)
-    from hsp_desktop.pipeline.demo import run_demo
-
-    result = run_demo(tmp / "demo")
+    result = pickle.loads((demo / "result.pickle").read_bytes())  # written by the parent run just now
     scale = os.environ.get("QT_SCALE_FACTOR", "1")
-    tag = f"{round(float(scale) * 100)}"
-    languages = ["en", "zh_CN"] if args.language == "both" else [args.language]
-    for language in languages:
-        install_language(app, language)
-        save_language(language)
-        _shoot_every_screen(app, tmp, result, args.out, f"{language}_{tag}")
+    install_language(app, language)
+    save_language(language)
+    _shoot_every_screen(app, demo, result, out, f"{language}_{round(float(scale) * 100)}", tmp)
     collector.stop()
     return 0
 
 
-def _shoot_every_screen(app: object, tmp: Path, result: object, out: Path, prefix: str) -> None:
+def _shoot_every_screen(app: object, demo: Path, result: object, out: Path, prefix: str, tmp: Path) -> None:
     from PySide6.QtCore import QDate, QPointF
     from PySide6.QtWidgets import QApplication
 
@@ -80,7 +94,7 @@ def _shoot_every_screen(app: object, tmp: Path, result: object, out: Path, prefi
     from hsp_desktop.synthetic import demo_cohort_dir
 
     study_id = str(result.study_id)  # type: ignore[attr-defined]
-    registry = Registry.open(tmp / "demo" / "demo-registry.sqlite")
+    registry = Registry.open(demo / "demo-registry.sqlite")
     user = registry.authenticate(DEMO_USER, DEMO_PASSWORD)
     ctx = AppContext(registry=registry, user=user, data_dir=tmp / "data")
     window = MainWindow(ctx)
