@@ -447,6 +447,7 @@
     <name>DashboardPage</name>
     <message>
         <source>Band</source>
+        <extracomment>charts computed with the report (key -&gt; PNG bytes): drawn off the GUI thread</extracomment>
         <translation>风险分层</translation>
     </message>
     <message>
@@ -496,6 +497,14 @@
     <message>
         <source>Status</source>
         <translation>状态</translation>
+    </message>
+    <message>
+        <source>Computing the monitoring report...</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The monitoring report could not be computed: {0}</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>calibration</source>
@@ -1191,6 +1200,10 @@
         <translation>退出（有未保存内容时先询问）</translation>
     </message>
     <message>
+        <source>The workflow</source>
+        <translation>工作流程</translation>
+    </message>
+    <message>
         <source>Keys / mouse</source>
         <translation>按键/鼠标</translation>
     </message>
@@ -1201,6 +1214,10 @@
     <message>
         <source>On the command line, `hsp --help` lists every command and `hsp registry --help` the registry&apos;s; the About screen runs the self-test.</source>
         <translation>命令行中，`hsp --help` 列出所有命令，`hsp registry --help` 列出登记库命令；“关于”界面可运行自检。</translation>
+    </message>
+    <message>
+        <source>Keyboard and mouse</source>
+        <translation>键盘与鼠标</translation>
     </message>
 </context>
 <context>
@@ -1975,8 +1992,12 @@ Convert them?</source>
         <translation>CT 测量</translation>
     </message>
     <message>
-        <source>Also accepted with its unit: </source>
+        <source>Accepted range</source>
         <extracomment>English display names of category codes (the dictionary keeps the codes; Chinese labels come from it).</extracomment>
+        <translation>允许范围</translation>
+    </message>
+    <message>
+        <source>Also accepted with its unit: </source>
         <translation>也接受带单位录入：</translation>
     </message>
     <message>
@@ -2721,6 +2742,10 @@ Convert them?</source>
     <message>
         <source>Study {0} (accession {1})</source>
         <translation>检查 {0}（检查号 {1}）</translation>
+    </message>
+    <message>
+        <source>(no description)</source>
+        <translation>（无描述）</translation>
     </message>
     <message>
         <source>[localizer: not scored]</source>

@@ -69,7 +69,8 @@ class HelpPage(QWidget):
         self.ctx = ctx
         self.window_ = window
         steps = "".join(f"<li>{self.tr(s)}</li>" for s in WORKFLOW)
-        workflow = QLabel(f"<h3>{self.tr('The workflow')}</h3><ol>{steps}</ol>")
+        heading = self.tr("The workflow")
+        workflow = QLabel(f"<h3>{heading}</h3><ol>{steps}</ol>")
         workflow.setObjectName("workflowHelp")
         workflow.setWordWrap(True)
         rows = [(self.tr(k), self.tr(a)) for k, a in GLOBAL_SHORTCUTS] + shortcut_rows()
@@ -91,6 +92,7 @@ class HelpPage(QWidget):
         more.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(workflow)
-        layout.addWidget(QLabel(f"<h3>{self.tr('Keyboard and mouse')}</h3>"))
+        keys_heading = self.tr("Keyboard and mouse")
+        layout.addWidget(QLabel(f"<h3>{keys_heading}</h3>"))
         layout.addWidget(self.shortcuts, 1)
         layout.addWidget(more)

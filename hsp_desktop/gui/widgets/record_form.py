@@ -85,7 +85,8 @@ class RecordForm(QWidget):
     def _make_widget(self, var: Any, language: str) -> QWidget:
         tip = var.help_en or ""
         if var.range is not None:
-            tip += f"\n{self.tr('Accepted range')}: {var.range[0]:g}-{var.range[1]:g} {var.unit}".rstrip()
+            accepted = self.tr("Accepted range")
+            tip += f"\n{accepted}: {var.range[0]:g}-{var.range[1]:g} {var.unit}".rstrip()
         if var.alt_units:
             tip += (
                 "\n" + self.tr("Also accepted with its unit: ") + ", ".join(u.symbol for u in var.alt_units)

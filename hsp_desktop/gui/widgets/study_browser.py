@@ -231,7 +231,8 @@ class StudyBrowser(QWidget):
                 for info in study.series:
                     count += 1
                     thickness = f"{info.slice_thickness_mm:g} mm" if info.slice_thickness_mm else ""
-                    label = f"#{info.series_number} {info.description or self.tr('(no description)')}"
+                    description = info.description or self.tr("(no description)")
+                    label = f"#{info.series_number} {description}"
                     if info.is_localizer:
                         label += " " + self.tr("[localizer: not scored]")
                     elif info.modality != "CT":
