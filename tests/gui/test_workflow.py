@@ -169,6 +169,7 @@ def test_ward_workflow_end_to_end(qtbot, tmp_path: Path, cohort: Path, monkeypat
 
         # -- dashboard updates ---------------------------------------------------------------------------------------
         dashboard = window.show_page("dashboard")
+        qtbot.waitUntil(lambda: dashboard.worker is None, timeout=120_000)  # computed in a worker thread
         assert "1 scored, 1 with outcome" in dashboard.counts.text()
         window.close()
     finally:

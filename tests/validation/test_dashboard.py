@@ -36,7 +36,9 @@ def test_dashboard_shows_the_report_numbers_and_alarms(
         expected = json.loads(json.dumps(monitor_registry(reg, data)))
         page = DashboardPage(AppContext(registry=reg, user=user, data_dir=data), window=None)
         qtbot.addWidget(page)
-        page.refresh()
+        page.refresh()  # computed in a worker thread; the screen stays responsive
+        assert page.worker is not None
+        qtbot.waitUntil(lambda: page.worker is None, timeout=120_000)
         assert json.loads(json.dumps(page.report)) == expected
         c = expected["counts"]
         assert page.counts.text().startswith(f"{c['scored']} scored, {c['with_outcome']} with outcome")

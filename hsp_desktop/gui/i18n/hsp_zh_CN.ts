@@ -1,11 +1,10 @@
-<?xml version="1.0" encoding="utf-8"?>
-<!DOCTYPE TS>
+<?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>AboutPage</name>
     <message>
         <source>Build {0}. Python {1}, SQLite {2}, {3}.</source>
-        <extracomment>The runtime dependencies of pyproject.toml, both ONNX Runtime flavours (one is installed) and flwr (tests/packaging/test_dependencies.py keeps this list equal to pyproject.toml&apos;s).</extracomment>
+        <extracomment>The runtime dependencies of pyproject.toml, both ONNX Runtime flavours (one is installed) and flwr (tests/packaging/test_dependencies.py keeps this list equal to pyproject.toml's).</extracomment>
         <translation>构建 {0}。Python {1}，SQLite {2}，{3}。</translation>
     </message>
     <message>
@@ -152,7 +151,7 @@
         <translation>停用账户</translation>
     </message>
     <message>
-        <source>Why is {0}&apos;s account deactivated?</source>
+        <source>Why is {0}'s account deactivated?</source>
         <translation>停用 {0} 账户的原因：</translation>
     </message>
     <message>
@@ -300,7 +299,7 @@
         <translation>全部用户</translation>
     </message>
     <message>
-        <source>{0} entries shown (times in this workstation&apos;s time zone)</source>
+        <source>{0} entries shown (times in this workstation's time zone)</source>
         <translation>显示 {0} 条记录（时间为本工作站时区）</translation>
     </message>
     <message>
@@ -500,11 +499,11 @@
     </message>
     <message>
         <source>Computing the monitoring report...</source>
-        <translation type="unfinished"></translation>
+        <translation>正在计算监测报告...</translation>
     </message>
     <message>
         <source>The monitoring report could not be computed: {0}</source>
-        <translation type="unfinished"></translation>
+        <translation>无法计算监测报告：{0}</translation>
     </message>
     <message>
         <source>calibration</source>
@@ -646,7 +645,7 @@
         <translation>协调方提供的文件夹（含 ca.crt 和 node.key）</translation>
     </message>
     <message>
-        <source>this centre&apos;s registry (.db) or a cohort folder</source>
+        <source>this centre's registry (.db) or a cohort folder</source>
         <translation>本中心的登记库（.db）或队列文件夹</translation>
     </message>
     <message>
@@ -694,7 +693,7 @@
         <translation>批准本中心执行此计划(&amp;A)</translation>
     </message>
     <message>
-        <source>Coordinator&apos;s plan</source>
+        <source>Coordinator's plan</source>
         <translation>协调方的计划</translation>
     </message>
     <message>
@@ -989,7 +988,7 @@
         <translation>双击某次随访，将其目标日期填入表单</translation>
     </message>
     <message>
-        <source>Double-click a row to open that recipient&apos;s follow-up</source>
+        <source>Double-click a row to open that recipient's follow-up</source>
         <translation>双击一行，打开该受者的随访</translation>
     </message>
     <message>
@@ -1133,7 +1132,7 @@
         <translation>更正此次随访的原因：</translation>
     </message>
     <message>
-        <source>This recipient&apos;s data are locked. Reason for the change:</source>
+        <source>This recipient's data are locked. Reason for the change:</source>
         <translation>该受者的数据已锁定。修改原因：</translation>
     </message>
 </context>
@@ -1156,7 +1155,7 @@
         <translation>评分：在后台运行质控、影像组学、CNN 和锁定模型（可取消，未完成的结果不会保存），并生成用于病历的 PDF 报告。</translation>
     </message>
     <message>
-        <source>Follow-up: record visits at days 30, 90 and 180 (targets and windows are shown); correct or delete a visit with a reason. The 6-month outcome is derived by the protocol&apos;s definition.</source>
+        <source>Follow-up: record visits at days 30, 90 and 180 (targets and windows are shown); correct or delete a visit with a reason. The 6-month outcome is derived by the protocol's definition.</source>
         <translation>随访：记录第 30、90、180 天随访（显示目标日期和时间窗）；更正或删除随访需填写原因。6 个月结局按方案定义自动判定。</translation>
     </message>
     <message>
@@ -1212,7 +1211,7 @@
         <translation>操作</translation>
     </message>
     <message>
-        <source>On the command line, `hsp --help` lists every command and `hsp registry --help` the registry&apos;s; the About screen runs the self-test.</source>
+        <source>On the command line, `hsp --help` lists every command and `hsp registry --help` the registry's; the About screen runs the self-test.</source>
         <translation>命令行中，`hsp --help` 列出所有命令，`hsp registry --help` 列出登记库命令；“关于”界面可运行自检。</translation>
     </message>
     <message>
@@ -1319,7 +1318,7 @@
         <translation>哪个分割段是脾脏？</translation>
     </message>
     <message>
-        <source>The mask&apos;s segment names do not say which one is the spleen: {0}</source>
+        <source>The mask's segment names do not say which one is the spleen: {0}</source>
         <translation>分割段名称无法确定哪一个是脾脏：{0}</translation>
     </message>
     <message>
@@ -1459,7 +1458,7 @@
     <name>MaskEditor</name>
     <message>
         <source>Click seed</source>
-        <extracomment>Editing tools: (key, label). &quot;seed&quot; adds a click for the semi-automatic growing.</extracomment>
+        <extracomment>Editing tools: (key, label). "seed" adds a click for the semi-automatic growing.</extracomment>
         <translation>点击种子点</translation>
     </message>
     <message>
@@ -1662,7 +1661,7 @@
         <translation>保存结局定义(&amp;S)……</translation>
     </message>
     <message>
-        <source>The study protocol&apos;s definition is the default. A change re-derives every recipient&apos;s outcome and is recorded in the audit log with its reason.</source>
+        <source>The study protocol's definition is the default. A change re-derives every recipient's outcome and is recorded in the audit log with its reason.</source>
         <translation>默认采用研究方案的定义。修改后将重新判定所有受者的结局，并连同原因记入审计日志。</translation>
     </message>
     <message>
@@ -1741,7 +1740,7 @@
         <translation>设置</translation>
     </message>
     <message>
-        <source>This workstation&apos;s AE title:</source>
+        <source>This workstation's AE title:</source>
         <translation>本工作站的 AE 标题：</translation>
     </message>
     <message>
@@ -2202,15 +2201,15 @@ Convert them?</source>
         <translation>继续评分(&amp;C)</translation>
     </message>
     <message>
-        <source>Load the recipient&apos;s CT on the Imaging screen first.</source>
+        <source>Load the recipient's CT on the Imaging screen first.</source>
         <translation>请先在影像界面载入受者的CT。</translation>
     </message>
     <message>
-        <source>Recipient {0}: click inside the spleen with &apos;Click seed&apos;, then &apos;Segment&apos;.</source>
+        <source>Recipient {0}: click inside the spleen with 'Click seed', then 'Segment'.</source>
         <translation>受者 {0}：用“点击种子点”在脾脏内点击，然后点击“分割”。</translation>
     </message>
     <message>
-        <source>Click inside the organ with &apos;Click seed&apos;.</source>
+        <source>Click inside the organ with 'Click seed'.</source>
         <translation>用“点击种子点”在器官内点击。</translation>
     </message>
     <message>
@@ -2601,7 +2600,7 @@ Convert them?</source>
 <context>
     <name>StartPage</name>
     <message>
-        <source>Create the ward&apos;s user accounts</source>
+        <source>Create the ward's user accounts</source>
         <translation>创建病区用户账户</translation>
     </message>
     <message>
@@ -2625,11 +2624,11 @@ Convert them?</source>
         <translation>导入 clinical.csv（管理），或逐例登记受者（受者）。</translation>
     </message>
     <message>
-        <source>Install the centre&apos;s locked model bundle</source>
+        <source>Install the centre's locked model bundle</source>
         <translation>安装本中心的锁定模型包</translation>
     </message>
     <message>
-        <source>The shipped demo model is trained on synthetic data; install and activate the centre&apos;s own.</source>
+        <source>The shipped demo model is trained on synthetic data; install and activate the centre's own.</source>
         <translation>随附的演示模型基于合成数据训练；请安装并启用本中心的模型。</translation>
     </message>
     <message>
@@ -2728,7 +2727,7 @@ Convert them?</source>
         <translation>跳过 {0} 个文件：{1}</translation>
     </message>
     <message>
-        <source>Several patients: choose the recipient&apos;s series.</source>
+        <source>Several patients: choose the recipient's series.</source>
         <translation>包含多位患者：请选择该受者的序列。</translation>
     </message>
     <message>
@@ -2792,7 +2791,7 @@ Convert them?</source>
     </message>
     <message>
         <source>enrolled</source>
-        <extracomment>The registry&apos;s recipient statuses (&quot;&quot; = all).</extracomment>
+        <extracomment>The registry's recipient statuses ("" = all).</extracomment>
         <translation>已入组</translation>
     </message>
     <message>
@@ -3027,7 +3026,7 @@ Convert them?</source>
         <translation>无有损压缩</translation>
     </message>
     <message>
-        <source>spleen on the patient&apos;s left</source>
+        <source>spleen on the patient's left</source>
         <translation>脾脏位于患者左侧</translation>
     </message>
     <message>
@@ -3068,7 +3067,7 @@ Convert them?</source>
         <translation>评估时间窗（第 {0}-{1} 天）于 {2} 结束；今天是第 {3} 天</translation>
     </message>
     <message>
-        <source>no cytopenia in the window (platelets {0}, WBC {1}; thresholds {2} / {3}, rule &apos;{4}&apos;)</source>
+        <source>no cytopenia in the window (platelets {0}, WBC {1}; thresholds {2} / {3}, rule '{4}')</source>
         <translation>时间窗内无血细胞减少（血小板 {0}，白细胞 {1}；阈值 {2} / {3}，规则“{4}”）</translation>
     </message>
     <message>
@@ -3135,7 +3134,7 @@ Convert them?</source>
         <translation>登记库问题</translation>
     </message>
     <message>
-        <source>the recipient&apos;s record</source>
+        <source>the recipient's record</source>
         <extracomment>Scoring stages (``pipeline.run``) as the title of a dialog names them.</extracomment>
         <translation>受者记录</translation>
     </message>

@@ -7,6 +7,7 @@ The numbers are the monitoring report of :mod:`hsp_desktop.validation.monitor`: 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from PySide6.QtGui import QPixmap
@@ -26,6 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from hsp_desktop.gui.context import AppContext
+
+log = logging.getLogger(__name__)
 
 
 def _table(name: str, headers: list[str]) -> QTableWidget:
@@ -53,6 +56,10 @@ class DashboardPage(QWidget):
         self.ctx = ctx
         self.window_ = window
         self.report: dict[str, Any] | None = None
+        self.worker: Any = None
+        self._pending = False
+        #: charts computed with the report (key -> PNG bytes): drawn off the GUI thread
+        self._charts: dict[str, bytes] = {}
         self.counts = QLabel()
         self.counts.setObjectName("dashboardCounts")
         self.counts.setWordWrap(True)
@@ -152,22 +159,43 @@ class DashboardPage(QWidget):
             self.refresh()
 
     def refresh(self) -> None:
-        """Recompute the monitoring report from the registry and show it.
+        """Recompute the monitoring report from the registry in a worker thread and show it when ready.
 
-        Synchronous, like the screen it replaces: the report itself takes ~0.1-0.4 s for a ward registry (CUSUM
-        limits simulated vectorised, DICOM headers read without pixels); the first opening also imports SciPy,
-        pydicom and Matplotlib (seconds on a busy machine).
+        The report (CUSUM limits simulated, DICOM headers read) and its charts are computed off the GUI thread;
+        the first opening also imports SciPy, pydicom and Matplotlib there.  A refresh asked for while one runs
+        is done once it ends.
         """
-        from PySide6.QtCore import Qt
-        from PySide6.QtWidgets import QApplication
+        from hsp_desktop.gui.workers import Worker, single_step
 
-        from hsp_desktop.validation.monitor import monitor_registry
+        if self.worker is not None:
+            self._pending = True
+            return
+        registry, data_dir = self.ctx.registry, self.ctx.data_dir
+        self.counts.setText(self.tr("Computing the monitoring report..."))
+        self.worker = Worker(single_step(lambda: _report_and_charts(registry, data_dir), "monitor"), self)
+        self.worker.finished.connect(self._computed)
+        self.worker.failed.connect(self._failed)
+        self.worker.start()
 
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            self.show_report(monitor_registry(self.ctx.registry, self.ctx.data_dir))
-        finally:
-            QApplication.restoreOverrideCursor()
+    def _computed(self, result: tuple[dict[str, Any], dict[str, bytes]]) -> None:
+        self.worker = None
+        report, charts = result
+        self._charts = charts
+        self.show_report(report)
+        self._show_due()
+        if self._pending:
+            self._pending = False
+            self.refresh()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.worker = None
+        self._pending = False
+        log.error("validation dashboard: the monitoring report failed", exc_info=exc)
+        self.counts.setText(self.tr("The monitoring report could not be computed: {0}").format(exc))
+        if self.window_ is not None:
+            self.window_.show_error(exc)
+
+    def _show_due(self) -> None:
         due = self.ctx.registry.followups_due(dt.date.today())
         rows = []
         for row in due:
@@ -240,8 +268,11 @@ class DashboardPage(QWidget):
         )
         from hsp_desktop.validation.plots import trajectories_png
 
+        png = self._charts.get("trajectories") or trajectories_png(
+            report["trajectories"], width_in=9.0, height_in=2.4
+        )
         pixmap = QPixmap()
-        pixmap.loadFromData(trajectories_png(report["trajectories"], width_in=9.0, height_in=2.4))
+        pixmap.loadFromData(png)
         self.trajectories.setPixmap(pixmap)
 
     def bundle_entry(self) -> dict[str, Any] | None:
@@ -354,7 +385,23 @@ class DashboardPage(QWidget):
             self.competing.setText(text)
         else:
             self.competing.setText(str(cr.get("note", "")))
-        for label, png in ((self.plot, calibration_png(b)), (self.cusum, cusum_png(b))):
+        sha = b["manifest_sha256"]
+        calibration = self._charts.get(f"calibration:{sha}") or calibration_png(b)
+        cusum = self._charts.get(f"cusum:{sha}") or cusum_png(b)
+        for label, png in ((self.plot, calibration), (self.cusum, cusum)):
             pixmap = QPixmap()
             pixmap.loadFromData(png)
             label.setPixmap(pixmap)
+
+
+def _report_and_charts(registry: Any, data_dir: Any) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The monitoring report and every chart the screen shows (runs in the worker thread)."""
+    from hsp_desktop.validation.monitor import monitor_registry
+    from hsp_desktop.validation.plots import calibration_png, cusum_png, trajectories_png
+
+    report = monitor_registry(registry, data_dir)
+    charts = {"trajectories": trajectories_png(report["trajectories"], width_in=9.0, height_in=2.4)}
+    for b in report["bundles"]:
+        charts[f"calibration:{b['manifest_sha256']}"] = calibration_png(b)
+        charts[f"cusum:{b['manifest_sha256']}"] = cusum_png(b)
+    return report, charts
