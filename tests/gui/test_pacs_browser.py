@@ -155,3 +155,31 @@ def test_lossy_series_blocked_in_the_window(qtbot, window, pacs_cohort: Path) ->
     time.sleep(0.05)
     assert "FAILED" in imaging.qc_summary.text().upper() or "failed" in imaging.qc_summary.text()
     assert not imaging.score_button.isEnabled()
+
+
+def test_ambiguous_segment_names_ask_the_user(
+    qtbot, window, pacs_cohort: Path, tmp_path: Path, monkeypatch
+) -> None:
+    import SimpleITK as sitk
+
+    win, ctx = window
+    src = pacs_cohort / "pacs" / "masks" / "HSP-0002" / "slicer.seg.nrrd"
+    image = sitk.ReadImage(str(src))
+    image.SetMetaData("Segment0_Name", "spleen_1")  # label 1 (the liver) now also looks like a spleen
+    ambiguous = tmp_path / "ambiguous.seg.nrrd"
+    sitk.WriteImage(image, str(ambiguous), useCompression=True)
+    asked: list[list[str]] = []
+
+    def pick(*args: Any, **kwargs: Any) -> tuple[str, bool]:
+        items = list(args[3])
+        asked.append(items)
+        return next(i for i in items if i.startswith("2:")), True
+
+    monkeypatch.setattr(QInputDialog, "getItem", pick)
+    ctx.select("HSP-0002")
+    imaging = win.show_page("imaging")
+    _open(qtbot, imaging, pacs_cohort / "pacs" / "B_HSP-0002")
+    imaging.open_mask(ambiguous)
+    qtbot.waitUntil(lambda: imaging.score_button.isEnabled(), timeout=60_000)
+    assert asked == [["1: spleen_1", "2: 脾"]] and ctx.spleen_label == 2
+    assert int((ctx.mask_volume.array == 1).sum()) > 0 and ctx.mask_volume.labels[1] == "spleen"

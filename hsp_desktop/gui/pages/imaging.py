@@ -356,6 +356,11 @@ class ImagingPage(QWidget):
         self.override_button.setEnabled(self.ctx.role in OVERRIDE_ROLES and not self.ctx.identity_override)
 
     def _loaded(self, result: dict[str, Any]) -> None:
+        self._qc_passed = False
+        if "ask" in result:  # the CT was read; the spleen segment must be chosen before the mask is used
+            self._show_identity(result.get("identity"))
+            self.ask_spleen_segment(result["ask"], result["segments"])
+            return
         self.viewer.set_volume(result["ct"], result["mask"])
         self.ctx.ct_path = self.ct_path
         self.ctx.mask_path = self.mask_path
@@ -364,10 +369,6 @@ class ImagingPage(QWidget):
         self.ctx.series_uid = self.series_uid
         self._show_identity(result.get("identity"))
         identity_ok = result.get("identity") is None or not result["identity"].blocking
-        self._qc_passed = False
-        if "ask" in result:
-            self.ask_spleen_segment(result["ask"], result["segments"])
-            return
         qc = result["qc"]
         self.status.setText(self.tr("Images loaded."))
         if qc is None:
