@@ -164,6 +164,11 @@ TABLE1: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def _num(x: float) -> str:
+    """A summary number as printed: whole numbers from 100, three significant digits below."""
+    return f"{x:.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
 def table_one(
     clinical: pd.DataFrame, y: ArrayLike, rows: Sequence[tuple[str, str, str]] = TABLE1
 ) -> list[dict[str, Any]]:
@@ -188,7 +193,7 @@ def table_one(
                 arr = pd.to_numeric(v, errors="coerce").dropna().to_numpy(dtype=float)
                 samples.append(arr)
                 q1, med, q3 = np.percentile(arr, [25, 50, 75]) if arr.size else (np.nan,) * 3
-                cells.append(f"{med:.3g} ({q1:.3g}-{q3:.3g})" if arr.size else "-")
+                cells.append(f"{_num(med)} ({_num(q1)}-{_num(q3)})" if arr.size else "-")
             else:
                 known = v.dropna()
                 hits = int(_in_group(known, kind).sum())

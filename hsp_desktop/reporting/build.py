@@ -474,8 +474,9 @@ def model_equation(spec: Mapping[str, Any], manifest: Mapping[str, Any]) -> list
                 if c["transform"] == "log2"
                 else f"{term} [{c.get('unit', '')}]"
             )
+            med = 2.0 ** float(c["median"]) if c["transform"] == "log2" else float(c["median"])
             notes.append(
-                f"{term}: missing values imputed with the development median {float(c['median']):.4g}"
+                f"{term}: a missing value is imputed with the development median {med:.4g} {c.get('unit', '')}"
             )
         else:
             x = term
@@ -500,6 +501,15 @@ def model_equation(spec: Mapping[str, Any], manifest: Mapping[str, Any]) -> list
     return lines
 
 
+def _model_missing(missing: Mapping[str, Any] | None, model: Any) -> dict[str, Any] | None:
+    """The missing-data record restricted to the locked model's inputs (other columns are not predictors)."""
+    if not missing:
+        return None
+    names = set(getattr(model, "feature_names", []))
+    per = {k: v for k, v in (missing.get("missing_per_predictor") or {}).items() if k in names}
+    return {**missing, "missing_per_predictor": per or {"(model inputs)": 0}}
+
+
 def tripod_record(model: Any) -> Any:
     """The TRIPOD+AI sections' inputs from a loaded bundle (manifest and coefficients)."""
     from hsp_desktop.clinical.outcome import DEFINITION_BASE_ID, OutcomeDefinition
@@ -514,13 +524,15 @@ def tripod_record(model: Any) -> Any:
     spec = getattr(model, "spec", None) or {}
     return TripodRecord(
         outcome_definition=definition,
-        missing_data=v.get("missing_data"),
+        missing_data=_model_missing(v.get("missing_data"), model),
         equation=model_equation(spec, m) if spec else (),
         calibration=model_info.find(v, "selected_oof.calibration", "multimodal_oof.calibration"),
         dca_compare=v.get("dca_compare"),
         subgroups=tuple(v.get("subgroups") or ()),
         radiomics=m.get("radiomics"),
-        deep=m.get("deep"),
+        deep={**m["deep"], "used": "deep_score" in getattr(model, "feature_names", [])}
+        if m.get("deep")
+        else None,
         class_weighting="Class imbalance: stratified folds everywhere; the logistic model is not re-weighted or "
         "resampled (that would distort calibration).",
         command=m.get("command"),

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from reportlab.platypus import Flowable
+from reportlab.platypus import Flowable, KeepTogether
 
 from hsp_desktop.reporting.charts import fmt_pct
 from hsp_desktop.reporting.fonts import FontSet
@@ -201,6 +201,7 @@ def imaging_section(rec: TripodRecord, lang: Language, st: Styles, pages: dict[s
                     artifact=d.get("artifact", "-"),
                     oof=d.get("out_of_fold", "-"),
                     sha=str(d.get("manifest_sha256", "-"))[:12],
+                    used=t(lang, "t_cnn_used" if d.get("used") else "t_cnn_unused"),
                 ),
                 st.small,
             )
@@ -228,6 +229,10 @@ def checklist_section(
         found = sorted({pages[k] for k in keys if k in pages})
         rows.append([item, p(text, st.cell), ", ".join(str(x) for x in found) or t(lang, "t_not_reported")])
     return [
-        *_h("t_checklist_heading", lang, st, marks, "checklist"),
-        table(rows, [0.08 * CONTENT_W, 0.72 * CONTENT_W, 0.20 * CONTENT_W], fonts, size=7.5),
+        KeepTogether(
+            [
+                *_h("t_checklist_heading", lang, st, marks, "checklist"),
+                table(rows, [0.08 * CONTENT_W, 0.72 * CONTENT_W, 0.20 * CONTENT_W], fonts, size=7.5),
+            ]
+        )
     ]

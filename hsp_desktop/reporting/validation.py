@@ -217,7 +217,7 @@ def _candidates(inp: ValidationReportInputs, lang: Language, st: Styles, fonts: 
                 str(c.n_params) if c.n_params is not None else "-",
                 auc,
                 f"{c.auc_corrected:.3f}" if c.auc_corrected is not None else "-",
-                fmt_p(c.delong_p) if not c.selected else "-",
+                fmt_p(c.delong_p),
             ]
         )
     extra = [("FONTNAME", (0, r), (-1, r), fonts.bold) for r in selected_rows]
