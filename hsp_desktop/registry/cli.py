@@ -443,13 +443,15 @@ def _restore(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     with _open(args) as reg:
         report = reg.verify()
+        head = reg.audit_head()
     text = (
         f"ok: {report.audit_rows} audit entries, {report.rows_checked} rows verified "
-        f"({'keyed' if report.keyed else 'unkeyed'} chain, SQLite {report.sqlite_version})"
+        f"({'keyed' if report.keyed else 'unkeyed'} chain, SQLite {report.sqlite_version}); "
+        f"head {head.short()} -- compare it with the head on the latest backup or printed report"
         if report.ok
         else "VERIFICATION FAILED\n" + "\n".join(f"  - {p}" for p in report.problems)
     )
-    _out(args, report.as_dict(), text)
+    _out(args, {**report.as_dict(), "head": {"audit_id": head.audit_id, "hash": head.hash}}, text)
     if not report.ok:
         print("hsp registry verify: the registry was changed outside the application", file=sys.stderr)
     return 0 if report.ok else 1
