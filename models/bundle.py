@@ -18,7 +18,6 @@ exact log-odds contributions.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -36,6 +35,8 @@ from scipy import special
 
 from hsp_desktop.errors import ModelArtefactError, Problem, ValidationError
 from models.features import CLINICAL_UNITS, block_of
+from models.filehashes import file_problems
+from models.filehashes import sha256_file as sha256_file  # re-exported: callers import it from here
 
 BUNDLE_FORMAT = 1
 MODEL_FILE = "model.json"
@@ -43,26 +44,6 @@ MANIFEST_FILE = "manifest.json"
 BANDS = ("low", "intermediate", "high")
 #: Clinical inputs that must be measured (never imputed) for a prediction.
 REQUIRED_INPUTS = frozenset({"platelets", "spleen_volume_ml", "wbc", "deep_score"})
-
-
-def sha256_file(path: Path) -> str:
-    """SHA-256 hex digest of a file.
-
-    Parameters
-    ----------
-    path : Path
-        File to hash.
-
-    Returns
-    -------
-    str
-        Hex digest.
-    """
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def library_versions() -> dict[str, str]:
@@ -508,18 +489,8 @@ def load_bundle(path: Path | str) -> LockedModel:
             fix="install the NumPy major version named in the manifest",
             field="versions.numpy",
         )
-    problems = []
-    if MODEL_FILE not in manifest["files"]:
-        problems.append(f"{MODEL_FILE}: not listed")
-    root = folder.resolve()
-    for rel, digest in manifest["files"].items():
-        fpath = folder / rel
-        if not fpath.resolve().is_relative_to(root):  # "../x" or "/etc/x" would read outside the bundle
-            problems.append(f"{rel}: outside the bundle folder")
-        elif not fpath.is_file():
-            problems.append(f"{rel}: missing")
-        elif sha256_file(fpath) != digest:
-            problems.append(f"{rel}: SHA-256 differs from the manifest")
+    problems = [] if MODEL_FILE in manifest["files"] else [f"{MODEL_FILE}: not listed"]
+    problems += file_problems(folder, manifest["files"])
     if problems:
         raise ModelArtefactError(
             "The model bundle was altered or is incomplete",

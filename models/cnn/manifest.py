@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from hsp_desktop.errors import ModelArtefactError
+from models.filehashes import file_problems
+from models.filehashes import sha256_file as sha256_file  # re-exported: callers import it from here
 
 MANIFEST_NAME = "manifest.json"
 FORMAT = "hsp-cnn-artefact"
@@ -37,15 +39,6 @@ REQUIRED_KEYS: tuple[str, ...] = (
 def sha256_bytes(data: bytes) -> str:
     """Hex SHA-256 of a byte string."""
     return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB chunks."""
-    h = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def list_files(folder: Path) -> dict[str, str]:
@@ -171,14 +164,7 @@ def verify_files(folder: Path | str, manifest: Mapping[str, Any]) -> None:
     ModelArtefactError
         Listing each missing or altered file.
     """
-    folder = Path(folder)
-    problems = []
-    for rel, expected in sorted(manifest["files"].items()):
-        path = folder / rel
-        if not path.is_file():
-            problems.append(f"{rel} missing")
-        elif sha256_file(path) != expected:
-            problems.append(f"{rel} altered")
+    problems = file_problems(folder, manifest["files"])
     if problems:
         raise ModelArtefactError(
             "the CNN model files do not match their manifest",

@@ -106,16 +106,16 @@ def test_altered_model_is_refused_before_running(artefact, batch):
     model = DeepModel(artefact, provider="cpu")  # the manifest itself is fine
     with pytest.raises(ModelArtefactError, match="do not match their manifest") as info:
         model.run(batch)
-    assert "model.onnx altered" in str(info.value)
+    assert "model.onnx: SHA-256 differs from the manifest" in str(info.value)
     assert model.provider is None
 
 
 def test_altered_or_missing_side_files_are_refused(artefact, batch):
     (artefact / "README.md").write_text("edited\n")
-    with pytest.raises(ModelArtefactError, match=r"README\.md altered"):
+    with pytest.raises(ModelArtefactError, match=r"README\.md: SHA-256 differs"):
         DeepModel(artefact, provider="cpu").run(batch)
     (artefact / "README.md").unlink()
-    with pytest.raises(ModelArtefactError, match=r"README\.md missing"):
+    with pytest.raises(ModelArtefactError, match=r"README\.md: missing"):
         DeepModel(artefact, provider="cpu").run(batch)
 
 
