@@ -32,16 +32,24 @@ import platform
 import sys
 import tempfile
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+if TYPE_CHECKING:
+    from hsp_desktop.domain import CtVolume, LabelMap
 
-def simulate(n: int, seed: int, *, full_res: bool = False, sites: int = 1):
+
+def simulate(
+    n: int, seed: int, *, full_res: bool = False, sites: int = 1
+) -> Iterator[tuple[str, CtVolume, LabelMap, dict[str, Any]]]:
     """Yield (study_id, CtVolume, LabelMap, row) for ``n`` simulated recipients."""
     from hsp_desktop.synthetic import simulate_preop
     from hsp_desktop.synthetic.images import CaseAnatomy, render_case
@@ -75,7 +83,9 @@ def partial_spearman(a: np.ndarray, b: np.ndarray, given: np.ndarray) -> float:
     return float(np.corrcoef(res_a, res_b)[0, 1])
 
 
-def latency(model_dir: Path, cases: list, provider: str, threads: int, repeats: int) -> dict[str, float]:
+def latency(
+    model_dir: Path, cases: list[tuple[CtVolume, LabelMap]], provider: str, threads: int, repeats: int
+) -> dict[str, float | int | str]:
     """Median and 90th-percentile ms per recipient for preprocessing + inference (batch of one).
 
     Wall-clock and process CPU time are both reported: on a shared machine the wall-clock figure includes
@@ -110,7 +120,14 @@ def latency(model_dir: Path, cases: list, provider: str, threads: int, repeats: 
     }
 
 
-def oof_metrics(study_ids, scores, y, texture, volume, platelets) -> dict[str, float]:
+def oof_metrics(
+    study_ids: Sequence[str],
+    scores: npt.NDArray[np.float64],
+    y: npt.ArrayLike,
+    texture: npt.NDArray[np.float64],
+    volume: npt.NDArray[np.float64],
+    platelets: npt.ArrayLike,
+) -> dict[str, float | int | str]:
     """AUC (DeLong CI) and Spearman correlations of out-of-fold scores with the generator's factors."""
     from scipy import stats
 
@@ -190,9 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.artifact:
-        results = evaluate_artifact(args)
+        evaluated = evaluate_artifact(args)
         if args.json:
-            args.json.write_text(json.dumps(results, indent=2) + "\n")
+            args.json.write_text(json.dumps(evaluated, indent=2) + "\n")
         return 0
 
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as `hsp train-cnn`: no spinning on a shared CPU
@@ -210,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     config = TrainConfig(threads=args.threads, folds=args.folds)
     if args.max_epochs:
         config = TrainConfig(threads=args.threads, folds=args.folds, max_epochs=args.max_epochs)
-    results: dict[str, object] = {
+    results: dict[str, Any] = {
         "machine": {
             "python": platform.python_version(),
             "cpus_visible": os.cpu_count(),

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -59,7 +60,7 @@ def main() -> int:
         cohort = generate_cohort(
             work / "cohort", n=args.n, prospective=0, seed=1, sites=3, images=args.radiomics, workers=2
         )
-        extra: dict = {}
+        extra: dict[str, Any] = {}
         if args.radiomics:
             prefill_feature_cache(cohort, DEMO_RADIOMICS)
             extra = {"radiomics": DEMO_RADIOMICS, "selection": args.selection}
@@ -141,7 +142,7 @@ def main() -> int:
     return 0
 
 
-def _reference(folder: Path) -> dict:
+def _reference(folder: Path) -> dict[str, tuple[float, float]]:
     from hsp_desktop.development.cohort import FeatureCache, derive_outcomes, extract_radiomics
     from hsp_desktop.federated.radiomics import reference_table
 
@@ -154,7 +155,7 @@ def _reference(folder: Path) -> dict:
     return reference_table({c: table[c].to_numpy() for c in table.columns})
 
 
-def _election_figures(plan: Plan, datas: list, result: dict) -> dict:
+def _election_figures(plan: Plan, datas: list[Any], result: dict[str, Any]) -> dict[str, Any]:
     """Election, Rad-score and model-with-Rad-score figures against the same steps on pooled rows."""
     from hsp_desktop.federated.radiomics import site_radiomics
 
@@ -195,7 +196,7 @@ def _in_process(args: argparse.Namespace, plan: Plan, cohort: Path, work: Path, 
         workers.append(SiteWorker(d, work / "inproc" / d.site))
     t1 = time.monotonic()
     result = run_in_process(plan, workers)
-    out: dict = {
+    out: dict[str, Any] = {
         "engine": "in-process",
         "cohort_and_features_s": round(t_gen, 1),
         "run_s": round(time.monotonic() - t1, 2),

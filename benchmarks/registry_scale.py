@@ -23,7 +23,11 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -31,14 +35,15 @@ from hsp_desktop.registry import Registry
 from hsp_desktop.registry.passwords import TEST_PARAMS
 
 VISIT_DAYS = (30, 90, 160, 175, 190)
+T = TypeVar("T")
 
 
-def write_clinical(df, path: Path) -> None:  # type: ignore[no-untyped-def]
+def write_clinical(df: pd.DataFrame, path: Path) -> None:
     cols = [c for c in df.columns if not c.startswith("_")]
     df[cols].to_csv(path, index=False, na_rep="")
 
 
-def write_followup(df, path: Path, seed: int) -> int:  # type: ignore[no-untyped-def]
+def write_followup(df: pd.DataFrame, path: Path, seed: int) -> int:
     import numpy as np
 
     rng = np.random.default_rng(seed)
@@ -59,8 +64,9 @@ def write_followup(df, path: Path, seed: int) -> int:  # type: ignore[no-untyped
     return n
 
 
-def timed(fn, repeat: int = 7) -> tuple[float, object]:  # type: ignore[no-untyped-def]
-    times, result = [], None
+def timed(fn: Callable[[], T], repeat: int = 7) -> tuple[float, T]:
+    """Median seconds of ``repeat`` calls, and the last call's result."""
+    times = []
     for _ in range(repeat):
         t = time.perf_counter()
         result = fn()
@@ -84,7 +90,7 @@ def main() -> int:
     for p in out.glob("ward.db*"):
         p.unlink()
     key = os.urandom(32)
-    figures: dict[str, object] = {"n": args.n, "chunk": args.chunk}
+    figures: dict[str, Any] = {"n": args.n, "chunk": args.chunk}
 
     df = simulate_preop(args.n, seed=2026)
     reg = Registry.open(db, site_key=key, argon2_params=TEST_PARAMS)
@@ -149,7 +155,7 @@ def main() -> int:
     figures["worklist_ms"] = round(timed(lambda: reg.worklist(today=today))[0] * 1000, 1)
     figures["worklist_status_outcome_ms"] = round(timed(lambda: reg.worklist(status="outcome"))[0] * 1000, 1)
     ms, rows = timed(lambda: reg.worklist(search=sid))
-    assert [r["study_id"] for r in rows] == [sid]  # type: ignore[union-attr]
+    assert [r["study_id"] for r in rows] == [sid]
     figures["search_study_id_ms"] = round(ms * 1000, 1)
     figures["search_prefix_ms"] = round(timed(lambda: reg.worklist(search=sid[:-2]))[0] * 1000, 1)
     figures["get_recipient_ms"] = round(timed(lambda: reg.get_recipient(sid))[0] * 1000, 1)
@@ -161,10 +167,10 @@ def main() -> int:
     backup = reg.backup(out / "backups", keep=1)
     figures["backup_s"] = round(time.perf_counter() - t, 2)
     t = time.perf_counter()
-    report = reg.verify()
+    verified = reg.verify()
     figures["verify_s"] = round(time.perf_counter() - t, 2)
-    figures["verify_ok"] = report.ok
-    figures["audit_rows"] = report.audit_rows
+    figures["verify_ok"] = verified.ok
+    figures["audit_rows"] = verified.audit_rows
     t = time.perf_counter()
     figures["quick_check"] = reg.quick_check()[0]
     figures["quick_check_s"] = round(time.perf_counter() - t, 2)
@@ -175,8 +181,8 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
     ok = (
-        max(figures["open_ms"], figures["worklist_ms"], figures["search_study_id_ms"]) < 100  # type: ignore[type-var]
-        and figures["import_first_chunk_s"] < 10  # type: ignore[operator]
+        max(figures["open_ms"], figures["worklist_ms"], figures["search_study_id_ms"]) < 100
+        and figures["import_first_chunk_s"] < 10
     )
     print("targets met" if ok else "TARGETS MISSED")
     return 0 if ok else 1

@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from hsp_desktop import __version__
 from hsp_desktop.domain import Contribution, CtVolume, FeatureVector, LabelMap, Progress, QcReport, RiskResult
@@ -44,6 +44,9 @@ from hsp_desktop.errors import (
 )
 from hsp_desktop.pipeline import assemble as _assemble
 from hsp_desktop.pipeline.hashing import sha256_files, sha256_inputs, sha256_path
+
+#: The result a progress generator returns (:func:`run_to_end` drives any of them).
+ResultT = TypeVar("ResultT")
 
 STAGES: tuple[str, ...] = (
     "recipient",
@@ -808,14 +811,14 @@ def _imaging_source(
 
 
 def run_to_end(
-    gen: Generator[Progress, None, CaseResult], on_progress: Callable[[Progress], None] | None = None
-) -> CaseResult:
-    """Drive a ``run_case`` generator to its result, passing each progress report to ``on_progress``."""
+    gen: Generator[Progress, None, ResultT], on_progress: Callable[[Progress], None] | None = None
+) -> ResultT:
+    """Drive a ``run_case`` (or any progress) generator to its result, passing each report to ``on_progress``."""
     while True:
         try:
             progress = next(gen)
         except StopIteration as stop:
-            result: CaseResult = stop.value
+            result: ResultT = stop.value
             return result
         if on_progress is not None:
             on_progress(progress)
