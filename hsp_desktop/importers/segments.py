@@ -34,7 +34,7 @@ _LIVER_ZH = ("肝",)
 
 
 def organ_of(name: str) -> str | None:
-    """"spleen", "liver" or None for a segment name (EN/ZH synonyms, case-insensitive, whole words)."""
+    """The organ a segment name means: spleen, liver or None (EN/ZH synonyms, case-insensitive, whole words)."""
     text = name.strip().lower()
     words = set(re.split(r"[^a-z]+", text))
     spleen = bool(words & _SPLEEN) or any(c in text for c in _SPLEEN_ZH)
