@@ -47,6 +47,8 @@ SOUP = (
     "pyjpegls",
     "pynetdicom",
     "pillow",
+    "pypdfium2",
+    "fhir.resources",
     "PyYAML",
     "tqdm",
     "flwr",
