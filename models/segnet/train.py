@@ -248,6 +248,7 @@ def train_and_export(
         if out.exists():
             shutil.rmtree(out)
         os.replace(tmp, out)
+        out.chmod(0o755)  # mkdtemp made it private
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
