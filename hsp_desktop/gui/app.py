@@ -146,6 +146,8 @@ def warm_kernels() -> float:
     from hsp_desktop.radiomics import warm_up
 
     importlib.import_module("hsp_desktop.pipeline.run")
+    # the locked model's loader brings pandas/sklearn: ~2 s of imports
+    importlib.import_module("models.bundle")
     return warm_up()
 
 
