@@ -251,7 +251,7 @@ def _risk_block(inp: PatientReportInputs, lang: Language, st: Styles, fonts: Fon
     row_index = 1 + BANDS.index(band)
     band_tbl = table(
         rows,
-        [0.15 * w, 0.17 * w, 0.24 * w, 0.14 * w, 0.30 * w],
+        [0.20 * w, 0.16 * w, 0.22 * w, 0.13 * w, 0.29 * w],
         fonts,
         size=7.5,
         extra=[
