@@ -17,8 +17,15 @@ def test_demo_bundle_loads_and_predicts():
     m = model.manifest
     assert m["kind"] == "risk-model" and m["name"] == "hsp-demo-1"
     assert model.feature_names[:2] == ["platelets", "spleen_volume_ml"]
-    assert any(f.startswith("spleen__") for f in model.feature_names)
-    assert m["validation"]["bootstrap"]["multimodal"]["n_boot"] >= 200
+    # the pre-specified rule chose the locked model (issue 16): multimodal only with a significant AUC gain
+    v = m["validation"]
+    choice = v["model_choice"]
+    assert choice["selected"] == v["selected"] == ("multimodal" if choice["ci_low"] > 0 else "clinical")
+    assert any(f.startswith("spleen__") for f in model.feature_names) == (choice["selected"] == "multimodal")
+    assert v["bootstrap"][v["selected"]]["n_boot"] >= 60
+    assert v["sample_size"]["ok"] or v["sample_size"]["override"]
+    assert "estimand" in v and {r["scenario"] for r in v["sensitivity"]["rows"]} >= {"primary", "splenic_artery_as_1"}
+    assert m["outcome_definition_id"] == "HSP-RH6-v2" and "synthetic" in m["intended_use"]
     assert set(m["bands"]["observed"]) == {"low", "intermediate", "high"}
     # a recipient at the training medians, then one with low platelets and a big spleen
     med = {f["name"]: f["train_median"] for f in m["features"]}
