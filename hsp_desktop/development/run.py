@@ -86,6 +86,8 @@ class DevelopmentRun:
             f"hsp develop --cohort {self.cohort} --out {self.out} --seed {self.seed} --n-boot {self.n_boot} "
             f"--n-repeats {self.n_repeats} --n-splits {self.n_splits}"
             + (f" --deep {self.deep}" if self.deep is not None else "")
+            + ("" if self.comparators else " --no-comparators")
+            + ("" if self.radiomics else " --no-radiomics")
             + (f" --riley-override {self.riley_override!r}" if self.riley_override else "")
             + f" --band-thresholds {self.band_thresholds[0]:g} {self.band_thresholds[1]:g}"
         )
