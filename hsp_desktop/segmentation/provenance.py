@@ -258,7 +258,11 @@ def _app_made(mask_path: Path) -> bool:
         return False
     reader = sitk.ImageFileReader()  # type: ignore[no-untyped-call]
     reader.SetFileName(str(mask_path))  # type: ignore[no-untyped-call]
-    reader.ReadImageInformation()  # type: ignore[no-untyped-call]
+    try:
+        reader.ReadImageInformation()  # type: ignore[no-untyped-call]
+    except RuntimeError:
+        # no NIfTI header ITK can read: not a file the app wrote (reading it as a mask is the importer's job)
+        return False
     if not reader.HasMetaDataKey("descrip"):  # type: ignore[no-untyped-call]
         return False
     return str(reader.GetMetaData("descrip")).startswith("HSP Desktop")  # type: ignore[no-untyped-call]

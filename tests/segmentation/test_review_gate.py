@@ -73,6 +73,10 @@ def test_gate_on_files(app_mask: Path, rendered_case) -> None:
         require_reviewed(app_mask, read_mask(app_mask, reference=ct))
     with pytest.raises(InputError, match="reviewer's name"):
         reviewed.reviewed("  ", changed)
+    # a file without a NIfTI header ITK can read is not app-made (the importer reports what is wrong with it)
+    garbage = app_mask.with_name("other.nii.gz")
+    garbage.write_bytes(b"not an image")
+    assert require_reviewed(garbage, mask) is None
 
 
 def test_scoring_refuses_unreviewed_then_reports_the_reviewed_provenance(
