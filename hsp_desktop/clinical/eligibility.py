@@ -94,7 +94,7 @@ def check_eligibility(record: Mapping[str, Any], *, language: str = "en") -> tup
         )
     else:
         try:
-            a = float(str(age).strip()) if isinstance(age, str) else float(age)
+            a = float(str(age).strip())
         except (TypeError, ValueError):
             reasons.append(
                 f"年龄 {age!r} 不是数字" if zh else f"age {age!r} is not a number: enter the age in years"
