@@ -161,7 +161,9 @@ def _slicer_table(image: Any) -> dict[int, str]:
     i = 0
     while f"Segment{i}_Name" in keys:
         layer = image.GetMetaData(f"Segment{i}_Layer") if f"Segment{i}_Layer" in keys else "0"
-        value = image.GetMetaData(f"Segment{i}_LabelValue") if f"Segment{i}_LabelValue" in keys else str(i + 1)
+        value = (
+            image.GetMetaData(f"Segment{i}_LabelValue") if f"Segment{i}_LabelValue" in keys else str(i + 1)
+        )
         if layer.strip() in ("", "0") and value.strip().isdigit():
             out[int(value)] = image.GetMetaData(f"Segment{i}_Name")
         i += 1
@@ -174,7 +176,7 @@ def _json_table(path: Path) -> dict[int, str]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FileFormatError(
             f"The label table {path.name} cannot be read",
-            expected="JSON: {\"labels\": {\"spleen\": 1, ...}} or {\"1\": \"spleen\", ...}",
+            expected='JSON: {"labels": {"spleen": 1, ...}} or {"1": "spleen", ...}',
             found=f"{type(exc).__name__}: {str(exc)[:80]}",
             fix="fix or remove the label table beside the mask",
             field=str(path),

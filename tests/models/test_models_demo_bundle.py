@@ -24,7 +24,10 @@ def test_demo_bundle_loads_and_predicts():
     assert any(f.startswith("spleen__") for f in model.feature_names) == (choice["selected"] == "multimodal")
     assert v["bootstrap"][v["selected"]]["n_boot"] >= 60
     assert v["sample_size"]["ok"] or v["sample_size"]["override"]
-    assert "estimand" in v and {r["scenario"] for r in v["sensitivity"]["rows"]} >= {"primary", "splenic_artery_as_1"}
+    assert "estimand" in v and {r["scenario"] for r in v["sensitivity"]["rows"]} >= {
+        "primary",
+        "splenic_artery_as_1",
+    }
     assert m["outcome_definition_id"] == "HSP-RH6-v2" and "synthetic" in m["intended_use"]
     assert set(m["bands"]["observed"]) == {"low", "intermediate", "high"}
     # a recipient at the training medians, then one with low platelets and a big spleen

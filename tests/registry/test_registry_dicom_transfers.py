@@ -19,7 +19,9 @@ def test_dicom_transfers_are_audited_and_immutable(reg: Registry, admin: Any) ->
         "prediction_id": 3,
         "study_uid": "1.2.3",
         "series_uid": "1.2.3.4",
-        "objects": [{"sop_class_uid": "1.2.840.10008.5.1.4.1.1.104.1", "sop_instance_uid": "1.2.9", "status": 0}],
+        "objects": [
+            {"sop_class_uid": "1.2.840.10008.5.1.4.1.1.104.1", "sop_instance_uid": "1.2.9", "status": 0}
+        ],
     }
     row = reg.log_dicom_transfer(entry, by=admin)
     assert row > 0
