@@ -130,6 +130,10 @@ def check_model_hashes() -> tuple[Check, str]:
         try:
             if "features" in manifest:
                 load_bundle(folder)
+            elif str(manifest.get("format", "")).startswith("hsp-seg-model/"):
+                from hsp_desktop.segmentation.onnx_model import load_seg_model
+
+                load_seg_model(folder)  # manifest read and the ONNX file's SHA-256 checked
             else:
                 from models.deep import DeepModel
 

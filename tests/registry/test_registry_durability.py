@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import make_record
 
 from hsp_desktop.registry import Registry
 from hsp_desktop.registry.passwords import TEST_PARAMS
@@ -150,7 +151,6 @@ def test_concurrency_30s(tmp_path: Path) -> None:
 
 def test_threads_share_one_registry(tmp_path: Path) -> None:
     """GUI worker threads share one Registry (one connection, one writer): no lost writes, chain intact."""
-    from conftest import make_record
 
     with Registry.open(tmp_path / "t.db", argon2_params=TEST_PARAMS) as reg:
         reg.add_user("admin", "admin-pass-1", "admin", by=None)

@@ -102,7 +102,7 @@ def test_manifest_paths_stay_inside_the_bundle(tmp_path: Path) -> None:
     manifest = json.loads((bundle / "manifest.json").read_text())
     manifest["files"]["../secret.txt"] = sha256_file(outside)
     (bundle / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(ModelArtefactError, match="outside the bundle folder"):
+    with pytest.raises(ModelArtefactError, match="outside the folder"):
         load_bundle(bundle)
 
 
