@@ -143,9 +143,18 @@ class ChartPage(QWidget):
             QVBoxLayout(box).addWidget(widget)
             layout.addWidget(box, 2 if widget is self.predictions else 1)
         layout.addLayout(buttons)
-        ctx.events.recipient_selected.connect(lambda _s: self.refresh())
-        ctx.events.prediction_saved.connect(lambda _s: self.refresh())
-        ctx.events.followup_changed.connect(lambda _s: self.refresh())
+        # read only while shown: a hidden chart costs the GUI thread nothing when a prediction is saved
+        for signal in (
+            ctx.events.recipient_selected,
+            ctx.events.prediction_saved,
+            ctx.events.followup_changed,
+        ):
+            signal.connect(lambda _s: self.refresh() if self.isVisible() else None)
+
+    def showEvent(self, event: Any) -> None:
+        """Read the chart each time the screen is shown."""
+        super().showEvent(event)
+        self.refresh()
 
     def refresh(self) -> None:
         """Read the current recipient's chart from the registry."""
@@ -232,9 +241,11 @@ class ChartPage(QWidget):
     def _pdf_path(self, name: Any) -> Path | None:
         if not name:
             return None
-        from hsp_desktop.reporting.build import report_folder
-
-        for folder in (self.ctx.data_dir / "reports", report_folder(self.ctx.registry)):
+        folders = [self.ctx.data_dir / "reports"]
+        db = str(getattr(self.ctx.registry, "path", "") or "")
+        if db and db != ":memory:":
+            folders.append(Path(db).resolve().parent / "reports")  # where `hsp score` writes by default
+        for folder in folders:
             if (folder / str(name)).is_file():
                 return folder / str(name)
         return None
