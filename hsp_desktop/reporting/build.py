@@ -168,6 +168,9 @@ def risk_from_stored(row: Mapping[str, Any]) -> RiskResult:
                 "outside_training_range",
                 "measured_from_mask",
                 "mask_provenance",
+                "imaging_source",
+                "identity",
+                "rescore_reason",
             )
             if k in output
         }
