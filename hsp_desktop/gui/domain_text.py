@@ -65,6 +65,7 @@ CODES: dict[str, str] = {
     "pending": QT_TRANSLATE_NOOP("domain", "pending"),
     "lossy_compression": QT_TRANSLATE_NOOP("domain", "no lossy compression"),
     "spleen_side": QT_TRANSLATE_NOOP("domain", "spleen on the patient's left"),
+    "skipped_files": QT_TRANSLATE_NOOP("domain", "no file of the series skipped"),
     # recovery grades
     "full": QT_TRANSLATE_NOOP("domain", "full"),
     "partial": QT_TRANSLATE_NOOP("domain", "partial"),

@@ -3030,6 +3030,10 @@ Convert them?</source>
         <translation>脾脏位于患者左侧</translation>
     </message>
     <message>
+        <source>no file of the series skipped</source>
+        <translation>序列无跳过的文件</translation>
+    </message>
+    <message>
         <source>full</source>
         <translation>完全</translation>
     </message>
