@@ -19,7 +19,7 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
-from hsp_desktop.domain import Progress
+from hsp_desktop.domain import LabelMap, Progress
 from hsp_desktop.errors import AuthError, FileFormatError, HspError, Problem, ValidationError
 from hsp_desktop.pacs.network import DicomClient, RetrieveResult, SeriesHit, StoreResult, StudyHit
 from hsp_desktop.pacs.nodes import PacsNode, local_ae_title
@@ -180,7 +180,7 @@ def _series_uid(prediction: Mapping[str, Any], folder: Path) -> str:
     for key in ("series_uid", "ct_series_uid"):
         if output.get(key):
             return str(output[key])
-    for key in ("series", "ct_series"):
+    for key in ("imaging_source", "series", "ct_series"):
         block = output.get(key)
         if isinstance(block, Mapping):
             for inner in ("uid", "series_uid", "SeriesInstanceUID"):
@@ -223,6 +223,21 @@ def _report_path(registry: Any, prediction: Mapping[str, Any], pdf: Path | str |
             field="report",
         )
     return path
+
+
+def _scored_mask(mask: LabelMap, prediction: Mapping[str, Any]) -> LabelMap:
+    """The mask as it was scored: spleen 1 and liver 2, from the segment recorded with the prediction.
+
+    A SEG with the liver first, a TotalSegmentator map or a Slicer file is resolved by the same rule as scoring
+    (segment names, or the user's recorded choice of spleen segment), so the SEG sent to PACS holds the spleen
+    that was scored and never another organ.
+    """
+    from hsp_desktop.importers.segments import resolve_organs
+
+    source = (prediction.get("output") or {}).get("imaging_source") or {}
+    spleen = source.get("spleen_value")
+    resolved, _choice = resolve_organs(mask, int(spleen) if spleen is not None else None)
+    return resolved
 
 
 def objects_for_prediction(
@@ -281,7 +296,7 @@ def objects_for_prediction(
             field="mask_path",
         )
     ct = read_ct(folder, series_uid=series_uid)
-    mask = read_mask(mask_path, reference=ct, labels=None)
+    mask = _scored_mask(read_mask(mask_path, reference=ct), prediction)
     name = getattr(user, "username", "") or ""
     report = _report_path(registry, prediction, pdf)
     seg = segmentation(mask, source, creator=name)

@@ -4,6 +4,7 @@ DICOM PatientID as their MRN, and a pynetdicom mini-PACS serving the CT series (
 from __future__ import annotations
 
 import csv
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,3 +63,21 @@ def mini_pacs(small_cohort: Path) -> Iterator[MiniPacs]:
 @pytest.fixture
 def mini_node(mini_pacs: MiniPacs) -> PacsNode:
     return PacsNode(name="Mini PACS", ae_title=mini_pacs.ae_title, host="127.0.0.1", port=mini_pacs.port)
+
+
+@pytest.fixture
+def pacs_registry(tmp_path: Path, pacs_cohort: Path) -> Iterator[tuple[Registry, Any, dict[str, Any]]]:
+    truth = json.loads((pacs_cohort / "pacs" / "ground_truth.json").read_text(encoding="utf-8"))
+    reg = Registry.open(tmp_path / "ward.db", site_key=os.urandom(32), argon2_params=TEST_PARAMS)
+    reg.add_user("admin", "correct horse battery", "admin", by=None)
+    admin = reg.authenticate("admin", "correct horse battery")
+    with open(pacs_cohort / "clinical.csv", newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            record = {k: v for k, v in row.items() if v not in ("", None)}
+            identity = truth["recipients"].get(row["study_id"])
+            if identity:
+                record["mrn"] = identity["mrn"]
+            reg.add_recipient(record, by=admin)
+    reg.set_setting("pacs_local_ae", LOCAL_AE, by=admin)
+    yield reg, admin, truth
+    reg.close()

@@ -5,11 +5,7 @@ over the network with the same HU as the export."""
 
 from __future__ import annotations
 
-import csv
-import json
-import os
 import urllib.error
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,37 +13,17 @@ import numpy as np
 import pydicom
 import pytest
 import SimpleITK as sitk
-from pacs_servers import LOCAL_AE, orthanc_available, start_orthanc
+from pacs_servers import orthanc_available, start_orthanc
 
 from hsp_desktop.importers import read_ct
 from hsp_desktop.pacs import service
 from hsp_desktop.pacs.network import preselect_series
 from hsp_desktop.pacs.nodes import PacsNode
 from hsp_desktop.pipeline import run_to_end
-from hsp_desktop.registry import Registry
-from hsp_desktop.registry.passwords import TEST_PARAMS
 
 pytestmark = pytest.mark.skipif(
     not orthanc_available(), reason="Orthanc is not installed (bootstrap.sh --dev installs Debian's orthanc)"
 )
-
-
-@pytest.fixture
-def pacs_registry(tmp_path: Path, pacs_cohort: Path) -> Iterator[tuple[Registry, Any, dict[str, Any]]]:
-    truth = json.loads((pacs_cohort / "pacs" / "ground_truth.json").read_text(encoding="utf-8"))
-    reg = Registry.open(tmp_path / "ward.db", site_key=os.urandom(32), argon2_params=TEST_PARAMS)
-    reg.add_user("admin", "correct horse battery", "admin", by=None)
-    admin = reg.authenticate("admin", "correct horse battery")
-    with open(pacs_cohort / "clinical.csv", newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            record = {k: v for k, v in row.items() if v not in ("", None)}
-            identity = truth["recipients"].get(row["study_id"])
-            if identity:
-                record["mrn"] = identity["mrn"]
-            reg.add_recipient(record, by=admin)
-    reg.set_setting("pacs_local_ae", LOCAL_AE, by=admin)
-    yield reg, admin, truth
-    reg.close()
 
 
 def test_pacs_export_through_orthanc(pacs_registry: Any, pacs_cohort: Path, tmp_path: Path) -> None:
